@@ -1,0 +1,76 @@
+// The face a running device shows to its control plane: the UAPI server
+// (`wg show`, `wg set`), `wgpunch status`, and the config loader. The device
+// implements it; the UAPI parser and formatter only ever talk to it, so they
+// can be tested against a plain in-memory implementation.
+//
+// All calls happen on the device's event-loop thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "crypto/keys.h"
+#include "net/ip.h"
+#include "util/time.h"
+
+namespace wgp {
+
+// Extra facts beyond what `wg` knows, shown by `wgpunch status` (and emitted
+// as extra UAPI get keys that `wg` ignores). Keys are lower_snake_case, values
+// have no newline. Later features (discovery) add their own here.
+using ExtraFields = std::vector<std::pair<std::string, std::string>>;
+
+struct PeerSnapshot {
+  PublicKey public_key{};
+  PresharedKey preshared_key;  // all zero = none
+  std::optional<Endpoint> endpoint;
+  std::optional<WallTime> last_handshake;  // nullopt = never
+  uint64_t rx_bytes = 0;
+  uint64_t tx_bytes = 0;
+  uint16_t persistent_keepalive = 0;  // seconds, 0 = off
+  std::vector<IpPrefix> allowed_ips;
+  ExtraFields extra;
+};
+
+struct DeviceSnapshot {
+  std::string interface_name;
+  std::optional<PrivateKey> private_key;  // nullopt = none set
+  uint16_t listen_port = 0;               // the bound port, 0 = not bound
+  uint32_t fwmark = 0;
+  std::vector<PeerSnapshot> peers;
+  ExtraFields extra;
+};
+
+class DeviceControl {
+ public:
+  virtual ~DeviceControl() = default;
+
+  virtual DeviceSnapshot snapshot() const = 0;
+
+  // An all-zero key removes the private key. Setting the same key is a no-op.
+  virtual void set_private_key(const PrivateKey& key) = 0;
+  // 0 = pick any free port. Error (e.g. address in use) leaves the old port.
+  virtual std::error_code set_listen_port(uint16_t port) = 0;
+  virtual std::error_code set_fwmark(uint32_t mark) = 0;
+
+  virtual void remove_all_peers() = 0;
+  virtual bool has_peer(const PublicKey& key) const = 0;
+  // Creates the peer if absent (a peer with our own public key is ignored:
+  // returns false). True when the peer exists afterwards.
+  virtual bool add_peer(const PublicKey& key) = 0;
+  virtual void remove_peer(const PublicKey& key) = 0;
+  // The following are no-ops for an unknown peer.
+  virtual void set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk) = 0;
+  virtual void set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) = 0;
+  // 0 = off; turning it on sends a keepalive at once.
+  virtual void set_peer_persistent_keepalive(const PublicKey& key, uint16_t seconds) = 0;
+  virtual void clear_peer_allowed_ips(const PublicKey& key) = 0;
+  virtual void add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) = 0;
+  virtual void remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) = 0;
+};
+
+}  // namespace wgp

@@ -1,0 +1,47 @@
+// ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce (4 zero bytes ‖ LE64
+// counter), and XChaCha20-Poly1305 for cookie replies. Backed by BoringSSL's
+// EVP_AEAD (vectorised assembly). Seal and open may work in place: `out` may
+// equal the input span's data; `out` must hold input ± the 16-byte tag.
+#pragma once
+
+#include <openssl/aead.h>
+
+#include "crypto/secret.h"
+#include "util/bytes.h"
+
+namespace wgp {
+
+constexpr size_t kAeadTagSize = 16;
+constexpr size_t kXNonceSize = 24;
+
+// A ChaCha20-Poly1305 key prepared once and used for many packets (a
+// keypair's send or receive direction). Wipes its context when destroyed.
+class AeadKey {
+ public:
+  explicit AeadKey(const Secret<32>& key);
+  ~AeadKey();
+  AeadKey(const AeadKey&) = delete;
+  AeadKey& operator=(const AeadKey&) = delete;
+
+  // out.size() must be plaintext.size() + 16. False only on misuse.
+  [[nodiscard]] bool seal(uint64_t counter, ByteView plaintext, ByteView ad,
+                          MutableByteView out) const;
+  // out.size() must be ciphertext.size() - 16. False when authentication fails.
+  [[nodiscard]] bool open(uint64_t counter, ByteView ciphertext, ByteView ad,
+                          MutableByteView out) const;
+
+ private:
+  EVP_AEAD_CTX ctx_;
+};
+
+// One-shot forms for the handshake, where every key is used once (counter 0).
+[[nodiscard]] bool aead_seal(const Secret<32>& key, uint64_t counter, ByteView plaintext,
+                             ByteView ad, MutableByteView out);
+[[nodiscard]] bool aead_open(const Secret<32>& key, uint64_t counter, ByteView ciphertext,
+                             ByteView ad, MutableByteView out);
+[[nodiscard]] bool xaead_seal(ByteView key32, std::span<const uint8_t, kXNonceSize> nonce,
+                              ByteView plaintext, ByteView ad, MutableByteView out);
+[[nodiscard]] bool xaead_open(ByteView key32, std::span<const uint8_t, kXNonceSize> nonce,
+                              ByteView ciphertext, ByteView ad, MutableByteView out);
+
+}  // namespace wgp

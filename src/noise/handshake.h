@@ -1,0 +1,134 @@
+// The Noise_IKpsk2 handshake of WireGuard (PROTOCOL.md §2): pure functions over
+// a per-peer Handshake record. No clock, socket or randomness is read here:
+// ephemeral keys, indices, the TAI64N timestamp and `now` come from the caller,
+// so a test can replay the §6.3 transcript byte for byte.
+//
+// These functions fill everything of a message except mac1/mac2; the cookie
+// layer (cookie.h) adds and checks those, and the device owns the index table.
+#pragma once
+
+#include <optional>
+#include <span>
+
+#include "crypto/blake2s.h"
+#include "crypto/keys.h"
+#include "crypto/tai64n.h"
+#include "noise/wire.h"
+#include "util/time.h"
+
+namespace wgp::noise {
+
+// This node's static identity and the keys derived from it.
+struct LocalIdentity {
+  PrivateKey private_key;  // clamped
+  PublicKey public_key{};
+  Hash mac1_key{};    // HASH("mac1----" ‖ public_key): checks mac1 of messages sent to us
+  Hash cookie_key{};  // HASH("cookie--" ‖ public_key): seals the cookie replies we send
+  bool has_private_key = false;
+
+  // Clamps `key` and derives the rest. An all-zero key means "no key".
+  static LocalIdentity from_private_key(const PrivateKey& key);
+};
+
+// What the handshake needs to know about one peer.
+struct PeerKeys {
+  PublicKey public_key{};
+  PresharedKey preshared_key;  // all zero when none is configured
+  Secret<32> static_static;    // DH(local private, peer public), precomputed
+  bool static_static_valid = false;  // false: no local key, or a low-order peer key
+  Hash mac1_key{};    // HASH("mac1----" ‖ peer public): to add mac1 to messages we send
+  Hash cookie_key{};  // HASH("cookie--" ‖ peer public): to open the peer's cookie replies
+
+  PeerKeys() = default;
+  PeerKeys(const PublicKey& peer_public, const LocalIdentity& local);
+  // Recomputes static_static after the local private key changed.
+  void rebind(const LocalIdentity& local);
+};
+
+enum class HandshakeState : uint8_t {
+  kZeroed,
+  kInitiationCreated,
+  kInitiationConsumed,
+  kResponseCreated,
+  kResponseConsumed,
+};
+
+// Per-peer handshake record.
+struct Handshake {
+  HandshakeState state = HandshakeState::kZeroed;
+  Secret<32> chain_key;
+  Secret<32> hash;
+  PrivateKey ephemeral_private;
+  PublicKey remote_ephemeral{};
+  uint32_t local_index = 0;   // as on the wire (LE32 of the 4 bytes)
+  uint32_t remote_index = 0;
+  // Replay and flood memory; survives clear().
+  Tai64n latest_timestamp{};
+  std::optional<Instant> last_initiation_consumed;
+
+  // Wipes the in-flight state (keys, hash, indices); keeps the replay memory.
+  void clear();
+};
+
+// Keys of a new session (Noise Split, §2.5).
+struct SessionKeys {
+  Secret<32> send;
+  Secret<32> receive;
+  uint32_t local_index = 0;
+  uint32_t remote_index = 0;
+  bool we_initiated = false;
+};
+
+enum class HandshakeError : uint8_t {
+  kNone,
+  kNoIdentity,      // no local private key, or static_static invalid
+  kDecryptFailed,   // an AEAD did not authenticate
+  kBadDh,           // a DH result was all zero
+  kReplay,          // timestamp not newer than the latest accepted
+  kFlood,           // initiation within 20 ms of the previous one
+  kWrongState,      // e.g. a response for no initiation of ours
+};
+
+// §2.1. Writes bytes [0, 116) of `out`; mac1/mac2 are left zero. `ephemeral`
+// must be a clamped fresh private key. On success state = kInitiationCreated.
+[[nodiscard]] HandshakeError create_initiation(Handshake& hs, const LocalIdentity& local,
+                                               const PeerKeys& peer, uint32_t sender_index,
+                                               const Tai64n& timestamp,
+                                               const PrivateKey& ephemeral,
+                                               std::span<uint8_t, kInitiationSize> out);
+
+// §2.2 steps 1–3: decrypts the initiator's static key so the caller can find
+// the peer. Does not check macs (the cookie layer does that first).
+struct InitiationStart {
+  PublicKey initiator_public{};
+  Secret<32> chain_key;
+  Secret<32> hash;
+};
+[[nodiscard]] std::optional<InitiationStart> begin_consume_initiation(
+    const LocalIdentity& local, std::span<const uint8_t, kInitiationSize> msg);
+
+// §2.2 steps 5–7 for the peer found: on success stores the state in `hs`
+// (state = kInitiationConsumed, remote index, remote ephemeral, replay memory).
+// On any error `hs` is unchanged.
+[[nodiscard]] HandshakeError finish_consume_initiation(Handshake& hs, const PeerKeys& peer,
+                                                       InitiationStart&& start,
+                                                       std::span<const uint8_t, kInitiationSize> msg,
+                                                       Instant now);
+
+// §2.3. Requires kInitiationConsumed. Writes bytes [0, 60) of `out` and the
+// responder's session keys into `keys` (§2.5); afterwards
+// state = kResponseCreated and the chaining key, hash and ephemeral are wiped.
+[[nodiscard]] HandshakeError create_response(Handshake& hs, const PeerKeys& peer,
+                                             uint32_t sender_index, const PrivateKey& ephemeral,
+                                             std::span<uint8_t, kResponseSize> out,
+                                             SessionKeys& keys);
+
+// §2.4. Requires kInitiationCreated and msg's receiver index == hs.local_index
+// (the caller looked it up). On success fills `keys` (initiator's) and wipes
+// the handshake; on error `hs` is unchanged.
+[[nodiscard]] HandshakeError consume_response(Handshake& hs, const LocalIdentity& local,
+                                              const PeerKeys& peer,
+                                              std::span<const uint8_t, kResponseSize> msg,
+                                              SessionKeys& keys);
+
+}  // namespace wgp::noise
