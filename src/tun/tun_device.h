@@ -1,0 +1,93 @@
+// TunDevice owns the descriptor of one Linux TUN interface (layer 3, no
+// packet-information header): every read() returns one IP packet, every
+// write() injects one. It knows nothing about addresses or routes (see
+// tun/netlink.h) nor about WireGuard.
+//
+// Set-up (create, from_fd, ifindex) throws std::system_error naming the
+// device. The data path (read, write and their batch forms) never throws and
+// never allocates: it returns counts or -errno.
+//
+// Extension point for the performance issue: opening with IFF_VNET_HDR and
+// enabling TUNSETOFFLOAD (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 |
+// TUN_F_USO6) makes each read carry a struct virtio_net_hdr followed by up to
+// 64 KiB of coalesced segments, and each write accept the same. That belongs
+// in open_flags() / configure_offloads() in tun_device.cpp plus a segmenter
+// beside read_batch; the batch signatures below already move many packets per
+// call so callers will not change. Not implemented yet: today every packet is
+// a plain IP packet of at most the MTU.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+#include "util/bytes.h"
+#include "util/unique_fd.h"
+
+namespace wgp {
+
+class TunDevice {
+ public:
+  // Opens /dev/net/tun and attaches to the TUN interface `name` (IFF_TUN |
+  // IFF_NO_PI), creating it when it does not exist (needs CAP_NET_ADMIN). A
+  // persistent device made beforehand with `ip tuntap add NAME mode tun user
+  // U` may be attached by U without any capability. An empty name lets the
+  // kernel pick one ("tun0", ...). The device is left down; a device we
+  // created vanishes when the descriptor closes, a persistent one stays.
+  // Throws std::system_error("open TUN device wg0: ...") on failure, also for
+  // a name of IFNAMSIZ or more characters (EINVAL).
+  static TunDevice create(const std::string& name);
+
+  // Adopts an already attached TUN descriptor (e.g. handed over by a parent
+  // process, or a socketpair end in tests). The descriptor is made
+  // non-blocking. Throws if `fd` is invalid.
+  static TunDevice from_fd(UniqueFd fd, std::string name);
+
+  TunDevice(TunDevice&&) noexcept = default;
+  TunDevice& operator=(TunDevice&&) noexcept = default;
+
+  const std::string& name() const { return name_; }
+  int fd() const { return fd_.get(); }
+
+  // The kernel's interface index for name(), looked up now (it is not cached:
+  // a persistent device can be deleted and recreated under the same name).
+  // Throws std::system_error if the interface does not exist.
+  int ifindex() const;
+
+  // O_NONBLOCK on or off. create() and from_fd() leave it on. Throws on failure.
+  void set_nonblocking(bool on);
+
+  // Reads one packet into `buf`. Returns its length, or -errno (-EAGAIN when
+  // none is waiting on a non-blocking device). A packet longer than `buf` is
+  // truncated by the kernel, so pass at least MTU bytes.
+  ssize_t read(MutableByteView buf);
+
+  // Writes one complete IP packet. Returns the bytes written or -errno
+  // (-EINVAL for a packet that is not IPv4/IPv6, -EIO while the link is down).
+  ssize_t write(ByteView packet);
+
+  // Reads up to bufs.size() packets; lengths[i] receives the size of the
+  // packet read into bufs[i] (lengths.size() >= bufs.size()). Returns the
+  // number of packets read: 0 when none was waiting, or -errno when the very
+  // first read fails with anything but EAGAIN. Stops at the first EAGAIN, so
+  // it never blocks on a non-blocking device beyond the first read.
+  int read_batch(std::span<const MutableByteView> bufs, std::span<size_t> lengths);
+
+  // Writes packets in order. Returns the number consumed from the front:
+  // packets the kernel refused with a per-packet error (EINVAL, EIO, EMSGSIZE)
+  // are consumed too, counted in *refused and their last errno kept in
+  // *last_error (both optional). Stops early only on EAGAIN/ENOBUFS, leaving
+  // the rest for the caller to retry or drop.
+  int write_batch(std::span<const ByteView> packets, int* refused = nullptr,
+                  int* last_error = nullptr);
+
+ private:
+  TunDevice(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+
+  UniqueFd fd_;
+  std::string name_;
+};
+
+}  // namespace wgp
