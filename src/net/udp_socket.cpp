@@ -1,0 +1,231 @@
+#include "net/udp_socket.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace wgp {
+namespace {
+
+[[noreturn]] void throw_errno(int err, const std::string& what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+bool is_retryable(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
+
+// Best effort: a small buffer costs throughput, not correctness.
+void enlarge_buffers(int fd) {
+  int bytes = UdpSocket::kSocketBufferBytes;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  }
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) < 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+  }
+}
+
+// The port the kernel bound, read back (port 0 asks it to choose).
+uint16_t bound_port(int fd, const std::string& what) {
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) < 0) {
+    throw_errno(errno, what + " (getsockname)");
+  }
+  return Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&local)).port;
+}
+
+// Opens and binds one socket of `family`; returns an invalid fd with `err`
+// set when the family itself is unavailable, throws on any other failure.
+UniqueFd bind_socket(int family, uint16_t port, const std::string& what, int& err) {
+  UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP));
+  if (!fd) {
+    err = errno;
+    if (err == EAFNOSUPPORT) return {};
+    throw_errno(err, what + " (socket)");
+  }
+  int rc;
+  if (family == AF_INET6) {
+    int off = 0;  // dual-stack: IPv4 arrives as ::ffff:a.b.c.d
+    if (::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0) {
+      throw_errno(errno, what + " (IPV6_V6ONLY)");
+    }
+    sockaddr_in6 any{};
+    any.sin6_family = AF_INET6;
+    any.sin6_addr = in6addr_any;
+    any.sin6_port = htons(port);
+    rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&any), sizeof(any));
+  } else {
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_addr.s_addr = htonl(INADDR_ANY);
+    any.sin_port = htons(port);
+    rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&any), sizeof(any));
+  }
+  if (rc < 0) {
+    err = errno;
+    // IPv6 compiled in but switched off (ipv6.disable=1 style): try IPv4.
+    if (family == AF_INET6 && (err == EAFNOSUPPORT || err == EADDRNOTAVAIL)) return {};
+    throw_errno(err, what);
+  }
+  return fd;
+}
+
+}  // namespace
+
+DatagramBatch::DatagramBatch(size_t slots, size_t slot_size)
+    : slot_size_(slot_size),
+      storage_(slots * slot_size),
+      lengths_(slots, 0),
+      endpoints_(slots),
+      truncated_(slots, 0),
+      addrs_(slots),
+      iovs_(slots),
+      msgs_(slots) {}
+
+bool DatagramBatch::set(size_t i, const Endpoint& to, ByteView payload) {
+  if (payload.size() > slot_size_) return false;
+  std::memcpy(storage_.data() + i * slot_size_, payload.data(), payload.size());
+  lengths_[i] = payload.size();
+  endpoints_[i] = to;
+  return true;
+}
+
+UdpSocket UdpSocket::open(uint16_t port) {
+  const std::string what = "bind UDP port " + std::to_string(port);
+  int err = 0;
+  int family = AF_INET6;
+  UniqueFd fd = bind_socket(AF_INET6, port, what, err);
+  if (!fd) {
+    family = AF_INET;
+    fd = bind_socket(AF_INET, port, what, err);
+    if (!fd) throw_errno(err, what + " (no IPv6 or IPv4)");
+  }
+  enlarge_buffers(fd.get());
+  uint16_t bound = bound_port(fd.get(), what);
+  return UdpSocket(std::move(fd), family, bound);
+}
+
+UdpSocket UdpSocket::from_fd(UniqueFd fd) {
+  const std::string what = "adopt UDP socket";
+  int family = 0, type = 0;
+  socklen_t len = sizeof(int);
+  if (!fd || ::getsockopt(fd.get(), SOL_SOCKET, SO_DOMAIN, &family, &len) < 0) {
+    throw_errno(fd ? errno : EBADF, what);
+  }
+  len = sizeof(int);
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &len) < 0) throw_errno(errno, what);
+  if ((family != AF_INET && family != AF_INET6) || type != SOCK_DGRAM) {
+    throw_errno(EPROTOTYPE, what + " (not an IP datagram socket)");
+  }
+  int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) throw_errno(errno, what);
+  uint16_t port = bound_port(fd.get(), what);
+  return UdpSocket(std::move(fd), family, port);
+}
+
+std::error_code UdpSocket::set_fwmark(uint32_t mark) {
+  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+    return {errno, std::generic_category()};
+  }
+  return {};
+}
+
+socklen_t UdpSocket::destination(const Endpoint& to, sockaddr_storage& out) const {
+  if (family_ == AF_INET6 && to.address.is_v4()) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(to.port);
+    sin6.sin6_addr.s6_addr[10] = 0xff;  // ::ffff:a.b.c.d (RFC 4291 §2.5.5.2)
+    sin6.sin6_addr.s6_addr[11] = 0xff;
+    std::memcpy(&sin6.sin6_addr.s6_addr[12], to.address.bytes.data(), 4);
+    std::memcpy(&out, &sin6, sizeof(sin6));
+    return sizeof(sin6);
+  }
+  if (family_ == AF_INET && !to.address.is_v4()) return 0;
+  return to.to_sockaddr(out);
+}
+
+int UdpSocket::receive(DatagramBatch& batch) {
+  const size_t n = batch.capacity();
+  for (size_t i = 0; i < n; ++i) {
+    batch.iovs_[i] = {batch.storage_.data() + i * batch.slot_size_, batch.slot_size_};
+    msghdr& h = batch.msgs_[i].msg_hdr;
+    h = msghdr{};
+    h.msg_name = &batch.addrs_[i];
+    h.msg_namelen = sizeof(sockaddr_storage);
+    h.msg_iov = &batch.iovs_[i];
+    h.msg_iovlen = 1;
+    batch.msgs_[i].msg_len = 0;
+  }
+  int got =
+      ::recvmmsg(fd_.get(), batch.msgs_.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+  if (got < 0) return (is_retryable(errno) || errno == EINTR) ? 0 : -errno;
+  for (int i = 0; i < got; ++i) {
+    const mmsghdr& m = batch.msgs_[i];
+    batch.lengths_[i] = m.msg_len;
+    batch.truncated_[i] = (m.msg_hdr.msg_flags & MSG_TRUNC) != 0;
+    batch.endpoints_[i] = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&batch.addrs_[i]));
+  }
+  return got;
+}
+
+int UdpSocket::send(DatagramBatch& batch, size_t count, int* dropped, int* last_error) {
+  count = std::min(count, batch.capacity());
+  // Build every header first; a slot this socket cannot address gets a zero
+  // name length and is dropped below without a system call.
+  for (size_t i = 0; i < count; ++i) {
+    batch.iovs_[i] = {batch.storage_.data() + i * batch.slot_size_, batch.lengths_[i]};
+    msghdr& h = batch.msgs_[i].msg_hdr;
+    h = msghdr{};
+    h.msg_namelen = destination(batch.endpoints_[i], batch.addrs_[i]);
+    h.msg_name = &batch.addrs_[i];
+    h.msg_iov = &batch.iovs_[i];
+    h.msg_iovlen = 1;
+  }
+  auto drop = [&](int err) {
+    if (dropped) ++*dropped;
+    if (last_error) *last_error = err;
+  };
+  size_t done = 0;
+  // Each pass either sends >= 1 datagram, drops exactly one, or stops: at
+  // most 2 * count passes (EINTR aside, which the kernel bounds).
+  while (done < count) {
+    if (batch.msgs_[done].msg_hdr.msg_namelen == 0) {
+      drop(EAFNOSUPPORT);
+      ++done;
+      continue;
+    }
+    size_t run = 1;  // a run of addressable slots: sendmmsg stops at the first error anyway
+    while (done + run < count && batch.msgs_[done + run].msg_hdr.msg_namelen != 0) ++run;
+    int sent = ::sendmmsg(fd_.get(), &batch.msgs_[done], static_cast<unsigned>(run), MSG_DONTWAIT);
+    if (sent > 0) {
+      done += static_cast<size_t>(sent);
+      continue;
+    }
+    int err = sent == 0 ? EIO : errno;
+    if (err == EINTR) continue;
+    if (is_retryable(err)) break;
+    drop(err);  // this datagram cannot go; move past it
+    ++done;
+  }
+  return static_cast<int>(done);
+}
+
+ssize_t UdpSocket::send_to(const Endpoint& to, ByteView payload) {
+  sockaddr_storage addr;
+  socklen_t len = destination(to, addr);
+  if (len == 0) return -EAFNOSUPPORT;
+  for (;;) {
+    ssize_t n = ::sendto(fd_.get(), payload.data(), payload.size(), MSG_DONTWAIT,
+                         reinterpret_cast<sockaddr*>(&addr), len);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+}  // namespace wgp
