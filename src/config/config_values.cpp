@@ -1,0 +1,190 @@
+#include "config/config_values.h"
+
+#include <cctype>
+
+namespace wgp::config {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::optional<uint64_t> parse_base(std::string_view text, unsigned base, uint64_t max) {
+  if (text.empty()) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    unsigned d;
+    if (is_digit(c)) {
+      d = unsigned(c - '0');
+    } else if (base == 16 && std::isxdigit(static_cast<unsigned char>(c))) {
+      d = unsigned(std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    if (d >= base || d > max) return std::nullopt;
+    // Checked before multiplying, so no overflow for any max < 2^64 / 16.
+    if (v > (max - d) / base) return std::nullopt;
+    v = v * base + d;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_decimal(std::string_view text, uint64_t max) {
+  return parse_base(text, 10, max);
+}
+
+std::optional<uint32_t> parse_fwmark(std::string_view text) {
+  if (iequals(text, "off")) return 0;
+  std::optional<uint64_t> v;
+  // wg switches to hexadecimal on a lower-case "0x" prefix with digits after it.
+  if (text.size() > 2 && text[0] == '0' && text[1] == 'x')
+    v = parse_base(text.substr(2), 16, UINT32_MAX);
+  else
+    v = parse_base(text, 10, UINT32_MAX);
+  if (!v) return std::nullopt;
+  return uint32_t(*v);
+}
+
+std::optional<uint16_t> parse_keepalive(std::string_view text) {
+  if (iequals(text, "off")) return 0;
+  auto v = parse_decimal(text, 65535);
+  if (!v) return std::nullopt;
+  return uint16_t(*v);
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+  if (iequals(text, "yes") || iequals(text, "true")) return true;
+  if (iequals(text, "no") || iequals(text, "false")) return false;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) {
+      out.push_back(text.substr(start));
+      return out;
+    }
+    out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+}
+
+std::optional<HostPort> split_host_port(std::string_view text, std::string& why) {
+  HostPort hp;
+  std::string_view port;
+  if (text.empty()) {
+    why = "empty endpoint";
+    return std::nullopt;
+  }
+  if (text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      why = "'[' without a matching ']'";
+      return std::nullopt;
+    }
+    hp.host = std::string(text.substr(1, close - 1));
+    if (close + 1 >= text.size() || text[close + 1] != ':') {
+      why = "no ':PORT' after the ']'";
+      return std::nullopt;
+    }
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      why = "no ':PORT' (write HOST:PORT or [IPv6]:PORT)";
+      return std::nullopt;
+    }
+    hp.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+    if (hp.host.find(':') != std::string::npos) {
+      why = "an IPv6 address must be in brackets: [IPv6]:PORT";
+      return std::nullopt;
+    }
+  }
+  if (hp.host.empty()) {
+    why = "no host before the port";
+    return std::nullopt;
+  }
+  auto p = parse_decimal(port, 65535);
+  if (!p || *p == 0) {
+    why = "port is not a number 1-65535";
+    return std::nullopt;
+  }
+  hp.port = uint16_t(*p);
+  return hp;
+}
+
+std::optional<std::string> normalise_dns_name(std::string_view text, std::string& why,
+                                              size_t* wire_length) {
+  if (text.empty()) {
+    why = "empty name";
+    return std::nullopt;
+  }
+  if (text == ".") {
+    why = "the root zone cannot hold peers; name a zone below it";
+    return std::nullopt;
+  }
+  std::string name = to_lower(text);
+  if (name.back() != '.') name.push_back('.');
+  size_t wire = 1;  // the root label's length byte
+  size_t start = 0;
+  while (start < name.size()) {
+    size_t dot = name.find('.', start);
+    std::string_view label(name.data() + start, dot - start);
+    if (label.empty()) {
+      why = "empty label (two dots in a row, or a leading dot)";
+      return std::nullopt;
+    }
+    if (label.size() > 63) {
+      why = "a label is longer than 63 characters";
+      return std::nullopt;
+    }
+    for (char c : label) {
+      if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_') {
+        why = "labels may hold only letters, digits, '-' and '_'";
+        return std::nullopt;
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      why = "a label cannot begin or end with '-'";
+      return std::nullopt;
+    }
+    wire += 1 + label.size();
+    start = dot + 1;
+  }
+  if (wire > 255) {
+    why = "longer than 255 bytes in wire form";
+    return std::nullopt;
+  }
+  if (wire_length) *wire_length = wire;
+  return name;
+}
+
+bool safe_to_echo(std::string_view text) {
+  if (text.empty() || text.size() > 24) return false;
+  for (char c : text)
+    if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-') return false;
+  return true;
+}
+
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace wgp::config

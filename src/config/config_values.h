@@ -1,0 +1,58 @@
+// Parsers for the scalar values of config keys: numbers, booleans, lists,
+// endpoints and DNS zone names. Each takes a value already stripped of
+// whitespace and comments (as wg reads lines) and never throws; the config
+// parser turns a failure into a ConfigError that names file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wgp::config {
+
+// Decimal digits only (no sign, no spaces), value <= max.
+std::optional<uint64_t> parse_decimal(std::string_view text, uint64_t max);
+
+// wg's FwMark: "off", or a decimal or "0x" hexadecimal number up to 0xffffffff.
+// "off" gives 0, which wg also reads as off.
+std::optional<uint32_t> parse_fwmark(std::string_view text);
+
+// wg's PersistentKeepalive: "off" (0) or 0-65535.
+std::optional<uint16_t> parse_keepalive(std::string_view text);
+
+// yes/no/true/false in any case.
+std::optional<bool> parse_bool(std::string_view text);
+
+// Splits "a,b,c" at commas. An empty text is an empty list; an empty element
+// ("a,,b" or a trailing comma) is kept as "" so the caller can reject it.
+std::vector<std::string_view> split_list(std::string_view text);
+
+// Endpoint text split into host and port: "host:port", "1.2.3.4:port" or
+// "[v6]:port". The port must be 1-65535 in decimal. On failure `why` says what
+// is wrong in words that do not repeat the text.
+struct HostPort {
+  std::string host;  // without brackets
+  uint16_t port = 0;
+};
+std::optional<HostPort> split_host_port(std::string_view text, std::string& why);
+
+// A DNS name in text form ("Example.NET" or "example.net.") made canonical:
+// lower case with one trailing dot. Labels are 1-63 letters, digits, '-' or
+// '_' (no '-' at either end), the whole name <= 255 bytes in wire form; the
+// root "." alone is refused (a zone of peers must be below something).
+// `wire_length` receives the name's wire-form length (labels + length bytes +
+// the root byte).
+std::optional<std::string> normalise_dns_name(std::string_view text, std::string& why,
+                                              size_t* wire_length = nullptr);
+
+// True when `text` can be repeated in an error message: 1-24 letters, digits,
+// '_' or '-' (every key and section name qualifies). A 44-character base64 key,
+// or a line holding one, never does: messages must not leak key material.
+bool safe_to_echo(std::string_view text);
+
+// ASCII lower case.
+std::string to_lower(std::string_view text);
+
+}  // namespace wgp::config
