@@ -16,6 +16,8 @@
 #   wait_for "what" SECONDS cmd args...          # bounded poll until cmd succeeds
 #   wgo_start "$NS_A" IFACE            # wireguard-go peer; then wg setconf/set via ns_exec
 
+export LC_ALL=C  # stable sort order and tool messages
+
 # Directory the userspace control sockets live in; it is shared by all namespaces.
 NL_SOCKDIR=${NL_SOCKDIR:-/var/run/wireguard}
 NL_TAG=""          # unique per run, set by nl_init
@@ -159,6 +161,9 @@ pid_alive() {
   [[ -n $st && $st != Z* ]]
 }
 
+# pid_gone PID: true once the process has exited (for wait_for).
+pid_gone() { ! pid_alive "$1"; }
+
 # stop_pid PID [SECONDS]: SIGTERM, wait (bounded), then SIGKILL; the exit status goes into
 # STOP_RC (137 when it had to be killed). Must run in the shell that started PID (no $(...)).
 stop_pid() {
@@ -265,6 +270,34 @@ expect_ping() {
   ping_ok "$1" "$2" 10 || fail "no ping reply from $2 in $1 ($3)"
   log "ok: ping $2 from $1 ($3)"
 }
+
+# is_key STR: a WireGuard key in base64 (32 bytes: 43 characters and one '=').
+is_key() { [[ $1 =~ ^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$ ]]; }
+
+# wgp_keypair PRIVVAR PUBVAR: a key pair made by `wgpunch genkey`/`pubkey`, checked against
+# `wg pubkey` (same Curve25519 public key for the same private key).
+wgp_keypair() {
+  local _kp_priv _kp_pub
+  _kp_priv=$("$WGPUNCH" genkey) || fail "wgpunch genkey failed"
+  is_key "$_kp_priv" || fail "wgpunch genkey printed '$_kp_priv', not a base64 key"
+  _kp_pub=$(printf '%s\n' "$_kp_priv" | "$WGPUNCH" pubkey) || fail "wgpunch pubkey failed"
+  is_key "$_kp_pub" || fail "wgpunch pubkey printed '$_kp_pub', not a base64 key"
+  [[ $_kp_pub == "$(printf '%s\n' "$_kp_priv" | wg pubkey)" ]] ||
+    fail "wgpunch pubkey and wg pubkey disagree on the same private key"
+  printf -v "$1" '%s' "$_kp_priv"
+  printf -v "$2" '%s' "$_kp_pub"
+}
+
+# wg_keypair PRIVVAR PUBVAR: a key pair from the stock wg tool.
+wg_keypair() {
+  local _kp_priv
+  _kp_priv=$(wg genkey)
+  printf -v "$1" '%s' "$_kp_priv"
+  printf -v "$2" '%s' "$(printf '%s\n' "$_kp_priv" | wg pubkey)"
+}
+
+# write_key FILE KEY: a key file for `wg set ... private-key FILE` (mode 0600).
+write_key() { printf '%s\n' "$2" | write_conf "$1"; }
 
 # write_conf FILE: write stdin to FILE with mode 0600 (configs hold private keys).
 write_conf() {

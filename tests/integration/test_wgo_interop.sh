@@ -25,13 +25,9 @@ round() {
   local initiator=$1 ifp=$2 ifg=$3 portp=$4 portg=$5
   log "=== round: $initiator initiates ($ifp:$portp <-> $ifg:$portg)"
   local kp kg pubp pubg
-  kp=$("$WGPUNCH" genkey) || fail "wgpunch genkey failed"
-  pubp=$(printf '%s\n' "$kp" | "$WGPUNCH" pubkey) || fail "wgpunch pubkey failed"
-  [[ $pubp == "$(printf '%s\n' "$kp" | wg pubkey)" ]] || fail "wgpunch pubkey disagrees with wg pubkey"
-  kg=$(wg genkey)
-  pubg=$(printf '%s\n' "$kg" | wg pubkey)
-  printf '%s\n' "$kg" >"$NL_TMP/$ifg.key"
-  chmod 0600 "$NL_TMP/$ifg.key"
+  wgp_keypair kp pubp
+  wg_keypair kg pubg
+  write_key "$NL_TMP/$ifg.key" "$kg"
 
   local endpoint_line=""
   [[ $initiator == wgpunch ]] && endpoint_line="Endpoint = 192.0.2.2:$portg"
