@@ -39,6 +39,14 @@ class AeadKey {
                              ByteView ad, MutableByteView out);
 [[nodiscard]] bool aead_open(const Secret<32>& key, uint64_t counter, ByteView ciphertext,
                              ByteView ad, MutableByteView out);
+// ChaCha20-Poly1305 with an explicit 96-bit nonce. WireGuard never needs it;
+// it exists so the primitive can be checked against RFC 8439 §2.8.2, whose
+// nonce has non-zero leading bytes.
+constexpr size_t kAeadNonceSize = 12;
+[[nodiscard]] bool aead_seal_nonce(ByteView key32, std::span<const uint8_t, kAeadNonceSize> nonce,
+                                   ByteView plaintext, ByteView ad, MutableByteView out);
+[[nodiscard]] bool aead_open_nonce(ByteView key32, std::span<const uint8_t, kAeadNonceSize> nonce,
+                                   ByteView ciphertext, ByteView ad, MutableByteView out);
 [[nodiscard]] bool xaead_seal(ByteView key32, std::span<const uint8_t, kXNonceSize> nonce,
                               ByteView plaintext, ByteView ad, MutableByteView out);
 [[nodiscard]] bool xaead_open(ByteView key32, std::span<const uint8_t, kXNonceSize> nonce,

@@ -19,7 +19,8 @@ using Mac = std::array<uint8_t, kMacSize>;
 
 // out = BLAKE2s-256(parts[0] ‖ parts[1] ‖ ...)
 void blake2s(std::span<uint8_t, kHashSize> out, std::initializer_list<ByteView> parts);
-// out = BLAKE2s(key, outlen = out.size())(msg); key is 1..32 bytes, out 1..32 bytes.
+// out = BLAKE2s(key, outlen = out.size())(msg); key is 0..32 bytes (0 = unkeyed),
+// out 1..32 bytes.
 void blake2s_keyed(MutableByteView out, ByteView key, std::initializer_list<ByteView> parts);
 // MAC(key, msg): keyed BLAKE2s with a 16-byte digest.
 Mac mac16(ByteView key, std::initializer_list<ByteView> parts);

@@ -23,4 +23,9 @@ class SystemRandom final : public Random {
   void fill(std::span<uint8_t> out) override;
 };
 
+// Initialises libsodium exactly once (thread-safe). Every entry point of the
+// crypto module that uses libsodium's randomness or X25519 calls it first;
+// aborts if libsodium cannot start, since nothing secure can run then.
+void ensure_sodium_initialized();
+
 }  // namespace wgp
