@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "crypto/blake2s.h"
 #include "crypto/keys.h"
@@ -17,6 +18,12 @@
 #include "util/time.h"
 
 namespace wgp::noise {
+
+// Protocol strings (PROTOCOL.md §1): ASCII, no NUL.
+inline constexpr std::string_view kConstruction = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
+inline constexpr std::string_view kIdentifier = "WireGuard v1 zx2c4 Jason@zx2c4.com";
+inline constexpr std::string_view kLabelMac1 = "mac1----";
+inline constexpr std::string_view kLabelCookie = "cookie--";
 
 // This node's static identity and the keys derived from it.
 struct LocalIdentity {
@@ -130,5 +137,61 @@ struct InitiationStart {
                                               const PeerKeys& peer,
                                               std::span<const uint8_t, kResponseSize> msg,
                                               SessionKeys& keys);
+
+// The generic Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s message bodies, with the
+// prologue and the payloads as parameters. The WireGuard functions above are
+// these with prologue = IDENTIFIER, payload 1 = TAI64N and payload 2 = ε; the
+// Noise "cacophony" vector (PROTOCOL.md §6.2) drives them directly. Bodies:
+// message 1 = e ‖ enc(s) ‖ enc(payload), message 2 = e ‖ enc(payload), which
+// are bytes [8, 116) of a type-1 and [12, 60) of a type-2 message.
+namespace ikpsk2 {
+
+constexpr size_t kMessage1Overhead = kKeySize + (kKeySize + kTagSize) + kTagSize;  // 96
+constexpr size_t kMessage2Overhead = kKeySize + kTagSize;                          // 48
+
+// Noise InitializeSymmetric + MixHash(prologue) + MixHash(responder static):
+// C = HASH(CONSTRUCTION); H = HASH(HASH(C ‖ prologue) ‖ responder_static).
+void initialize(Secret<32>& chain_key, Secret<32>& hash, ByteView prologue,
+                const PublicKey& responder_static);
+
+// Initiator, tokens e, es, s, ss, {payload}. out.size() must be payload.size()
+// + 96. On success stores C, H and a copy of `ephemeral` in `hs` (nothing
+// else); on error `hs` is untouched. Needs local.has_private_key and
+// peer.static_static_valid.
+[[nodiscard]] HandshakeError write_message1(Handshake& hs, ByteView prologue,
+                                            const LocalIdentity& local, const PeerKeys& peer,
+                                            const PrivateKey& ephemeral, ByteView payload,
+                                            MutableByteView out);
+
+// Responder, tokens e, es, s: the first half of reading message 1.
+// body.size() must be at least 96; nullopt when the static key does not decrypt.
+[[nodiscard]] std::optional<InitiationStart> read_message1_static(ByteView prologue,
+                                                                  const LocalIdentity& local,
+                                                                  ByteView body);
+
+// Responder, tokens ss, {payload}: payload_out.size() must be body.size() - 96.
+// On success advances start.chain_key/hash; on error they are untouched.
+[[nodiscard]] HandshakeError read_message1_payload(InitiationStart& start, const PeerKeys& peer,
+                                                   ByteView body, MutableByteView payload_out);
+
+// Responder, tokens e, ee, se, psk, {payload}, continuing from hs.chain_key,
+// hs.hash and hs.remote_ephemeral. out.size() must be payload.size() + 48.
+// On success advances hs.chain_key/hash (state and indices untouched).
+[[nodiscard]] HandshakeError write_message2(Handshake& hs, const PeerKeys& peer,
+                                            const PrivateKey& ephemeral, ByteView payload,
+                                            MutableByteView out);
+
+// Initiator, tokens e, ee, se, psk, {payload}, continuing from `hs` (which is
+// not modified). payload_out.size() must be body.size() - 48. On success the
+// new chaining key and hash are written to chain_key/hash.
+[[nodiscard]] HandshakeError read_message2(const Handshake& hs, const LocalIdentity& local,
+                                           const PeerKeys& peer, ByteView body,
+                                           MutableByteView payload_out, Secret<32>& chain_key,
+                                           Secret<32>& hash);
+
+// Noise Split: (T1, T2) = KDF2(C, ε). The initiator sends with T1.
+void split(const Secret<32>& chain_key, Secret<32>& t1, Secret<32>& t2);
+
+}  // namespace ikpsk2
 
 }  // namespace wgp::noise
