@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Roaming: A and B each on their own link to a router namespace R (192.0.2.0/24 and
+# 198.51.100.0/24). Once the tunnel is up, A moves and sends first; B must follow A's new
+# endpoint (seen with `wg show` on B) and reach A there.
+#   round 1: A = wgpunch roams, B = wireguard-go follows: A's port changes (wg set
+#            listen-port), A moves to a new link in another network (203.0.113.0/24, old link
+#            deleted), then A is renumbered on that same link. A source address or interface
+#            remembered for B is gone each time and must be dropped (as the kernel module
+#            does; wireguard-go 0.0.20220316 as the roamer fails these two steps).
+#   round 2: A = wireguard-go behind a NAT in R, B = wgpunch follows: the NAT's outside
+#            address changes (rebinding), then A's port; forged packets must not move it.
+# Usage: bash test_roaming.sh /path/to/wgpunch
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../../scripts/lib/netns.sh"
+
+[[ $# -ge 1 ]] || fail "usage: $0 /path/to/wgpunch"
+require_netns_capable
+[[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
+WGPUNCH=$(realpath "$1")
+require_tools wireguard-go wg ip ping awk nft socat
+nl_init roam
+
+# topology: fresh A, R, B namespaces (names into NS_A, NS_R, NS_B).
+topology() {
+  ns_create "NS_A$1"
+  ns_create "NS_R$1"
+  ns_create "NS_B$1"
+  local a="NS_A$1" r="NS_R$1" b="NS_B$1"
+  NS_A=${!a} NS_R=${!r} NS_B=${!b}
+  ns_forwarding "$NS_R"
+  veth_link "$NS_A" eth0 "192.0.2.2/24" "$NS_R" a0 "192.0.2.1/24"
+  veth_link "$NS_B" eth0 "198.51.100.2/24" "$NS_R" b0 "198.51.100.1/24"
+  ip -n "$NS_A" route add default via 192.0.2.1
+  ip -n "$NS_B" route add default via 198.51.100.1
+  underlay_ok
+}
+
+# conf FILE PRIV PORT ADDR PEERPUB PEERALLOWED [ENDPOINT]
+conf() {
+  write_conf "$1" <<EOF
+[Interface]
+PrivateKey = $2
+ListenPort = $3
+Address = $4
+
+[Peer]
+PublicKey = $5
+AllowedIPs = $6
+${7:+Endpoint = $7}
+EOF
+}
+
+# expect_endpoint NS IFACE PUB WANT WHAT: B's view of A's endpoint (polled briefly: the last
+# packet that moved it may still be in flight).
+expect_endpoint() {
+  local ns=$1 ifc=$2 pub=$3 want=$4 what=$5 i ep
+  for ((i = 0; i < 30; i++)); do
+    ep=$(peer_endpoint "$ns" "$ifc" "$pub")
+    [[ $ep == "$want" ]] && { log "ok: $what: endpoint $ep"; return 0; }
+    sleep 0.1
+  done
+  fail "$what: endpoint is '$ep', expected $want"
+}
+
+# tunnel_both_ways: A sends first (B cannot know where A went), then B answers on its own.
+tunnel_both_ways() {
+  expect_ping "$NS_A" 10.0.0.2 "$1, A -> B"
+  expect_ping "$NS_B" 10.0.0.1 "$1, B -> A"
+}
+
+# move_to_new_link: A changes networks: a new link to R in 203.0.113.0/24, old link removed.
+move_to_new_link() {
+  ip -n "$NS_R" link del a0
+  veth_link "$NS_A" eth1 "203.0.113.2/24" "$NS_R" a1 "203.0.113.1/24"
+  ip -n "$NS_A" route replace default via 203.0.113.1
+  underlay_ok
+}
+
+# underlay_ok: A reaches B outside the tunnel (so a tunnel failure is the daemons' fault).
+underlay_ok() {
+  ping_ok "$NS_A" 198.51.100.2 5 || fail "underlay A -> R -> B broken after the move"
+}
+
+log "=== round 1: wgpunch (A) roams, wireguard-go (B) follows"
+topology 1
+IFA=$(uniq_iface wpr)
+IFB=$(uniq_iface wgr)
+wgp_keypair KA PUBA
+wg_keypair KB PUBB
+write_key "$NL_TMP/$IFB.key" "$KB"
+conf "$NL_TMP/$IFA.conf" "$KA" 51820 10.0.0.1/24 "$PUBB" 10.0.0.2/32 198.51.100.2:51821
+wgo_start "$NS_B" "$IFB"
+wgo_configure "$NS_B" "$IFB" "$NL_TMP/$IFB.key" 51821 10.0.0.2/24
+ns_exec "$NS_B" wg set "$IFB" peer "$PUBA" allowed-ips 10.0.0.1/32
+wgp_up PID_A "$NS_A" "$NL_TMP/$IFA.conf"
+
+tunnel_both_ways "before moving"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 192.0.2.2:51820 "B sees A at its first address"
+
+ns_exec "$NS_A" wg set "$IFA" listen-port 51830 || fail "wg set listen-port on wgpunch failed"
+tunnel_both_ways "A's port changed to 51830"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 192.0.2.2:51830 "B followed A's new port"
+
+move_to_new_link
+tunnel_both_ways "A moved to 203.0.113.2 on a new link"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 203.0.113.2:51830 "B followed A to the new network"
+
+# Same link, new address (a DHCP renumbering): a source address remembered for B is now
+# gone, and wgpunch must stop using it.
+ip -n "$NS_A" addr del 203.0.113.2/24 dev eth1
+ip -n "$NS_A" addr add 203.0.113.3/24 dev eth1
+ip -n "$NS_A" route replace default via 203.0.113.1
+underlay_ok
+tunnel_both_ways "A renumbered to 203.0.113.3 on the same link"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 203.0.113.3:51830 "B followed A's new address"
+expect_endpoint "$NS_A" "$IFA" "$PUBB" 198.51.100.2:51821 "A still sends to B's static endpoint"
+wgp_stop "$PID_A" "$NS_A" "$IFA"
+
+log "=== round 2: wireguard-go (A) behind a NAT that rebinds, wgpunch (B) follows"
+# Here A's own sockets stay put and the path changes under it: R masquerades A towards B,
+# then R's outside address changes (the kernel drops the old NAT mappings) and A's port
+# changes. What B sees of A moves, which is what a follower has to cope with.
+topology 2
+ns_exec "$NS_R" sysctl -qw net.ipv4.conf.all.promote_secondaries=1
+ns_exec "$NS_R" nft -f - <<'EOF' || fail "cannot install the NAT in the router namespace"
+table ip nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "b0" masquerade
+  }
+}
+EOF
+IFA=$(uniq_iface wgs)
+IFB=$(uniq_iface wps)
+wg_keypair KA PUBA
+wgp_keypair KB PUBB
+write_key "$NL_TMP/$IFA.key" "$KA"
+conf "$NL_TMP/$IFB.conf" "$KB" 51821 10.0.0.2/24 "$PUBA" 10.0.0.1/32
+wgp_up PID_B "$NS_B" "$NL_TMP/$IFB.conf"
+wgo_start "$NS_A" "$IFA"
+wgo_configure "$NS_A" "$IFA" "$NL_TMP/$IFA.key" 51820 10.0.0.1/24
+ns_exec "$NS_A" wg set "$IFA" peer "$PUBB" allowed-ips 10.0.0.2/32 endpoint 198.51.100.2:51821
+
+tunnel_both_ways "before moving"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 198.51.100.1:51820 "wgpunch sees A at the NAT's address"
+
+ip -n "$NS_R" addr add 198.51.100.3/24 dev b0
+ip -n "$NS_R" addr del 198.51.100.1/24 dev b0
+underlay_ok
+tunnel_both_ways "the NAT's outside address changed to 198.51.100.3"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 198.51.100.3:51820 "wgpunch followed the NAT rebinding"
+
+ns_exec "$NS_A" wg set "$IFA" listen-port 51830
+tunnel_both_ways "A's port changed to 51830"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 198.51.100.3:51830 "wgpunch followed A's new port"
+
+# Unauthenticated packets from elsewhere must not move the endpoint: a forged initiation
+# (type 1, right length, garbage inside) and plain garbage, sent to B from R's address.
+{ printf '\001\000\000\000'; head -c 144 /dev/urandom; } >"$NL_TMP/forged-init"
+head -c 64 /dev/urandom >"$NL_TMP/garbage"
+ns_exec "$NS_R" socat -u "OPEN:$NL_TMP/forged-init" UDP:198.51.100.2:51821,sourceport=40001 ||
+  fail "could not send the forged initiation"
+ns_exec "$NS_R" socat -u "OPEN:$NL_TMP/garbage" UDP:198.51.100.2:51821,sourceport=40002 ||
+  fail "could not send the garbage packet"
+sleep 0.5
+pid_alive "$PID_B" || fail "wgpunch died on forged packets"
+expect_endpoint "$NS_B" "$IFB" "$PUBA" 198.51.100.3:51830 "forged packets did not move the endpoint"
+expect_ping "$NS_B" 10.0.0.1 "tunnel still up after forged packets"
+wgp_stop "$PID_B" "$NS_B" "$IFB"
+log "PASS: roaming, wgpunch as the roamer and as the follower"
