@@ -1,0 +1,271 @@
+// UdpSocket over loopback. The process first moves into a private network
+// namespace (when it may) so ports and marks never touch the host's; without
+// root it stays put and uses the host's loopback, which is just as private.
+#include "net/udp_socket.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <string>
+
+namespace wgp {
+namespace {
+
+// Enters a fresh namespace once per process and brings its loopback up.
+void use_private_loopback() {
+  static const bool done = [] {
+    if (::unshare(CLONE_NEWNET) != 0) return false;  // not root: host loopback
+    UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq ifr{};
+    std::strcpy(ifr.ifr_name, "lo");
+    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) == 0) {
+      ifr.ifr_flags |= IFF_UP;
+      ::ioctl(s.get(), SIOCSIFFLAGS, &ifr);
+    }
+    return true;
+  }();
+  (void)done;
+}
+
+class UdpSocketTest : public ::testing::Test {
+ protected:
+  void SetUp() override { use_private_loopback(); }
+};
+
+Endpoint endpoint(const char* address, uint16_t port) {
+  return Endpoint{*IpAddress::parse(address), port};
+}
+
+// Receives into `batch` until `want` datagrams were handled by `on_datagram`
+// or 3 s passed. Returns the number received.
+template <typename Fn>
+size_t receive_all(UdpSocket& sock, DatagramBatch& batch, size_t want, Fn on_datagram) {
+  size_t got = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (got < want && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{sock.fd(), POLLIN, 0};
+    if (::poll(&pfd, 1, 100) <= 0) continue;
+    int n = sock.receive(batch);
+    EXPECT_GE(n, 0);
+    for (int i = 0; i < n; ++i) on_datagram(batch, static_cast<size_t>(i));
+    got += static_cast<size_t>(std::max(n, 0));
+  }
+  return got;
+}
+
+// Sends a full batch of 64 distinct datagrams from a to b at `loopback` and
+// checks every one arrives intact with a's address and port as its source.
+void exchange_batch(const char* loopback) {
+  UdpSocket a = UdpSocket::open(0);
+  UdpSocket b = UdpSocket::open(0);
+  DatagramBatch out(64, 1500);
+  DatagramBatch in(64, 1500);
+  for (size_t i = 0; i < 64; ++i) {
+    std::vector<uint8_t> payload(100 + i * 13, static_cast<uint8_t>(i));
+    payload[0] = static_cast<uint8_t>(i);
+    ASSERT_TRUE(out.set(i, endpoint(loopback, b.port()), payload));
+  }
+  int dropped = 0;
+  ASSERT_EQ(a.send(out, 64, &dropped), 64);
+  EXPECT_EQ(dropped, 0);
+
+  std::set<size_t> seen;
+  size_t got = receive_all(b, in, 64, [&](DatagramBatch& batch, size_t i) {
+    ByteView d = batch.data(i);
+    ASSERT_FALSE(d.empty());
+    size_t index = d[0];
+    EXPECT_EQ(d.size(), 100 + index * 13);
+    EXPECT_FALSE(batch.truncated(i));
+    EXPECT_EQ(batch.endpoint(i), endpoint(loopback, a.port()));  // never ::ffff:127.0.0.1
+    EXPECT_TRUE(std::all_of(d.begin() + 1, d.end(), [&](uint8_t x) { return x == index; }));
+    seen.insert(index);
+  });
+  EXPECT_EQ(got, 64u);
+  EXPECT_EQ(seen.size(), 64u);
+}
+
+TEST_F(UdpSocketTest, PortZeroPicksAFreePortOnADualStackSocket) {
+  UdpSocket sock = UdpSocket::open(0);
+  EXPECT_NE(sock.port(), 0);
+  EXPECT_EQ(sock.family(), AF_INET6);
+  int v6only = -1;
+  socklen_t len = sizeof(v6only);
+  ASSERT_EQ(::getsockopt(sock.fd(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len), 0);
+  EXPECT_EQ(v6only, 0);
+  EXPECT_TRUE(::fcntl(sock.fd(), F_GETFL) & O_NONBLOCK);
+  EXPECT_TRUE(::fcntl(sock.fd(), F_GETFD) & FD_CLOEXEC);
+  UdpSocket other = UdpSocket::open(0);
+  EXPECT_NE(other.port(), sock.port());
+}
+
+TEST_F(UdpSocketTest, ExplicitPortIsBound) {
+  UdpSocket probe = UdpSocket::open(0);
+  uint16_t port = probe.port();
+  probe = UdpSocket::open(0);  // frees `port` (move-assign closes the old socket)
+  UdpSocket sock = UdpSocket::open(port);
+  EXPECT_EQ(sock.port(), port);
+}
+
+TEST_F(UdpSocketTest, BusyPortFailsWithClearError) {
+  UdpSocket first = UdpSocket::open(0);
+  try {
+    UdpSocket::open(first.port());
+    FAIL() << "bound a busy port";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EADDRINUSE);
+    std::string expected =
+        "bind UDP port " + std::to_string(first.port()) + ": Address already in use";
+    EXPECT_EQ(std::string(e.what()), expected);
+  }
+}
+
+TEST_F(UdpSocketTest, BusyPortOnIpv4OnlyAlsoFails) {
+  // A dual-stack bind covers 0.0.0.0 too, so an IPv4 holder blocks it.
+  UniqueFd v4(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  ASSERT_EQ(::bind(v4.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+  socklen_t len = sizeof(sin);
+  ASSERT_EQ(::getsockname(v4.get(), reinterpret_cast<sockaddr*>(&sin), &len), 0);
+  EXPECT_THROW(UdpSocket::open(ntohs(sin.sin_port)), std::system_error);
+}
+
+TEST_F(UdpSocketTest, FwmarkIsSetAndCleared) {
+  UdpSocket sock = UdpSocket::open(0);
+  std::error_code ec = sock.set_fwmark(0x51820);
+  if (ec == std::errc::operation_not_permitted) GTEST_SKIP() << "SO_MARK needs CAP_NET_ADMIN";
+  ASSERT_FALSE(ec) << ec.message();
+  uint32_t mark = 0;
+  socklen_t len = sizeof(mark);
+  ASSERT_EQ(::getsockopt(sock.fd(), SOL_SOCKET, SO_MARK, &mark, &len), 0);
+  EXPECT_EQ(mark, 0x51820u);
+  ASSERT_FALSE(sock.set_fwmark(0));
+  ASSERT_EQ(::getsockopt(sock.fd(), SOL_SOCKET, SO_MARK, &mark, &len), 0);
+  EXPECT_EQ(mark, 0u);
+}
+
+TEST_F(UdpSocketTest, BuffersAreEnlarged) {
+  UdpSocket sock = UdpSocket::open(0);
+  int rcv = 0, snd = 0;
+  socklen_t len = sizeof(int);
+  ASSERT_EQ(::getsockopt(sock.fd(), SOL_SOCKET, SO_RCVBUF, &rcv, &len), 0);
+  ASSERT_EQ(::getsockopt(sock.fd(), SOL_SOCKET, SO_SNDBUF, &snd, &len), 0);
+  if (::geteuid() == 0) {
+    // SO_RCVBUFFORCE succeeded: the kernel doubles what was asked.
+    EXPECT_EQ(rcv, 2 * UdpSocket::kSocketBufferBytes);
+    EXPECT_EQ(snd, 2 * UdpSocket::kSocketBufferBytes);
+  } else {
+    EXPECT_GT(rcv, 0);
+  }
+}
+
+TEST_F(UdpSocketTest, BatchOf64OverIpv4) { exchange_batch("127.0.0.1"); }
+
+TEST_F(UdpSocketTest, BatchOf64OverIpv6) { exchange_batch("::1"); }
+
+TEST_F(UdpSocketTest, ReceiveWithNothingWaitingReturnsZero) {
+  UdpSocket sock = UdpSocket::open(0);
+  DatagramBatch batch(4, 256);
+  EXPECT_EQ(sock.receive(batch), 0);
+}
+
+TEST_F(UdpSocketTest, ReplyGoesBackToTheReceivedEndpoint) {
+  // The endpoint read off a v4 datagram (plain IPv4) must work as a send
+  // destination on the dual-stack socket (as ::ffff:127.0.0.1).
+  UdpSocket client = UdpSocket::open(0);
+  UdpSocket server = UdpSocket::open(0);
+  const uint8_t hello[] = {1, 2, 3};
+  ASSERT_EQ(client.send_to(endpoint("127.0.0.1", server.port()), hello), 3);
+  DatagramBatch batch(8, 256);
+  Endpoint from;
+  ASSERT_EQ(
+      receive_all(server, batch, 1, [&](DatagramBatch& b, size_t i) { from = b.endpoint(i); }), 1u);
+  EXPECT_TRUE(from.address.is_v4());
+  const uint8_t reply[] = {9, 8, 7, 6};
+  ASSERT_EQ(server.send_to(from, reply), 4);
+  std::vector<uint8_t> received;
+  ASSERT_EQ(receive_all(client, batch, 1,
+                        [&](DatagramBatch& b, size_t i) {
+                          received.assign(b.data(i).begin(), b.data(i).end());
+                          EXPECT_EQ(b.endpoint(i), endpoint("127.0.0.1", server.port()));
+                        }),
+            1u);
+  EXPECT_EQ(received, std::vector<uint8_t>(reply, reply + 4));
+}
+
+TEST_F(UdpSocketTest, OversizedDatagramIsMarkedTruncated) {
+  UdpSocket a = UdpSocket::open(0);
+  UdpSocket b = UdpSocket::open(0);
+  std::vector<uint8_t> big(100, 0xab);
+  ASSERT_EQ(a.send_to(endpoint("::1", b.port()), big), 100);
+  DatagramBatch small(2, 16);
+  ASSERT_EQ(receive_all(b, small, 1,
+                        [&](DatagramBatch& batch, size_t i) {
+                          EXPECT_TRUE(batch.truncated(i));
+                          EXPECT_EQ(batch.length(i), 16u);
+                        }),
+            1u);
+}
+
+TEST(DatagramBatch, SetRefusesPayloadLargerThanASlot) {
+  DatagramBatch batch(2, 32);
+  EXPECT_EQ(batch.capacity(), 2u);
+  EXPECT_EQ(batch.slot_size(), 32u);
+  std::vector<uint8_t> fits(32, 1), too_big(33, 2);
+  EXPECT_TRUE(batch.set(0, endpoint("10.0.0.1", 1), fits));
+  EXPECT_EQ(batch.length(0), 32u);
+  EXPECT_FALSE(batch.set(1, endpoint("10.0.0.1", 1), too_big));
+  EXPECT_EQ(batch.length(1), 0u);
+  // Slots do not overlap.
+  EXPECT_TRUE(batch.set(1, endpoint("10.0.0.2", 2), std::vector<uint8_t>(32, 3)));
+  EXPECT_EQ(batch.data(0)[31], 1);
+  EXPECT_EQ(batch.data(1)[0], 3);
+}
+
+TEST_F(UdpSocketTest, Ipv4OnlySocketDropsIpv6DestinationsAndSendsTheRest) {
+  UniqueFd raw(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(raw.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+  UdpSocket v4 = UdpSocket::from_fd(std::move(raw));
+  EXPECT_EQ(v4.family(), AF_INET);
+  EXPECT_NE(v4.port(), 0);
+  EXPECT_TRUE(::fcntl(v4.fd(), F_GETFL) & O_NONBLOCK);
+
+  UdpSocket sink = UdpSocket::open(0);
+  DatagramBatch out(4, 64);
+  const uint8_t p[] = {42};
+  ASSERT_TRUE(out.set(0, endpoint("127.0.0.1", sink.port()), p));
+  ASSERT_TRUE(out.set(1, endpoint("::1", sink.port()), p));
+  ASSERT_TRUE(out.set(2, endpoint("127.0.0.1", sink.port()), p));
+  int dropped = 0, last_error = 0;
+  EXPECT_EQ(v4.send(out, 3, &dropped, &last_error), 3);
+  EXPECT_EQ(dropped, 1);
+  EXPECT_EQ(last_error, EAFNOSUPPORT);
+  EXPECT_EQ(v4.send_to(endpoint("::1", sink.port()), p), -EAFNOSUPPORT);
+  DatagramBatch in(4, 64);
+  EXPECT_EQ(receive_all(sink, in, 2, [](DatagramBatch&, size_t) {}), 2u);
+}
+
+TEST(UdpSocketFromFd, RefusesWhatIsNotAnIpDatagramSocket) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd w(fds[1]);
+  EXPECT_THROW(UdpSocket::from_fd(UniqueFd(fds[0])), std::system_error);
+  EXPECT_THROW(UdpSocket::from_fd(UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0))),
+               std::system_error);
+  EXPECT_THROW(UdpSocket::from_fd(UniqueFd()), std::system_error);
+}
+
+}  // namespace
+}  // namespace wgp
