@@ -44,6 +44,8 @@ class Netlink {
   // Adds `addr` with its prefix length to the link, scope global. IPv6
   // addresses are added with IFA_F_NODAD so they are usable at once rather
   // than tentative for a second. The kernel adds the prefix route itself.
+  // IPv6 needs the link MTU >= 1280 (below it the kernel turns IPv6 off on
+  // the link and refuses the address).
   // Returns false (and changes nothing) when the address is already there.
   bool add_address(int ifindex, const InterfaceAddress& addr);
 
@@ -51,7 +53,9 @@ class Netlink {
   // proto boot as `ip route add` makes; link scope for IPv4). Returns false
   // when an identical route key already exists, which is the normal case for
   // the prefix of the link's own address; it is never replaced, so a route
-  // another link owns is left alone.
+  // another link owns is left alone. Host bits of `prefix` are cleared.
+  // Precondition: the link is up (IPv4 refuses a route via a down link with
+  // ENETDOWN, "Device for nexthop is not up").
   bool add_route(int ifindex, const IpPrefix& prefix);
 
   // Text for messages: "10.0.0.0/24" / "fd00::1/64" (kept here because the
