@@ -1,0 +1,131 @@
+// wgpunch's command line (DESIGN.md §2). Every error ends here as one line on
+// stderr and a non-zero exit code.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "config/keys_cli.h"
+#include "control/status.h"
+#include "node/runner.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage:\n"
+    "  wgpunch up CONFIG [--interface NAME] [--user USER]\n"
+    "  wgpunch status [IFACE] [--json]\n"
+    "  wgpunch genkey | pubkey | genpsk\n"
+    "  wgpunch [-f|--foreground] IFACE      (wireguard-go's convention, for wg-quick)\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Linux interface names: 1..15 bytes, no '/', no whitespace, not "." or "..".
+bool valid_interface_name(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (char c : name)
+    if (c == '/' || c == ':' || c <= ' ') return false;
+  return true;
+}
+
+std::string interface_from_config_path(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') + 1);
+  if (base.size() > 5 && base.ends_with(".conf")) base.resize(base.size() - 5);
+  return base;
+}
+
+int cmd_up(std::span<const std::string_view> args) {
+  wgp::RunOptions options;
+  std::optional<std::string> config_path, interface_name;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto value = [&](std::string_view flag) {
+      if (i + 1 >= args.size()) throw UsageError(std::string(flag) + " needs a value");
+      return std::string(args[++i]);
+    };
+    if (args[i] == "--interface" || args[i] == "-i")
+      interface_name = value(args[i]);
+    else if (args[i] == "--user" || args[i] == "-u")
+      options.user = value(args[i]);
+    else if (!args[i].starts_with("-") && !config_path)
+      config_path = std::string(args[i]);
+    else
+      throw UsageError("up: unexpected argument '" + std::string(args[i]) + "'");
+  }
+  if (!config_path) throw UsageError("up: CONFIG is missing");
+  options.config = wgp::load_config(*config_path);
+  for (const std::string& w : options.config->warnings) std::cerr << "wgpunch: warning: " << w << "\n";
+  options.interface_name = interface_name.value_or(interface_from_config_path(*config_path));
+  if (!valid_interface_name(options.interface_name))
+    throw UsageError("'" + options.interface_name +
+                     "' is not a valid interface name (1-15 characters); use --interface NAME");
+  return wgp::run_interface(options);
+}
+
+int cmd_wireguard_go(std::span<const std::string_view> args) {
+  wgp::RunOptions options;
+  bool foreground = false;
+  if (const char* env = std::getenv("WG_PROCESS_FOREGROUND"); env && std::string_view(env) == "1")
+    foreground = true;
+  for (std::string_view a : args) {
+    if (a == "-f" || a == "--foreground")
+      foreground = true;
+    else if (!a.starts_with("-") && options.interface_name.empty())
+      options.interface_name = std::string(a);
+    else
+      throw UsageError("unexpected argument '" + std::string(a) + "'");
+  }
+  if (!valid_interface_name(options.interface_name))
+    throw UsageError("'" + options.interface_name + "' is not a valid interface name");
+  options.daemonize = !foreground;
+  return wgp::run_interface(options);
+}
+
+int dispatch(std::span<const std::string_view> args) {
+  if (args.empty()) throw UsageError("no command given");
+  std::string_view cmd = args[0];
+  auto rest = args.subspan(1);
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::cout << "wgpunch 0.1\n";
+    return 0;
+  }
+  if (cmd == "genkey" || cmd == "genpsk" || cmd == "pubkey") {
+    if (!rest.empty()) throw UsageError(std::string(cmd) + " takes no arguments");
+    if (cmd == "genkey") wgp::genkey(std::cout);
+    if (cmd == "genpsk") wgp::genpsk(std::cout);
+    if (cmd == "pubkey") wgp::pubkey(std::cin, std::cout);
+    return 0;
+  }
+  if (cmd == "status") {
+    auto options = wgp::control::parse_status_args(rest);
+    return wgp::control::run_status(options, std::cout, std::cerr, std::chrono::system_clock::now());
+  }
+  if (cmd == "up") return cmd_up(rest);
+  return cmd_wireguard_go(args);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Writes to a closed pipe (a log reader gone) must fail, not kill the node.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  try {
+    return dispatch(args);
+  } catch (const UsageError& e) {
+    std::cerr << "wgpunch: " << e.what() << "\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "wgpunch: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,102 @@
+// A running wgpunch interface: the Device (pure protocol) joined to its real
+// I/O — the TUN device, the one UDP socket, the clock and the control socket —
+// on one Asio event loop. Node is also the DeviceControl that `wg` and
+// `wgpunch status` talk to through the UAPI server.
+//
+// Threading: everything runs on the io_context's single thread.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
+
+#include <boost/asio.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "control/device_control.h"
+#include "crypto/random.h"
+#include "net/udp_socket.h"
+#include "tun/tun_device.h"
+#include "wg/device.h"
+
+namespace wgp {
+
+class Node final : public DeviceControl, private DeviceOutput {
+ public:
+  // Takes an open TUN device and a bound UDP socket; nothing runs until start().
+  Node(boost::asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu);
+  ~Node() override;
+
+  Device& device() { return device_; }
+  const std::string& interface_name() const { return tun_.name(); }
+  uint16_t listen_port() const { return udp_.port(); }
+
+  // Begins waiting for packets and timers.
+  void start();
+  // Cancels all waits; run() returns once handlers drain.
+  void stop();
+  // Called when the TUN device reports it is gone (deleted by `ip link del`).
+  void on_fatal(std::function<void(const std::string&)> handler) { on_fatal_ = std::move(handler); }
+
+  // Re-arms the protocol timer after the device's state changed from outside
+  // the packet handlers (config, control socket).
+  void reschedule();
+  Now now() const { return {BootClock::now(), std::chrono::system_clock::now()}; }
+
+  // DeviceControl
+  DeviceSnapshot snapshot() const override;
+  void set_private_key(const PrivateKey& key) override;
+  std::error_code set_listen_port(uint16_t port) override;
+  std::error_code set_fwmark(uint32_t mark) override;
+  void remove_all_peers() override;
+  bool has_peer(const PublicKey& key) const override;
+  bool add_peer(const PublicKey& key) override;
+  void remove_peer(const PublicKey& key) override;
+  void set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk) override;
+  void set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) override;
+  void set_peer_persistent_keepalive(const PublicKey& key, uint16_t seconds) override;
+  void clear_peer_allowed_ips(const PublicKey& key) override;
+  void add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) override;
+  void remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) override;
+
+ private:
+  // DeviceOutput: queue into batches, flushed after each input batch.
+  void send_datagram(const Endpoint& to, ByteView datagram) override;
+  void write_tun(ByteView ip_packet) override;
+
+  void wait_udp();
+  void wait_tun();
+  void on_udp_readable();
+  void on_tun_readable();
+  void on_timer();
+  void flush();
+  void fatal(const std::string& why);
+
+  boost::asio::io_context& io_;
+  SystemRandom rng_;
+  TunDevice tun_;
+  UdpSocket udp_;
+  Device device_;
+  uint32_t fwmark_ = 0;
+
+  boost::asio::posix::stream_descriptor tun_watch_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> udp_watch_;
+  boost::asio::steady_timer timer_;
+  std::optional<Instant> armed_deadline_;
+
+  DatagramBatch udp_in_;
+  DatagramBatch udp_out_;
+  size_t udp_out_count_ = 0;
+  std::vector<uint8_t> tun_in_storage_;
+  std::vector<MutableByteView> tun_in_bufs_;
+  std::vector<size_t> tun_in_lengths_;
+  std::vector<uint8_t> tun_out_storage_;
+  std::vector<ByteView> tun_out_;
+  size_t tun_out_used_ = 0;
+  uint64_t tun_write_errors_ = 0;
+  uint64_t udp_send_errors_ = 0;
+  bool stopped_ = false;
+  std::function<void(const std::string&)> on_fatal_;
+};
+
+}  // namespace wgp

@@ -1,0 +1,113 @@
+// Node as DeviceControl: what `wg set` / `wg show` and the config loader do
+// to a running interface. Every change re-arms the protocol timer, since it
+// may have started a handshake or a keepalive.
+#include <algorithm>
+
+#include "node/node.h"
+
+namespace wgp {
+
+DeviceSnapshot Node::snapshot() const {
+  DeviceSnapshot s;
+  s.interface_name = tun_.name();
+  if (device_.identity().has_private_key) s.private_key = device_.identity().private_key.clone();
+  s.listen_port = udp_.port();
+  s.fwmark = fwmark_;
+  for (const Peer& peer : device_.peers()) {
+    PeerSnapshot p;
+    p.public_key = peer.public_key();
+    p.preshared_key = peer.keys.preshared_key.clone();
+    p.endpoint = peer.endpoint;
+    p.last_handshake = peer.last_handshake;
+    p.rx_bytes = peer.rx_bytes;
+    p.tx_bytes = peer.tx_bytes;
+    p.persistent_keepalive = peer.timers.persistent_keepalive();
+    p.allowed_ips = device_.allowed_ips().prefixes_of(&peer);
+    p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
+    s.peers.push_back(std::move(p));
+  }
+  for (size_t r = 0; r < size_t(DropReason::kCount); ++r)
+    if (uint64_t n = device_.drops()[r])
+      s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
+                           std::to_string(n));
+  if (udp_send_errors_) s.extra.emplace_back("udp_send_errors", std::to_string(udp_send_errors_));
+  if (tun_write_errors_) s.extra.emplace_back("tun_write_errors", std::to_string(tun_write_errors_));
+  return s;
+}
+
+void Node::set_private_key(const PrivateKey& key) {
+  device_.set_private_key(key);
+  reschedule();
+}
+
+std::error_code Node::set_listen_port(uint16_t port) {
+  if (port != 0 && port == udp_.port()) return {};
+  try {
+    UdpSocket fresh = UdpSocket::open(port);
+    if (fwmark_) {
+      if (auto ec = fresh.set_fwmark(fwmark_)) return ec;
+    }
+    boost::system::error_code ignored;
+    udp_watch_->cancel(ignored);
+    (void)udp_watch_->release();
+    udp_ = std::move(fresh);
+    udp_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, udp_.fd());
+    wait_udp();
+    return {};
+  } catch (const std::system_error& e) {
+    return e.code();
+  }
+}
+
+std::error_code Node::set_fwmark(uint32_t mark) {
+  if (auto ec = udp_.set_fwmark(mark)) return ec;
+  fwmark_ = mark;
+  return {};
+}
+
+void Node::remove_all_peers() {
+  device_.remove_all_peers();
+  reschedule();
+}
+
+bool Node::has_peer(const PublicKey& key) const { return device_.find_peer(key) != nullptr; }
+
+bool Node::add_peer(const PublicKey& key) { return device_.add_peer(key) != nullptr; }
+
+void Node::remove_peer(const PublicKey& key) {
+  device_.remove_peer(device_.find_peer(key));
+  reschedule();
+}
+
+void Node::set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk) {
+  if (Peer* p = device_.find_peer(key)) device_.set_preshared_key(*p, psk);
+}
+
+void Node::set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) {
+  if (Peer* p = device_.find_peer(key)) device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
+}
+
+void Node::set_peer_persistent_keepalive(const PublicKey& key, uint16_t seconds) {
+  if (Peer* p = device_.find_peer(key)) {
+    device_.set_persistent_keepalive(*p, seconds, now());
+    flush();
+    reschedule();
+  }
+}
+
+void Node::clear_peer_allowed_ips(const PublicKey& key) {
+  if (Peer* p = device_.find_peer(key)) {
+    for (const IpPrefix& prefix : device_.allowed_ips().prefixes_of(p))
+      device_.allowed_ips().remove(prefix, p);
+  }
+}
+
+void Node::add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
+  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().insert(prefix, p);
+}
+
+void Node::remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
+  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().remove(prefix, p);
+}
+
+}  // namespace wgp

@@ -1,0 +1,144 @@
+#include "node/runner.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
+
+#include <boost/asio.hpp>
+#include <cstring>
+#include <iostream>
+
+#include "control/uapi_server.h"
+#include "node/interface_setup.h"
+#include "node/node.h"
+#include "node/privileges.h"
+#include "util/log.h"
+
+namespace wgp {
+
+namespace {
+
+// True when a live process answers on the interface's control socket.
+bool already_running(const std::string& name) {
+  auto path = control::uapi_socket_path(control::kDefaultSocketDirectory, name);
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  return fd && connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+void apply_config(Node& node, const Config& config) {
+  node.set_private_key(config.private_key);
+  if (config.fwmark) {
+    if (auto ec = node.set_fwmark(*config.fwmark))
+      throw std::system_error(ec, config.path + ": FwMark");
+  }
+  for (const PeerConfig& p : config.peers) {
+    node.add_peer(p.public_key);
+    if (p.preshared_key) node.set_peer_preshared_key(p.public_key, *p.preshared_key);
+    if (p.endpoint) {
+      Peer* peer = node.device().find_peer(p.public_key);
+      node.device().set_endpoint(*peer, *p.endpoint, EndpointSource::kConfig);
+    }
+    for (const IpPrefix& prefix : p.allowed_ips) node.add_peer_allowed_ip(p.public_key, prefix);
+  }
+  // Keepalives last: turning one on sends a packet, which needs the rest.
+  for (const PeerConfig& p : config.peers)
+    if (p.persistent_keepalive)
+      node.set_peer_persistent_keepalive(p.public_key, p.persistent_keepalive);
+}
+
+// Forks; the parent waits until the child reports readiness over a pipe and
+// exits with 0, or prints the child's error and exits 1.
+void daemonize_when_ready(int& ready_fd) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  pid_t pid = fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid > 0) {
+    close(fds[1]);
+    std::string message;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) message.append(buf, size_t(n));
+    if (message == "ok") _exit(0);
+    std::cerr << (message.empty() ? "wgpunch: failed to start\n" : message) << std::flush;
+    _exit(1);
+  }
+  close(fds[0]);
+  setsid();
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) dup2(null, STDIN_FILENO);
+  ready_fd = fds[1];
+}
+
+}  // namespace
+
+int run_interface(const RunOptions& options) {
+  const std::string& name = options.interface_name;
+  Log::set_prefix("wgpunch[" + name + "]");
+  int ready_fd = -1;
+  if (options.daemonize) daemonize_when_ready(ready_fd);
+
+  auto report_ready = [&](const std::string& message) {
+    if (ready_fd < 0) return;
+    (void)!write(ready_fd, message.data(), message.size());
+    close(ready_fd);
+    ready_fd = -1;
+  };
+
+  try {
+    if (already_running(name)) throw std::runtime_error("interface " + name + " is already running");
+    std::optional<UserIds> user;
+    if (options.user) user = lookup_user(*options.user);
+
+    TunDevice tun = TunDevice::create(name);
+    size_t mtu = options.config ? options.config->mtu : kDefaultMtu;
+    if (options.config) {
+      for (const std::string& w : configure_interface(tun, *options.config)) Log::info("warning: ", w);
+    }
+    uint16_t port = options.config && options.config->listen_port ? *options.config->listen_port : 0;
+    UdpSocket udp = UdpSocket::open(port);
+
+    boost::asio::io_context io(1);
+    Node node(io, std::move(tun), std::move(udp), mtu);
+    if (options.config) apply_config(node, *options.config);
+    control::UapiServer uapi(io, name, node);
+
+    if (user) {
+      if (auto ec = uapi.chown_socket(user->uid, user->gid))
+        throw std::system_error(ec, "chown " + uapi.socket_path().string());
+      drop_privileges(*user);
+      Log::info("running as uid ", user->uid, " with no capabilities");
+    }
+
+    auto shutdown = [&](const std::string& why) {
+      Log::info(why, ", shutting down");
+      node.stop();
+      uapi.shutdown();
+      io.stop();
+    };
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](auto ec, int sig) {
+      if (!ec) shutdown(sig == SIGINT ? "interrupted" : "terminated");
+    });
+    node.on_fatal(shutdown);
+    uapi.on_socket_deleted([&] { shutdown("control socket removed"); });
+
+    node.start();
+    Log::info("up: listening on UDP port ", node.listen_port(), ", ",
+              node.device().peers().size(), " peer(s)");
+    report_ready("ok");
+    io.run();
+    return 0;
+  } catch (const std::exception& e) {
+    report_ready(std::string("wgpunch: ") + e.what() + "\n");
+    throw;
+  }
+}
+
+}  // namespace wgp

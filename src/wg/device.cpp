@@ -1,0 +1,82 @@
+// Device: configuration, peers and the load estimate. The receive path is in
+// device_receive.cpp, the send path in device_send.cpp, timers in
+// device_timers.cpp.
+#include "wg/device.h"
+
+#include <algorithm>
+
+namespace wgp {
+
+using namespace noise;
+
+Device::Device(Random& rng, DeviceOutput& out) : rng_(rng), out_(out), scratch_(65536 + 64) {}
+
+Device::~Device() { remove_all_peers(); }
+
+void Device::set_private_key(const PrivateKey& key) {
+  if (identity_.has_private_key && key == identity_.private_key) return;
+  identity_ = LocalIdentity::from_private_key(key);
+  cookie_checker_.set_keys(identity_.mac1_key, identity_.cookie_key);
+  // A peer that now carries our own public key cannot be talked to.
+  if (Peer* self = find_peer_mut(identity_.public_key); self && identity_.has_private_key)
+    remove_peer(self);
+  for (Peer& peer : peers_) {
+    peer.keys.rebind(identity_);
+    if (peer.handshake.local_index && peer.handshake.state != HandshakeState::kZeroed)
+      indices_.release(peer.handshake.local_index);
+    peer.handshake.clear();
+    peer.keypairs.invalidate_for_sending();
+    peer.last_sent_handshake.reset();  // so a new handshake starts at once
+  }
+}
+
+Peer* Device::add_peer(const PublicKey& key) {
+  if (identity_.has_private_key && key == identity_.public_key) return nullptr;
+  if (Peer* existing = find_peer_mut(key)) return existing;
+  return &peers_.emplace_back(key, identity_);
+}
+
+Peer* Device::find_peer_mut(const PublicKey& key) {
+  auto it = std::find_if(peers_.begin(), peers_.end(),
+                         [&](const Peer& p) { return p.public_key() == key; });
+  return it == peers_.end() ? nullptr : &*it;
+}
+
+Peer* Device::find_peer(const PublicKey& key) { return find_peer_mut(key); }
+
+const Peer* Device::find_peer(const PublicKey& key) const {
+  return const_cast<Device*>(this)->find_peer_mut(key);
+}
+
+void Device::remove_peer(Peer* peer) {
+  if (!peer) return;
+  allowed_ips_.remove_peer(peer);
+  zero_key_material(*peer);
+  peers_.remove_if([&](const Peer& p) { return &p == peer; });
+}
+
+void Device::remove_all_peers() {
+  while (!peers_.empty()) remove_peer(&peers_.front());
+}
+
+void Device::set_preshared_key(Peer& peer, const PresharedKey& psk) {
+  peer.keys.preshared_key = psk.clone();
+}
+
+void Device::set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource source) {
+  peer.endpoint = endpoint;
+  peer.endpoint_source = source;
+}
+
+void Device::set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now) {
+  bool turned_on = seconds && !peer.timers.persistent_keepalive();
+  peer.timers.set_persistent_keepalive(seconds);
+  if (!seconds) peer.timers.disarm(PeerTimer::kPersistentKeepalive);
+  if (turned_on) send_keepalive(peer, now);
+}
+
+bool Device::under_load(Instant now) const {
+  return under_load_until_ && now < *under_load_until_;
+}
+
+}  // namespace wgp

@@ -1,0 +1,139 @@
+// The WireGuard device as pure protocol code: it is fed datagrams from the
+// UDP socket, IP packets from the TUN and the passing of time, and answers
+// through DeviceOutput (datagrams to send, packets to write to the TUN). It
+// never touches a socket or reads a clock, so two devices can be wired
+// together in a test and run through hours of protocol in microseconds.
+//
+// Single-threaded: every call must come from the same thread.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "crypto/random.h"
+#include "net/ip.h"
+#include "noise/cookie.h"
+#include "wg/allowed_ips.h"
+#include "wg/drop_reason.h"
+#include "wg/index_table.h"
+#include "wg/peer.h"
+#include "wg/ratelimiter.h"
+
+namespace wgp {
+
+// The I/O the device asks for. Implementations may queue and send in batches;
+// the bytes are only valid during the call.
+class DeviceOutput {
+ public:
+  virtual ~DeviceOutput() = default;
+  virtual void send_datagram(const Endpoint& to, ByteView datagram) = 0;
+  virtual void write_tun(ByteView ip_packet) = 0;
+};
+
+// The two clocks at one moment: monotonic for protocol timing, wall for
+// TAI64N and "latest handshake".
+struct Now {
+  Instant mono;
+  WallTime wall;
+};
+
+class Device {
+ public:
+  Device(Random& rng, DeviceOutput& out);
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  // --- configuration -------------------------------------------------------
+  // An all-zero key removes the key. Rebinds every peer (§5.4 last bullet).
+  void set_private_key(const PrivateKey& key);
+  const noise::LocalIdentity& identity() const { return identity_; }
+  // Inner MTU of the TUN, used to cap padding.
+  void set_mtu(size_t mtu) { mtu_ = mtu; }
+
+  // nullptr when `key` is our own public key.
+  Peer* add_peer(const PublicKey& key);
+  Peer* find_peer(const PublicKey& key);
+  const Peer* find_peer(const PublicKey& key) const;
+  void remove_peer(Peer* peer);
+  void remove_all_peers();
+  const std::list<Peer>& peers() const { return peers_; }
+  std::list<Peer>& peers() { return peers_; }
+
+  void set_preshared_key(Peer& peer, const PresharedKey& psk);
+  void set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource source);
+  // Turning it on (0 → n) sends a keepalive at once.
+  void set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now);
+  AllowedIps<Peer>& allowed_ips() { return allowed_ips_; }
+  const AllowedIps<Peer>& allowed_ips() const { return allowed_ips_; }
+
+  // --- traffic -------------------------------------------------------------
+  // One UDP payload from `from`. Returns why it was dropped, if it was.
+  std::optional<DropReason> receive_datagram(ByteView datagram, const Endpoint& from, Now now);
+  // One IP packet read from the TUN.
+  std::optional<DropReason> send_packet(ByteView ip_packet, Now now);
+  // Starts a handshake with `peer` now (rate limited to one per 5 s).
+  void initiate_handshake(Peer& peer, Now now) { send_initiation(peer, false, now); }
+  void send_keepalive(Peer& peer, Now now);
+
+  // --- time ----------------------------------------------------------------
+  std::optional<Instant> next_deadline() const;
+  void run_timers(Now now);
+
+  const DropCounters& drops() const { return drops_; }
+  size_t index_count() const { return indices_.size(); }
+  // Handshake messages are answered with cookies while this holds.
+  bool under_load(Instant now) const;
+
+ private:
+  // receive side (device_receive.cpp)
+  std::optional<DropReason> receive_initiation(ByteView msg, const Endpoint& from, Now now);
+  std::optional<DropReason> receive_response(ByteView msg, const Endpoint& from, Now now);
+  std::optional<DropReason> receive_cookie_reply(ByteView msg, Now now);
+  std::optional<DropReason> receive_transport(ByteView msg, const Endpoint& from, Now now);
+  std::optional<DropReason> check_handshake_load(ByteView msg, uint32_t sender_index,
+                                                 const Endpoint& from, Now now);
+  void on_authenticated_receive(Peer& peer, const Endpoint& from, size_t bytes, Now now);
+
+  // send side (device_send.cpp)
+  void send_initiation(Peer& peer, bool is_retry, Now now);
+  void send_response(Peer& peer, Now now);
+  // Encrypts `payload` (may be empty: a keepalive) with the current keypair.
+  // False when no usable keypair or endpoint.
+  bool encrypt_and_send(Peer& peer, ByteView payload, Now now);
+  size_t padding_for(size_t length) const;
+  void stage(Peer& peer, ByteView packet);
+  void flush_staged(Peer& peer, Now now);
+  void transmit(Peer& peer, ByteView datagram);
+  void keep_key_fresh_after_send(Peer& peer, Now now);
+
+  // timers (device_timers.cpp)
+  void on_timer(Peer& peer, PeerTimer timer, Now now);
+  void zero_key_material(Peer& peer);
+
+  void drop(DropReason r) { ++drops_[size_t(r)]; }
+  Peer* find_peer_mut(const PublicKey& key);
+
+  Random& rng_;
+  DeviceOutput& out_;
+  noise::LocalIdentity identity_;
+  noise::CookieChecker cookie_checker_;
+  std::list<Peer> peers_;
+  AllowedIps<Peer> allowed_ips_;
+  IndexTable indices_;
+  Ratelimiter ratelimiter_;
+  DropCounters drops_{};
+  size_t mtu_ = 1420;
+
+  // Load estimate: handshake messages seen in the current window.
+  Instant load_window_start_{};
+  uint32_t handshakes_in_window_ = 0;
+  std::optional<Instant> under_load_until_;
+
+  // One buffer for the datagram or plaintext being built: 64 KiB + headers.
+  std::vector<uint8_t> scratch_;
+};
+
+}  // namespace wgp

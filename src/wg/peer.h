@@ -1,0 +1,60 @@
+// One remote WireGuard node: its keys, handshake, sessions, timers, endpoint,
+// and packets waiting for a session. Peers are owned by the Device and never
+// move in memory (the allowed-IPs table and index table point at them).
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "net/ip.h"
+#include "noise/cookie.h"
+#include "noise/handshake.h"
+#include "wg/keypair.h"
+#include "wg/timers.h"
+
+namespace wgp {
+
+// Where a peer's endpoint came from, for `status`.
+enum class EndpointSource : uint8_t { kNone, kConfig, kControl, kRoamed, kDiscovered };
+
+constexpr std::string_view endpoint_source_name(EndpointSource s) {
+  switch (s) {
+    case EndpointSource::kNone: return "none";
+    case EndpointSource::kConfig: return "config";
+    case EndpointSource::kControl: return "control";
+    case EndpointSource::kRoamed: return "roamed";
+    case EndpointSource::kDiscovered: return "discovered";
+  }
+  return "?";
+}
+
+class Peer {
+ public:
+  Peer(const PublicKey& key, const noise::LocalIdentity& local) : keys(key, local) {
+    cookies.set_keys(keys.mac1_key, keys.cookie_key);
+  }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  const PublicKey& public_key() const { return keys.public_key; }
+
+  noise::PeerKeys keys;
+  noise::Handshake handshake;
+  noise::CookieGenerator cookies;
+  KeypairSlots keypairs;
+  PeerTimers timers;
+
+  std::optional<Endpoint> endpoint;
+  EndpointSource endpoint_source = EndpointSource::kNone;
+
+  // Packets that arrived from the TUN while no session could send them.
+  std::deque<std::vector<uint8_t>> staged;
+
+  std::optional<Instant> last_sent_handshake;
+  std::optional<WallTime> last_handshake;  // wall clock of the latest completed handshake
+  uint64_t rx_bytes = 0;
+  uint64_t tx_bytes = 0;
+};
+
+}  // namespace wgp

@@ -1,0 +1,62 @@
+// The per-peer timers of WireGuard (PROTOCOL.md §5.3), as deadlines rather
+// than callbacks. Protocol events arrive through the kernel-named hooks
+// (on_data_sent, on_handshake_initiated, ...), which only arm and disarm;
+// the device asks next_deadline() and calls take_expired() when time comes,
+// then performs the action each expired timer stands for.
+#pragma once
+
+#include <optional>
+
+#include "crypto/random.h"
+#include "noise/wire.h"
+#include "util/time.h"
+
+namespace wgp {
+
+enum class PeerTimer : uint8_t {
+  kRetransmitHandshake,
+  kSendKeepalive,
+  kNewHandshake,
+  kZeroKeyMaterial,
+  kPersistentKeepalive,
+  kCount,
+};
+
+class PeerTimers {
+ public:
+  // Event hooks, named as in the kernel's timers.c.
+  void on_data_sent(Instant now, Random& rng);
+  void on_data_received(Instant now);
+  void on_any_authenticated_packet_sent();
+  void on_any_authenticated_packet_received();
+  void on_any_authenticated_packet_traversal(Instant now);
+  void on_handshake_initiated(Instant now, Random& rng);
+  void on_handshake_complete();
+  void on_session_derived(Instant now);
+
+  // Persistent keepalive interval in seconds, 0 = off.
+  void set_persistent_keepalive(uint16_t seconds) { persistent_keepalive_ = seconds; }
+  uint16_t persistent_keepalive() const { return persistent_keepalive_; }
+
+  bool pending(PeerTimer t) const { return deadline_[size_t(t)].has_value(); }
+  void arm(PeerTimer t, Instant when) { deadline_[size_t(t)] = when; }
+  void disarm(PeerTimer t) { deadline_[size_t(t)].reset(); }
+  void disarm_all();
+  std::optional<Instant> next_deadline() const;
+  // Disarms and returns one timer whose deadline is ≤ now, if any.
+  std::optional<PeerTimer> take_expired(Instant now);
+
+  // Handshake attempts since the last non-retry trigger.
+  int handshake_attempts = 0;
+  // The send_keepalive timer fired while data kept arriving: send one more.
+  bool need_another_keepalive = false;
+  // The receive-side "last minute" rekey was already asked for.
+  bool sent_last_minute_handshake = false;
+
+ private:
+  static Duration jitter(Random& rng);
+  std::optional<Instant> deadline_[size_t(PeerTimer::kCount)];
+  uint16_t persistent_keepalive_ = 0;
+};
+
+}  // namespace wgp
