@@ -183,7 +183,9 @@ void Parser::key_value(int line, std::string_view key, std::string_view value) {
     fail(line, elsewhere->name,
          "belongs in " + std::string(section_name(elsewhere->section)) + ", not in " +
              std::string(section_name(section_)));
-  fail(line, shown, "unknown key in " + std::string(section_name(section_)));
+  fail(line, shown,
+       "unknown key in " + std::string(section_name(section_)) +
+           (shown.empty() ? " (name not shown: it may be key material)" : ""));
 }
 
 void Parser::once(int line, const std::string& key) {
