@@ -57,8 +57,8 @@ bool open_with(const EVP_AEAD_CTX* ctx, ByteView nonce, ByteView ciphertext, Byt
 
 AeadKey::AeadKey(const Secret<32>& key) {
   // Only fails on a wrong key length or out of memory; neither can be handled.
-  if (EVP_AEAD_CTX_init(&ctx_, EVP_aead_chacha20_poly1305(), key.data(), key.size(),
-                        kAeadTagSize, nullptr) != 1)
+  if (EVP_AEAD_CTX_init(&ctx_, EVP_aead_chacha20_poly1305(), key.data(), key.size(), kAeadTagSize,
+                        nullptr) != 1)
     std::abort();
 }
 
@@ -72,8 +72,7 @@ bool AeadKey::seal(uint64_t counter, ByteView plaintext, ByteView ad, MutableByt
   return seal_with(&ctx_, nonce, plaintext, ad, out);
 }
 
-bool AeadKey::open(uint64_t counter, ByteView ciphertext, ByteView ad,
-                   MutableByteView out) const {
+bool AeadKey::open(uint64_t counter, ByteView ciphertext, ByteView ad, MutableByteView out) const {
   auto nonce = counter_nonce(counter);
   return open_with(&ctx_, nonce, ciphertext, ad, out);
 }
@@ -110,8 +109,8 @@ bool xaead_seal(ByteView key32, std::span<const uint8_t, kXNonceSize> nonce, Byt
   return ctx.ok() && seal_with(ctx.get(), nonce, plaintext, ad, out);
 }
 
-bool xaead_open(ByteView key32, std::span<const uint8_t, kXNonceSize> nonce,
-                ByteView ciphertext, ByteView ad, MutableByteView out) {
+bool xaead_open(ByteView key32, std::span<const uint8_t, kXNonceSize> nonce, ByteView ciphertext,
+                ByteView ad, MutableByteView out) {
   ScopedCtx ctx(EVP_aead_xchacha20_poly1305(), key32);
   return ctx.ok() && open_with(ctx.get(), nonce, ciphertext, ad, out);
 }

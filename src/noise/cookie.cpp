@@ -57,9 +57,8 @@ bool CookieChecker::check_mac2(ByteView msg, ByteView source, Instant now, Rando
   return mac_equal(expected, msg.data() + off->mac2);
 }
 
-void CookieChecker::make_reply(ByteView msg, uint32_t receiver_index, ByteView source,
-                               Instant now, Random& rng,
-                               std::span<uint8_t, kCookieReplySize> out) {
+void CookieChecker::make_reply(ByteView msg, uint32_t receiver_index, ByteView source, Instant now,
+                               Random& rng, std::span<uint8_t, kCookieReplySize> out) {
   std::fill(out.begin(), out.end(), 0);
   auto off = mac_offsets(msg.size());
   assert(off && "make_reply answers only whole type-1/2 messages");

@@ -75,9 +75,9 @@ HandshakeError create_initiation(Handshake& hs, const LocalIdentity& local, cons
   std::fill(out.begin(), out.end(), 0);
   store_le32(out.data(), uint32_t(MessageType::kInitiation));
   store_le32(out.data() + kInitiationSenderOffset, sender_index);
-  HandshakeError err = ikpsk2::write_message1(
-      hs, ascii(kIdentifier), local, peer, ephemeral, timestamp,
-      out.subspan(kInitiationEphemeralOffset, kInitiationBodySize));
+  HandshakeError err =
+      ikpsk2::write_message1(hs, ascii(kIdentifier), local, peer, ephemeral, timestamp,
+                             out.subspan(kInitiationEphemeralOffset, kInitiationBodySize));
   if (err != HandshakeError::kNone) return err;
   hs.state = HandshakeState::kInitiationCreated;
   hs.local_index = sender_index;

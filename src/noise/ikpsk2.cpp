@@ -103,8 +103,7 @@ std::optional<InitiationStart> read_message1_static(ByteView prologue, const Loc
 
   // s
   ByteView enc_static = body.subspan(kKeySize, kKeySize + kTagSize);
-  if (!aead_open(k, 0, enc_static, start.hash.span(), start.initiator_public))
-    return std::nullopt;
+  if (!aead_open(k, 0, enc_static, start.hash.span(), start.initiator_public)) return std::nullopt;
   mix_hash(start.hash, enc_static);
   return start;
 }
@@ -164,9 +163,9 @@ HandshakeError write_message2(Handshake& hs, const PeerKeys& peer, const Private
   return HandshakeError::kNone;
 }
 
-HandshakeError read_message2(const Handshake& hs, const LocalIdentity& local,
-                             const PeerKeys& peer, ByteView body, MutableByteView payload_out,
-                             Secret<32>& chain_key, Secret<32>& hash) {
+HandshakeError read_message2(const Handshake& hs, const LocalIdentity& local, const PeerKeys& peer,
+                             ByteView body, MutableByteView payload_out, Secret<32>& chain_key,
+                             Secret<32>& hash) {
   assert(body.size() >= kMessage2Overhead);
   assert(payload_out.size() == body.size() - kMessage2Overhead);
   if (!local.has_private_key) return HandshakeError::kNoIdentity;

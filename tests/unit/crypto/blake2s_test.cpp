@@ -126,25 +126,25 @@ TEST_P(Kdf, WireguardGoTable) {
 
 INSTANTIATE_TEST_SUITE_P(
     Vectors, Kdf,
-    ::testing::Values(
-        KdfCase{"746573742d6b6579", "746573742d696e707574",
-                "6f0e5ad38daba1bea8a0d213688736f19763239305e0f58aba697f9ffc41c633",
-                "df1194df20802a4fe594cde27e92991c8cae66c366e8106aaa937a55fa371e8a",
-                "fac6e2745a325f5dc5d11a5b165aad08b0ada28e7b4e666b7c077934a4d76c24"},
-        // PROTOCOL.md §6.1 says "same" input here, but kdf_test.go uses "wireguard"
-        // as both key and input; these outputs belong to that pair.
-        KdfCase{"776972656775617264", "776972656775617264",
-                "491d43bbfdaa8750aaf535e334ecbfe5129967cd64635101c566d4caefda96e8",
-                "1e71a379baefd8a79aa4662212fcafe19a23e2b609a3db7d6bcba8f560e3d25f",
-                "31e1ae48bddfbe5de38f295e5452b1909a1b4e38e183926af3780b0c1e1f0160"},
-        KdfCase{"", "", "8387b46bf43eccfcf349552a095d8315c4055beb90208fb1be23b894bc2ed5d0",
-                "58a0e5f6faefccf4807bff1f05fa8a9217945762040bcec2f4b4a62bdfe0e86e",
-                "0ce6ea98ec548f8e281e93e32db65621c45eb18dc6f0a7ad94178610a2f7338e"}));
+    ::testing::Values(KdfCase{"746573742d6b6579", "746573742d696e707574",
+                              "6f0e5ad38daba1bea8a0d213688736f19763239305e0f58aba697f9ffc41c633",
+                              "df1194df20802a4fe594cde27e92991c8cae66c366e8106aaa937a55fa371e8a",
+                              "fac6e2745a325f5dc5d11a5b165aad08b0ada28e7b4e666b7c077934a4d76c24"},
+                      // PROTOCOL.md §6.1 says "same" input here, but kdf_test.go uses "wireguard"
+                      // as both key and input; these outputs belong to that pair.
+                      KdfCase{"776972656775617264", "776972656775617264",
+                              "491d43bbfdaa8750aaf535e334ecbfe5129967cd64635101c566d4caefda96e8",
+                              "1e71a379baefd8a79aa4662212fcafe19a23e2b609a3db7d6bcba8f560e3d25f",
+                              "31e1ae48bddfbe5de38f295e5452b1909a1b4e38e183926af3780b0c1e1f0160"},
+                      KdfCase{"", "",
+                              "8387b46bf43eccfcf349552a095d8315c4055beb90208fb1be23b894bc2ed5d0",
+                              "58a0e5f6faefccf4807bff1f05fa8a9217945762040bcec2f4b4a62bdfe0e86e",
+                              "0ce6ea98ec548f8e281e93e32db65621c45eb18dc6f0a7ad94178610a2f7338e"}));
 
 TEST(Kdf, OutputMayAliasKey) {
   // The handshake writes (C, k) = KDF2(C, x) with C as both key and output.
-  auto c = testing::hex_secret<32>(
-      "60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36");
+  auto c =
+      testing::hex_secret<32>("60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36");
   Secret<32> expected1, expected2, k;
   kdf2(expected1, expected2, c.span(), text("input"));
   kdf2(c, k, c.span(), text("input"));

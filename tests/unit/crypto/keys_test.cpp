@@ -23,7 +23,8 @@ TEST(Base64, WiresharkKeyPairDerivesItsPublicKey) {
 }
 
 TEST(Base64, KnownEncoding) {
-  auto alice_pub = hex_array<32>("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+  auto alice_pub =
+      hex_array<32>("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
   std::string b64 = key_to_base64(alice_pub);
   EXPECT_EQ(b64, "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=");
   EXPECT_EQ(b64.size(), 44u);

@@ -55,8 +55,7 @@ TEST(X25519, Rfc7748Iterated1000) {
 
 // About a minute in a debug build; run with --gtest_also_run_disabled_tests.
 TEST(X25519, DISABLED_Rfc7748Iterated1000000) {
-  EXPECT_EQ(iterate(1000000),
-            "7c3911e0ab2586fd864497297e575e6f3bc601c0883c30df5f4dd2d24f665424");
+  EXPECT_EQ(iterate(1000000), "7c3911e0ab2586fd864497297e575e6f3bc601c0883c30df5f4dd2d24f665424");
 }
 
 TEST(X25519, Rfc7748Section61DiffieHellman) {
@@ -98,11 +97,11 @@ TEST_P(X25519LowOrder, AllZeroResultIsRejected) {
 INSTANTIATE_TEST_SUITE_P(
     Points, X25519LowOrder,
     ::testing::Values(
-        "0000000000000000000000000000000000000000000000000000000000000000",   // u = 0
-        "0100000000000000000000000000000000000000000000000000000000000000",   // u = 1
-        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",   // order 8
-        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",   // order 8
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",   // p - 1
+        "0000000000000000000000000000000000000000000000000000000000000000",    // u = 0
+        "0100000000000000000000000000000000000000000000000000000000000000",    // u = 1
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",    // order 8
+        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",    // order 8
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",    // p - 1
         "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"));  // p ≡ 0
 
 class CountingRandom final : public Random {

@@ -14,10 +14,12 @@ using namespace testing;
 
 TEST(Cacophony, IKpsk2FullExchange) {
   const auto prologue = hex("4a6f686e2047616c74");
-  auto init_static = hex_secret<32>("e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1");
+  auto init_static =
+      hex_secret<32>("e61ef9919cde45dd5f82166404bd08e38bceb5dfdfded0a34c8df7ed542214d1");
   auto init_ephemeral =
       hex_secret<32>("893e28b9dc6ca8d611ab664754b8ceb7bac5117349a4439a6b0569da977c464a");
-  auto resp_static = hex_secret<32>("4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893");
+  auto resp_static =
+      hex_secret<32>("4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893");
   auto resp_ephemeral =
       hex_secret<32>("bbdb4cdbd309f1a1f2e1456967fe288cadd6f712d65dc7b7793d5e63da6b375b");
   auto psk = hex_secret<32>("54686973206973206d7920417573747269616e20706572737065637469766521");
@@ -65,9 +67,9 @@ TEST(Cacophony, IKpsk2FullExchange) {
 
   std::vector<uint8_t> got2(payload2.size());
   Secret<32> ck, h;
-  ASSERT_EQ(ikpsk2::read_message2(p.initiator.hs, p.initiator.id, p.initiator.peer, msg2, got2,
-                                  ck, h),
-            HandshakeError::kNone);
+  ASSERT_EQ(
+      ikpsk2::read_message2(p.initiator.hs, p.initiator.id, p.initiator.peer, msg2, got2, ck, h),
+      HandshakeError::kNone);
   EXPECT_EQ(got2, payload2);
   EXPECT_EQ(hex_of(h.span()), final_h);
   EXPECT_TRUE(ck == rhs.chain_key);

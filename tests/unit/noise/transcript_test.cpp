@@ -64,13 +64,13 @@ class Transcript : public ::testing::Test {
                                                    SessionKeys& keys) {
     auto start = begin_consume_initiation(p.responder.id, m1);
     EXPECT_TRUE(start);
-    EXPECT_EQ(finish_consume_initiation(p.responder.hs, p.responder.peer, std::move(*start), m1,
-                                        now),
-              HandshakeError::kNone);
+    EXPECT_EQ(
+        finish_consume_initiation(p.responder.hs, p.responder.peer, std::move(*start), m1, now),
+        HandshakeError::kNone);
     std::array<uint8_t, kResponseSize> m;
-    EXPECT_EQ(create_response(p.responder.hs, p.responder.peer, kTranscriptResponderIndex, e_r, m,
-                              keys),
-              HandshakeError::kNone);
+    EXPECT_EQ(
+        create_response(p.responder.hs, p.responder.peer, kTranscriptResponderIndex, e_r, m, keys),
+        HandshakeError::kNone);
     p.responder.generator.add_macs(m, now);
     return m;
   }
@@ -306,8 +306,7 @@ TEST_F(Transcript, KeepaliveAndDataPacket) {
   store_le32(keepalive.data() + kTransportReceiverOffset, ikeys.remote_index);
   store_le64(keepalive.data() + kTransportCounterOffset, 0);
   ASSERT_TRUE(send.seal(0, {}, {}, MutableByteView(keepalive).subspan(kTransportHeaderSize)));
-  EXPECT_EQ(hex_of(keepalive),
-            "04000000887766550000000000000000f0e79bbad4994a4cc7b71fc2216b7104");
+  EXPECT_EQ(hex_of(keepalive), "04000000887766550000000000000000f0e79bbad4994a4cc7b71fc2216b7104");
   EXPECT_TRUE(recv.open(0, ByteView(keepalive).subspan(kTransportHeaderSize), {}, {}));
 
   // Data, counter 1: a 28-byte ICMP echo padded with zeros to 32.
