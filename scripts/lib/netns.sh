@@ -26,6 +26,8 @@ NL_PIDS=()         # processes to stop in cleanup
 NL_NAMESPACES=()   # namespaces to delete in cleanup
 NL_IFACES=()       # userspace WireGuard interfaces whose sockets to remove
 NL_CLEANED=0
+NL_SECRETS=()     # private keys and PSKs that must never appear in a daemon log
+declare -A NL_WGP_LOG=()  # wgpunch interface -> its log file
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -229,6 +231,7 @@ wgp_up() {
   ifc=$(basename "$conf" .conf)
   local logf=${4:-$NL_TMP/wgpunch-$ifc.log}
   register_iface "$ifc"
+  NL_WGP_LOG[$ifc]=$logf
   spawn "$_wu_var" "$ns" "$logf" "$WGPUNCH" up "$conf"
   local i pid=${!_wu_var}
   for ((i = 0; i < 150; i++)); do
@@ -243,8 +246,20 @@ wgp_up() {
   fail "wgpunch up $conf: no control socket $(sock_of "$ifc") after 15s (log above)"
 }
 
+# secret VALUE...: remember secrets (keys, PSKs) that no wgpunch log may contain.
+secret() { NL_SECRETS+=("$@"); }
+
+# assert_log_clean IFACE: the wgpunch log of IFACE contains none of the registered secrets.
+assert_log_clean() {
+  local logf=${NL_WGP_LOG[$1]:-} s
+  [[ -n $logf && -f $logf ]] || return 0
+  for s in "${NL_SECRETS[@]}"; do
+    ! grep -qF -- "$s" "$logf" || fail "wgpunch ($1) wrote a private key or PSK into its log"
+  done
+}
+
 # wgp_stop PID NS IFACE: SIGTERM a wgpunch and check the clean shutdown of DESIGN.md §2:
-# exit status 0, control socket removed, interface gone.
+# exit status 0, control socket removed, interface gone; and no secret in its log.
 wgp_stop() {
   local pid=$1 ns=$2 ifc=$3
   stop_pid "$pid" 10
@@ -254,6 +269,7 @@ wgp_stop() {
   if ip -n "$ns" link show "$ifc" >/dev/null 2>&1; then
     fail "wgpunch ($ifc) left interface $ifc behind in $ns"
   fi
+  assert_log_clean "$ifc"
 }
 
 # ping_ok NS ADDR [SECONDS]: succeed once one ping gets through within SECONDS (default 10).
@@ -284,6 +300,7 @@ wgp_keypair() {
   is_key "$_kp_pub" || fail "wgpunch pubkey printed '$_kp_pub', not a base64 key"
   [[ $_kp_pub == "$(printf '%s\n' "$_kp_priv" | wg pubkey)" ]] ||
     fail "wgpunch pubkey and wg pubkey disagree on the same private key"
+  secret "$_kp_priv"
   printf -v "$1" '%s' "$_kp_priv"
   printf -v "$2" '%s' "$_kp_pub"
 }

@@ -47,15 +47,19 @@ log "payload: $MIB MiB, sha256 $SENT"
 
 # transfer FROM_NS TO_NS TO_ADDR PORT WHAT: TCP stream of the payload, hashed on arrival.
 transfer() {
-  local from=$1 to=$2 addr=$3 port=$4 what=$5 rpid t0 t1 got
+  local from=$1 to=$2 addr=$3 port=$4 what=$5 rpid spid t0 t1 got
   rm -f "$NL_TMP/recv"
   spawn rpid "$to" "$NL_TMP/recv-$port.log" \
     socat -u "TCP-LISTEN:$port,reuseaddr" "CREATE:$NL_TMP/recv"
   wait_for "receiver listening on $addr:$port" 10 \
     bash -c "ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q LISTEN"
   t0=$(date +%s.%N)
-  timeout 90 ip netns exec "$from" socat -u "OPEN:$NL_TMP/payload,rdonly" "TCP:$addr:$port" ||
-    fail "$what: sender failed or took over 90 s"
+  # Sender in the background, polled, so that a signal to the test is handled at once.
+  spawn spid "$from" "$NL_TMP/send-$port.log" \
+    timeout 90 socat -u "OPEN:$NL_TMP/payload,rdonly" "TCP:$addr:$port"
+  wait_for "$what: sender to finish" 95 pid_gone "$spid"
+  wait "$spid" || fail "$what: sender failed or took over 90 s"
+  forget_pid "$spid"
   wait_for "$what: receiver to finish" 30 pid_gone "$rpid"
   t1=$(date +%s.%N)
   wait "$rpid" || fail "$what: receiver failed"

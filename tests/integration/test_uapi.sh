@@ -60,6 +60,7 @@ log "ok: show/showconf reflect the config file"
 
 log "=== wg set: add a peer, change it, remove it"
 write_key "$NL_TMP/psk" "$(wg genpsk)"
+secret "$(cat "$NL_TMP/psk")"
 w set "$IFP" peer "$PUBX" allowed-ips 10.0.0.2/32 || fail "wg set (add peer) failed"
 [[ $(w show "$IFP" peers | sort) == "$(printf '%s\n' "$PUBX" "$PUBY" | sort)" ]] ||
   fail "after wg set, peers are not {configured, added}"

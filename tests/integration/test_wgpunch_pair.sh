@@ -23,6 +23,7 @@ wgp_keypair KA PUBA
 wgp_keypair KB PUBB
 PSK=$("$WGPUNCH" genpsk) || fail "wgpunch genpsk failed"
 is_key "$PSK" || fail "wgpunch genpsk printed '$PSK', not a base64 key"
+secret "$PSK"
 [[ $PSK != "$("$WGPUNCH" genpsk)" ]] || fail "wgpunch genpsk printed the same key twice"
 
 # conf FILE PRIV PORT ADDR PEERPUB PEERALLOWED PEERENDPOINT PSK
@@ -91,6 +92,7 @@ log "ok: both nodes shut down cleanly"
 
 log "=== mismatched preshared keys: no handshake may complete"
 OTHER_PSK=$("$WGPUNCH" genpsk)
+secret "$OTHER_PSK"
 IFC=$(uniq_iface wpc)
 IFD=$(uniq_iface wpd)
 conf "$NL_TMP/$IFC.conf" "$KA" 51830 "10.7.0.1/24" "$PUBB" "10.7.0.2/32" "[2001:db8:1::b]:51831" "$PSK"
