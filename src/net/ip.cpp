@@ -151,8 +151,8 @@ Endpoint Endpoint::from_sockaddr(const sockaddr* sa) {
     // The UDP socket is dual-stack: an IPv4 peer arrives as ::ffff:a.b.c.d.
     // Keep it as plain IPv4 so it compares equal to the configured endpoint and
     // the cookie MAC covers the same 4 bytes the peer's kernel would use.
-    e.address = IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr) ? IpAddress::v4(raw + 12)
-                                                       : IpAddress::v6(raw);
+    e.address =
+        IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr) ? IpAddress::v4(raw + 12) : IpAddress::v6(raw);
     e.port = ntohs(sin6.sin6_port);
   }
   return e;

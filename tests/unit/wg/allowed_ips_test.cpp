@@ -208,10 +208,8 @@ TEST_F(KernelSelftest, PrefixesOfPeer) {
   insert6(&a, 0x26075300, 0x6d8a6bf8, 0xdab1f1df, 0xc05f1523, 83);
   insert6(&a, 0x26075300, 0x6d8a6bf8, 0xdab1f1df, 0xc05f1523, 21);
   const std::vector<IpPrefix> expected = {
-      prefix(ip4(192, 95, 5, 64), 27),
-      prefix(ip6(0x26075300, 0x60006b00, 0, 0xc05f0543), 128),
-      prefix(ip4(10, 1, 0, 16), 29),
-      prefix(ip6(0x26075300, 0x6d8a6bf8, 0xdab1e000, 0), 83),
+      prefix(ip4(192, 95, 5, 64), 27),      prefix(ip6(0x26075300, 0x60006b00, 0, 0xc05f0543), 128),
+      prefix(ip4(10, 1, 0, 16), 29),        prefix(ip6(0x26075300, 0x6d8a6bf8, 0xdab1e000, 0), 83),
       prefix(ip6(0x26075000, 0, 0, 0), 21),
   };
   EXPECT_EQ(t.prefixes_of(&a), expected);  // insertion order
