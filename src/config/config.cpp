@@ -2,8 +2,8 @@
 #include "config/config.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,8 +94,8 @@ Config load_config(const std::string& path) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
     config.warnings.insert(config.warnings.begin(),
-                           path + ": readable or writable by others than its owner (mode " +
-                               mode + ") but holds a private key; chmod 600 it");
+                           path + ": readable or writable by others than its owner (mode " + mode +
+                               ") but holds a private key; chmod 600 it");
   }
   return config;
 }

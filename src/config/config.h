@@ -20,11 +20,11 @@ namespace wgp {
 struct PeerConfig {
   PublicKey public_key{};
   std::optional<PresharedKey> preshared_key;
-  std::vector<IpPrefix> allowed_ips;     // host bits cleared (a warning says when they were set)
-  std::optional<Endpoint> endpoint;      // resolved at load time
-  std::string endpoint_text;             // as written, for messages
-  uint16_t persistent_keepalive = 0;     // seconds; 0 = off
-  int line = 0;                          // line of its [Peer] header
+  std::vector<IpPrefix> allowed_ips;  // host bits cleared (a warning says when they were set)
+  std::optional<Endpoint> endpoint;   // resolved at load time
+  std::string endpoint_text;          // as written, for messages
+  uint16_t persistent_keepalive = 0;  // seconds; 0 = off
+  int line = 0;                       // line of its [Peer] header
 };
 
 // [Registry]: this node answers DNS-SD for its peers under `zone`.
@@ -35,9 +35,9 @@ struct RegistryConfig {
 
 // [Discovery]: this node looks its peers up at the peer whose key is `registry`.
 struct DiscoveryConfig {
-  PublicKey registry{};             // always the PublicKey of one of Config::peers
-  std::string zone;                 // lower case, ends in '.'
-  uint32_t interval_seconds = 10;   // >= 1
+  PublicKey registry{};            // always the PublicKey of one of Config::peers
+  std::string zone;                // lower case, ends in '.'
+  uint32_t interval_seconds = 10;  // >= 1
 };
 
 struct Config {
@@ -47,10 +47,10 @@ struct Config {
   std::optional<uint16_t> listen_port;      // nullopt: any free port (ListenPort = 0 too)
   std::vector<InterfaceAddress> addresses;  // host bits kept, as wg-quick's Address
   uint16_t mtu = 1420;
-  std::optional<uint32_t> fwmark;           // nullopt: off (FwMark = off or 0, as wg)
+  std::optional<uint32_t> fwmark;  // nullopt: off (FwMark = off or 0, as wg)
   std::optional<RegistryConfig> registry;
   std::optional<DiscoveryConfig> discovery;
-  std::vector<PeerConfig> peers;            // in file order
+  std::vector<PeerConfig> peers;  // in file order
   // Problems that do not stop the node (config readable by others, AllowedIPs
   // with host bits set), one line each, for the caller to print. Never secrets.
   std::vector<std::string> warnings;

@@ -1,18 +1,11 @@
 #include "config/config_values.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 namespace wgp::config {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -175,10 +168,54 @@ std::optional<std::string> normalise_dns_name(std::string_view text, std::string
 }
 
 bool safe_to_echo(std::string_view text) {
+  if (text.empty()) return false;
+  bool digits = true, word = true;
+  for (char c : text) {
+    digits = digits && is_digit(c);
+    word = word && (is_alpha(c) || is_digit(c) || c == '_' || c == '-');
+  }
+  return (digits && text.size() <= 20) || (word && text.size() <= 8);
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  constexpr size_t kMax = 32;
+  if (a.size() > kMax || b.size() > kMax) return SIZE_MAX;
+  // One row of the classic dynamic programme; row[j] = distance(a[0..i), b[0..j)).
+  size_t row[kMax + 1];
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                  std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+bool near_name(std::string_view text, std::string_view name) {
   if (text.empty() || text.size() > 24) return false;
   for (char c : text)
-    if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-') return false;
+    if (!is_alpha(c)) return false;
+  size_t d = edit_distance(text, name);
+  return d <= 2 && d * 3 <= name.size();
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
+}
+
+bool istarts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
 std::string to_lower(std::string_view text) {

@@ -47,10 +47,26 @@ std::optional<HostPort> split_host_port(std::string_view text, std::string& why)
 std::optional<std::string> normalise_dns_name(std::string_view text, std::string& why,
                                               size_t* wire_length = nullptr);
 
-// True when `text` can be repeated in an error message: 1-24 letters, digits,
-// '_' or '-' (every key and section name qualifies). A 44-character base64 key,
-// or a line holding one, never does: messages must not leak key material.
+// True when `text` can be repeated in an error message without leaking key
+// material: at most 8 letters, digits, '_' or '-' (48 bits, were it a piece of
+// a base64 key), or at most 20 decimal digits (a number out of range). Longer
+// names are repeated only when they are close to a name the parser knows
+// (see near_name), which a piece of a random key never is.
 bool safe_to_echo(std::string_view text);
+
+// Case-insensitive Levenshtein distance, for "did you mean" hints. Texts
+// longer than 32 characters count as infinitely far.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// True when `text` is made of letters only, is at most 24 long, and is a few
+// edits away from `name` (ignoring case): at most 2, and at most a third of
+// the name's length so that "Foo" is not taken for "MTU".
+bool near_name(std::string_view text, std::string_view name);
+
+// ASCII case-insensitive comparisons. They make no copies: the text may be a
+// line that holds a key.
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view text, std::string_view prefix);
 
 // ASCII lower case.
 std::string to_lower(std::string_view text);

@@ -2,7 +2,10 @@
 // one handler per section for its keys (PROTOCOL.md §7.4, DESIGN.md §3).
 #include "config/parser.h"
 
+#include <sodium.h>
+
 #include <cctype>
+#include <optional>
 
 #include "config/config_values.h"
 
@@ -15,13 +18,13 @@ struct KeyInfo {
 };
 
 constexpr KeyInfo kKeys[] = {
-    {"PrivateKey", Section::kInterface},   {"ListenPort", Section::kInterface},
-    {"Address", Section::kInterface},      {"MTU", Section::kInterface},
-    {"FwMark", Section::kInterface},       {"PublicKey", Section::kPeer},
-    {"PresharedKey", Section::kPeer},      {"AllowedIPs", Section::kPeer},
-    {"Endpoint", Section::kPeer},          {"PersistentKeepalive", Section::kPeer},
-    {"Zone", Section::kRegistry},          {"Public", Section::kRegistry},
-    {"Registry", Section::kDiscovery},     {"Zone", Section::kDiscovery},
+    {"PrivateKey", Section::kInterface}, {"ListenPort", Section::kInterface},
+    {"Address", Section::kInterface},    {"MTU", Section::kInterface},
+    {"FwMark", Section::kInterface},     {"PublicKey", Section::kPeer},
+    {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
+    {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
+    {"Zone", Section::kRegistry},        {"Public", Section::kRegistry},
+    {"Registry", Section::kDiscovery},   {"Zone", Section::kDiscovery},
     {"Interval", Section::kDiscovery},
 };
 
@@ -34,7 +37,8 @@ struct Unsupported {
 };
 constexpr Unsupported kUnsupported[] = {
     {"DNS", "set the resolver yourself (resolvconf, systemd-resolved)"},
-    {"Table", "wgpunch routes each peer's AllowedIPs in the main table; add policy routes yourself"},
+    {"Table",
+     "wgpunch routes each peer's AllowedIPs in the main table; add policy routes yourself"},
     {"PreUp", "run the command yourself before 'wgpunch up'"},
     {"PostUp", "run the command yourself once 'wgpunch up' is running"},
     {"PreDown", "run the command yourself before stopping wgpunch"},
@@ -46,11 +50,16 @@ constexpr std::string_view kWgQuickHint =
 
 std::string_view section_name(Section s) {
   switch (s) {
-    case Section::kInterface: return "[Interface]";
-    case Section::kPeer: return "[Peer]";
-    case Section::kRegistry: return "[Registry]";
-    case Section::kDiscovery: return "[Discovery]";
-    case Section::kNone: break;
+    case Section::kInterface:
+      return "[Interface]";
+    case Section::kPeer:
+      return "[Peer]";
+    case Section::kRegistry:
+      return "[Registry]";
+    case Section::kDiscovery:
+      return "[Discovery]";
+    case Section::kNone:
+      break;
   }
   return "(no section)";
 }
@@ -71,6 +80,23 @@ std::string entry_is(std::string_view value) {
   return shown ? "entry '" + std::string(value) + "' is" : "an entry is";
 }
 
+// The known key (or wg-quick key) that `text` misspells, if any.
+std::optional<std::string_view> misspelt_key(std::string_view text) {
+  for (const KeyInfo& k : kKeys)
+    if (near_name(text, k.name)) return k.name;
+  for (const Unsupported& u : kUnsupported)
+    if (near_name(text, u.name)) return u.name;
+  return std::nullopt;
+}
+
+// The known key that a line without '=' begins with ("ListenPort 51820").
+std::optional<std::string_view> leading_key(std::string_view text) {
+  std::optional<std::string_view> best;
+  for (const KeyInfo& k : kKeys)
+    if (istarts_with(text, k.name) && (!best || k.name.size() > best->size())) best = k.name;
+  return best;
+}
+
 constexpr std::string_view kKeyFormat =
     "not a valid key: expected 44 characters of base64 (as 'wgpunch genkey' prints)";
 
@@ -87,12 +113,19 @@ void Parser::warn(int line, std::string_view key, const std::string& problem) {
 void Parser::feed_line(int number, std::string_view raw) {
   // As wg reads a line: cut at '#', then drop every whitespace character.
   std::string text;
+  text.reserve(raw.size());  // no reallocation, so no unwiped copy of a key left behind
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { sodium_memzero(s.data(), s.size()); }
+  } wipe{text};
   for (char c : raw.substr(0, raw.find('#')))
     if (!std::isspace(static_cast<unsigned char>(c))) text.push_back(c);
   if (text.empty()) return;
   if (text.front() == '[') return section_header(number, text);
   size_t eq = text.find('=');
   if (eq == std::string::npos) {
+    if (auto key = leading_key(text))
+      fail(number, *key, "no '=' after the key (expected " + std::string(*key) + " = VALUE)");
     if (safe_to_echo(text)) fail(number, text, "no '=' on this line (expected KEY = VALUE)");
     fail(number, "", "line is neither [Section] nor KEY = VALUE (text not shown)");
   }
@@ -104,15 +137,22 @@ void Parser::section_header(int line, std::string_view text) {
   if (text.size() < 3 || text.back() != ']')
     fail(line, "", "a section header is [NAME] with nothing after the ']'");
   std::string_view inner = text.substr(1, text.size() - 2);
-  std::string name = to_lower(inner);
-  Section s = name == "interface"   ? Section::kInterface
-              : name == "peer"      ? Section::kPeer
-              : name == "registry"  ? Section::kRegistry
-              : name == "discovery" ? Section::kDiscovery
-                                    : Section::kNone;
-  std::string shown = safe_to_echo(inner) ? "[" + std::string(inner) + "]" : "";
-  if (s == Section::kNone)
+  Section s = iequals(inner, "interface")   ? Section::kInterface
+              : iequals(inner, "peer")      ? Section::kPeer
+              : iequals(inner, "registry")  ? Section::kRegistry
+              : iequals(inner, "discovery") ? Section::kDiscovery
+                                            : Section::kNone;
+  if (s == Section::kNone) {
+    std::optional<std::string_view> meant;
+    for (Section known :
+         {Section::kInterface, Section::kPeer, Section::kRegistry, Section::kDiscovery}) {
+      std::string_view bracketed = section_name(known);
+      if (near_name(inner, bracketed.substr(1, bracketed.size() - 2))) meant = bracketed;
+    }
+    std::string shown = safe_to_echo(inner) || meant ? "[" + std::string(inner) + "]" : "";
+    if (meant) fail(line, shown, "unknown section; did you mean " + std::string(*meant) + "?");
     fail(line, shown, "unknown section; expected [Interface], [Peer], [Registry] or [Discovery]");
+  }
   if (s == Section::kInterface && interface_line_)
     fail(line, section_name(s),
          "appears twice (first on line " + std::to_string(interface_line_) + ")");
@@ -151,41 +191,47 @@ void Parser::section_header(int line, std::string_view text) {
 
 void Parser::key_value(int line, std::string_view key, std::string_view value) {
   if (key.empty()) fail(line, "", "'=' with no key before it");
-  std::string lower = to_lower(key);
   for (const Unsupported& u : kUnsupported)
-    if (lower == to_lower(u.name))
+    if (iequals(key, u.name))
       fail(line, u.name,
-           "wg-quick key that wgpunch does not support; remove it and " +
-               std::string(u.advice) + std::string(kWgQuickHint));
+           "wg-quick key that wgpunch does not support; remove it and " + std::string(u.advice) +
+               std::string(kWgQuickHint));
 
   const KeyInfo* elsewhere = nullptr;
   for (const KeyInfo& k : kKeys) {
-    if (lower != to_lower(k.name)) continue;
+    if (!iequals(key, k.name)) continue;
     if (k.section != section_) {
       elsewhere = &k;
       continue;
     }
     std::string canonical(k.name);
     switch (section_) {
-      case Section::kInterface: return interface_key(line, canonical, value);
-      case Section::kPeer: return peer_key(line, canonical, value);
-      case Section::kRegistry: return registry_key(line, canonical, value);
-      case Section::kDiscovery: return discovery_key(line, canonical, value);
-      case Section::kNone: break;
+      case Section::kInterface:
+        return interface_key(line, canonical, value);
+      case Section::kPeer:
+        return peer_key(line, canonical, value);
+      case Section::kRegistry:
+        return registry_key(line, canonical, value);
+      case Section::kDiscovery:
+        return discovery_key(line, canonical, value);
+      case Section::kNone:
+        break;
     }
   }
-  std::string shown = elsewhere ? std::string(elsewhere->name)
-                     : safe_to_echo(key) ? std::string(key)
-                                         : std::string();
+  std::optional<std::string_view> meant = misspelt_key(key);
+  std::string shown = elsewhere                    ? std::string(elsewhere->name)
+                      : safe_to_echo(key) || meant ? std::string(key)
+                                                   : std::string();
   if (section_ == Section::kNone)
     fail(line, shown, "outside any section; the file must begin with [Interface]");
   if (elsewhere)
     fail(line, elsewhere->name,
          "belongs in " + std::string(section_name(elsewhere->section)) + ", not in " +
              std::string(section_name(section_)));
-  fail(line, shown,
-       "unknown key in " + std::string(section_name(section_)) +
-           (shown.empty() ? " (name not shown: it may be key material)" : ""));
+  std::string problem = "unknown key in " + std::string(section_name(section_));
+  if (meant) fail(line, shown, problem + "; did you mean " + std::string(*meant) + "?");
+  if (shown.empty()) fail(line, shown, problem + " (name not shown: it may be key material)");
+  fail(line, shown, problem);
 }
 
 void Parser::once(int line, const std::string& key) {
@@ -261,8 +307,7 @@ void Parser::peer_key(int line, const std::string& key, std::string_view value) 
     for (std::string_view item : split_list(value)) {
       if (item.empty()) fail(line, key, "empty entry in the comma-separated list");
       auto prefix = IpPrefix::parse(item);
-      if (!prefix)
-        fail(line, key, entry_is(item) + " not ADDRESS or ADDRESS/LENGTH");
+      if (!prefix) fail(line, key, entry_is(item) + " not ADDRESS or ADDRESS/LENGTH");
       auto as_written = InterfaceAddress::parse(item);
       if (as_written && as_written->address != prefix->address)
         warn(line, key,

@@ -66,9 +66,9 @@ class Parser {
   int interface_line_ = 0;
   int private_key_line_ = 0;
   int mtu_line_ = 0;
-  int registry_line_ = 0;         // [Registry] header
-  int discovery_line_ = 0;        // [Discovery] header
-  int discovery_key_line_ = 0;    // Registry = in [Discovery]
+  int registry_line_ = 0;       // [Registry] header
+  int discovery_line_ = 0;      // [Discovery] header
+  int discovery_key_line_ = 0;  // Registry = in [Discovery]
   bool have_private_key_ = false;
   std::vector<PeerLines> peer_lines_;  // parallel to config_.peers
 };

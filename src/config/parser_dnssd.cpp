@@ -58,8 +58,7 @@ void Parser::discovery_key(int line, const std::string& key, std::string_view va
   } else if (key == "Interval") {
     once(line, key);
     auto seconds = parse_decimal(value, UINT32_MAX);
-    if (!seconds || *seconds == 0)
-      fail(line, key, "not a whole number of seconds, 1 or more");
+    if (!seconds || *seconds == 0) fail(line, key, "not a whole number of seconds, 1 or more");
     discovery.interval_seconds = uint32_t(*seconds);
   }
 }

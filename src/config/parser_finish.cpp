@@ -84,11 +84,13 @@ void Parser::resolve_endpoints() {
       bool all_digits_and_dots = std::all_of(hp->host.begin(), hp->host.end(), [](char c) {
         return (c >= '0' && c <= '9') || c == '.';
       });
-      if (all_digits_and_dots) fail(line, "Endpoint", host_shown(hp->host) + " is not an IPv4 address");
+      if (all_digits_and_dots)
+        fail(line, "Endpoint", host_shown(hp->host) + " is not an IPv4 address");
       ResolveResult r = resolve_(hp->host);
       if (r.addresses.empty())
         fail(line, "Endpoint",
-             "cannot resolve " + host_shown(hp->host) + ": " + (r.error.empty() ? "no address" : r.error));
+             "cannot resolve " + host_shown(hp->host) + ": " +
+                 (r.error.empty() ? "no address" : r.error));
       numeric = r.addresses.front();  // the first answer, as wg takes it
     }
     peer.endpoint = Endpoint{*numeric, hp->port};

@@ -41,7 +41,13 @@ TEST(ConfigErrors, InterfaceTwice) {
 
 TEST(ConfigErrors, UnknownSection) {
   EXPECT_EQ(error_of(with_interface("[Peers]\n")),
-            "wg0.conf:3: [Peers]: unknown section; expected [Interface], [Peer], [Registry] or "
+            "wg0.conf:3: [Peers]: unknown section; did you mean [Peer]?");
+  EXPECT_EQ(error_of(with_interface("[Server]\n")),
+            "wg0.conf:3: [Server]: unknown section; expected [Interface], [Peer], [Registry] or "
+            "[Discovery]");
+  // Long and unlike any section: not repeated (it could be key material).
+  EXPECT_EQ(error_of(with_interface("[" + kBobPrivate + "]\n")),
+            "wg0.conf:3: unknown section; expected [Interface], [Peer], [Registry] or "
             "[Discovery]");
 }
 
@@ -55,7 +61,14 @@ TEST(ConfigErrors, BadSectionHeader) {
 TEST(ConfigErrors, UnknownKey) {
   EXPECT_EQ(error_of(with_interface("Foo = 1\n")), "wg0.conf:3: Foo: unknown key in [Interface]");
   EXPECT_EQ(error_of(with_interface(peer(kBobPublic, "Endpointt = 1.2.3.4:5\n"))),
-            "wg0.conf:5: Endpointt: unknown key in [Peer]");
+            "wg0.conf:5: Endpointt: unknown key in [Peer]; did you mean Endpoint?");
+  EXPECT_EQ(error_of(with_interface("persistentkeepalve = 5\n")),
+            "wg0.conf:3: persistentkeepalve: unknown key in [Interface]; did you mean "
+            "PersistentKeepalive?");
+  EXPECT_EQ(error_of(with_interface("PostUpp = x\n")),
+            "wg0.conf:3: PostUpp: unknown key in [Interface]; did you mean PostUp?");
+  EXPECT_EQ(error_of(with_interface("SomethingElse = x\n")),
+            "wg0.conf:3: unknown key in [Interface] (name not shown: it may be key material)");
 }
 
 TEST(ConfigErrors, KeyInWrongSection) {
@@ -69,9 +82,14 @@ TEST(ConfigErrors, KeyInWrongSection) {
 
 TEST(ConfigErrors, LineWithoutEquals) {
   EXPECT_EQ(error_of(with_interface("ListenPort 51820\n")),
-            "wg0.conf:3: ListenPort51820: no '=' on this line (expected KEY = VALUE)");
-  EXPECT_EQ(error_of(with_interface("Address\n")),
-            "wg0.conf:3: Address: no '=' on this line (expected KEY = VALUE)");
+            "wg0.conf:3: ListenPort: no '=' after the key (expected ListenPort = VALUE)");
+  EXPECT_EQ(error_of(with_interface("address\n")),
+            "wg0.conf:3: Address: no '=' after the key (expected Address = VALUE)");
+  EXPECT_EQ(error_of(with_interface("Foo\n")),
+            "wg0.conf:3: Foo: no '=' on this line (expected KEY = VALUE)");
+  // A key written with ':' instead of '=': only the key's name is repeated.
+  EXPECT_EQ(error_of(with_interface("PrivateKey: " + kBobPrivate.substr(0, 43) + "\n")),
+            "wg0.conf:3: PrivateKey: no '=' after the key (expected PrivateKey = VALUE)");
 }
 
 TEST(ConfigErrors, EqualsWithoutKey) {
@@ -97,8 +115,9 @@ TEST(ConfigErrors, DuplicateSingleValuedKey) {
             "wg0.conf:4: ListenPort: given twice in this section (first on line 3)");
   EXPECT_EQ(error_of(with_interface("PrivateKey = " + kBobPrivate + "\n")),
             "wg0.conf:3: PrivateKey: given twice in this section (first on line 2)");
-  EXPECT_EQ(error_of(with_interface(peer(kBobPublic, "Endpoint = 1.2.3.4:5\nEndpoint = "
-                                                     "1.2.3.4:6\n"))),
+  EXPECT_EQ(error_of(with_interface(peer(kBobPublic,
+                                         "Endpoint = 1.2.3.4:5\nEndpoint = "
+                                         "1.2.3.4:6\n"))),
             "wg0.conf:6: Endpoint: given twice in this section (first on line 5)");
   EXPECT_EQ(error_of(with_interface("[Registry]\nZone = a.example\nZone = b.example\n")),
             "wg0.conf:5: Zone: given twice in this section (first on line 4)");
@@ -113,12 +132,12 @@ TEST(ConfigErrors, MissingPrivateKey) {
 
 TEST(ConfigErrors, BadPrivateKeyIsNeverEchoed) {
   const std::string bad[] = {
-      kAlicePrivate.substr(0, 43),                  // 43 characters
-      kAlicePrivate + "A",                          // 45
+      kAlicePrivate.substr(0, 43),                     // 43 characters
+      kAlicePrivate + "A",                             // 45
       "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LC*=",  // bad character
       "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCp=",  // non-zero trailing bits
       "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCoA",  // no padding
-      "Zq9",                                        // short and echo-safe
+      "Zq9",                                           // short and echo-safe
   };
   for (const std::string& key : bad) {
     std::string msg = error_of("[Interface]\nPrivateKey = " + key + "\n");
@@ -140,7 +159,7 @@ TEST(ConfigErrors, PastedKeyLineIsNotEchoed) {
   std::string msg = error_of(with_interface(kBobPrivate + "\n"));
   EXPECT_EQ(msg, "wg0.conf:3: unknown key in [Interface] (name not shown: it may be key material)");
   EXPECT_EQ(msg.find(kBobPrivate.substr(0, 8)), std::string::npos);
-  msg = error_of(with_interface("PrivateKey: " + kBobPrivate.substr(0, 43) + "\n"));
+  msg = error_of(with_interface(kBobPrivate.substr(0, 43) + "\n"));
   EXPECT_EQ(msg, "wg0.conf:3: line is neither [Section] nor KEY = VALUE (text not shown)");
 }
 
@@ -243,7 +262,8 @@ TEST(ConfigErrors, BadAllowedIps) {
   EXPECT_EQ(error_of(with_interface(peer(kBobPublic, "AllowedIPs = 10.0.0.1,\n"))),
             "wg0.conf:5: AllowedIPs: empty entry in the comma-separated list");
   // A key pasted into the list is not repeated.
-  std::string msg = error_of(with_interface(peer(kBobPublic, "AllowedIPs = " + kCarolPublic + "\n")));
+  std::string msg =
+      error_of(with_interface(peer(kBobPublic, "AllowedIPs = " + kCarolPublic + "\n")));
   EXPECT_EQ(msg, "wg0.conf:5: AllowedIPs: an entry is not ADDRESS or ADDRESS/LENGTH");
 }
 
@@ -288,9 +308,9 @@ TEST(ConfigErrors, EndpointNameDoesNotResolve) {
   Resolver failing = [](const std::string&) {
     return ResolveResult{{}, "Name or service not known"};
   };
-  EXPECT_EQ(error_of(with_interface(peer(kBobPublic, "Endpoint = nowhere.invalid:51820\n")),
-                     failing),
-            "wg0.conf:5: Endpoint: cannot resolve 'nowhere.invalid': Name or service not known");
+  EXPECT_EQ(
+      error_of(with_interface(peer(kBobPublic, "Endpoint = nowhere.invalid:51820\n")), failing),
+      "wg0.conf:5: Endpoint: cannot resolve 'nowhere.invalid': Name or service not known");
 }
 
 // Syntax mistakes anywhere in the file are reported before any name lookup.
@@ -348,9 +368,10 @@ TEST(ConfigErrors, BadZones) {
 TEST(ConfigErrors, ZoneTooLongForRecords) {
   std::string l63(63, 'a');
   std::string max_name = l63 + "." + l63 + "." + l63 + "." + std::string(61, 'b');
-  EXPECT_EQ(error_of(with_interface("[Registry]\nZone = " + max_name + "\n")),
-            "wg0.conf:4: Zone: too long: names published below it (<key in base32>._wireguard._udp."
-            "ZONE) would pass 255 bytes; a zone may take 182 bytes in wire form, this one takes 255");
+  EXPECT_EQ(
+      error_of(with_interface("[Registry]\nZone = " + max_name + "\n")),
+      "wg0.conf:4: Zone: too long: names published below it (<key in base32>._wireguard._udp."
+      "ZONE) would pass 255 bytes; a zone may take 182 bytes in wire form, this one takes 255");
   EXPECT_EQ(error_of(with_interface("[Registry]\nZone = " + max_name + "b\n")),
             "wg0.conf:4: Zone: not a DNS zone name: longer than 255 bytes in wire form");
 }
@@ -369,9 +390,9 @@ TEST(ConfigErrors, DiscoveryWithoutRegistry) {
 }
 
 TEST(ConfigErrors, DiscoveryWithoutZone) {
-  EXPECT_EQ(error_of(with_interface("[Discovery]\nRegistry = " + kBobPublic + "\n" +
-                                    peer(kBobPublic))),
-            "wg0.conf:3: Zone: missing: [Discovery] needs the zone to look peers up in");
+  EXPECT_EQ(
+      error_of(with_interface("[Discovery]\nRegistry = " + kBobPublic + "\n" + peer(kBobPublic))),
+      "wg0.conf:3: Zone: missing: [Discovery] needs the zone to look peers up in");
 }
 
 TEST(ConfigErrors, DiscoveryBadRegistryKeyIsNeverEchoed) {

@@ -13,29 +13,41 @@ IpPrefix prefix(const char* text) { return *IpPrefix::parse(text); }
 InterfaceAddress iface_addr(const char* text) { return *InterfaceAddress::parse(text); }
 Endpoint endpoint(const char* text) { return *Endpoint::parse(text); }
 
+// Replaces the placeholders ALICE_PRIVATE, BOB_PUBLIC and PSK with keys.
+std::string fill(std::string text) {
+  for (auto [name, key] :
+       {std::pair{"ALICE_PRIVATE", &kAlicePrivate}, {"BOB_PUBLIC", &kBobPublic}, {"PSK", &kPsk}}) {
+    for (size_t at; (at = text.find(name)) != std::string::npos;)
+      text.replace(at, std::string_view(name).size(), *key);
+  }
+  return text;
+}
+
 // DESIGN.md §3's example with real keys, peers after [Discovery] as written.
 TEST(ConfigGood, DesignExample) {
-  std::string text = "[Interface]\n"
-                     "PrivateKey = " + kAlicePrivate + "   # required\n"
-                     "ListenPort = 51820                 # default: any free port\n"
-                     "Address = 10.0.0.1/24, fd00::1/64  # optional\n"
-                     "MTU = 1420                         # default 1420\n"
-                     "\n"
-                     "[Registry]                         # this node publishes its peers' endpoints\n"
-                     "Zone = example.net.\n"
-                     "Public = no                        # yes: answer DNS-SD to any source\n"
-                     "\n"
-                     "[Discovery]                        # this node looks its peers up\n"
-                     "Registry = " + kBobPublic + "\n"
-                     "Zone = example.net.\n"
-                     "Interval = 10                      # seconds between refreshes\n"
-                     "\n"
-                     "[Peer]\n"
-                     "PublicKey = " + kBobPublic + "\n"
-                     "PresharedKey = " + kPsk + "           # optional\n"
-                     "AllowedIPs = 10.0.0.2/32, fd00::2/128\n"
-                     "Endpoint = 203.0.113.1:51820       # optional\n"
-                     "PersistentKeepalive = 5            # optional, seconds\n";
+  std::string text = fill(R"(# DESIGN.md section 3, keys filled in
+[Interface]
+PrivateKey = ALICE_PRIVATE           # required
+ListenPort = 51820                 # default: any free port
+Address = 10.0.0.1/24, fd00::1/64  # optional
+MTU = 1420                         # default 1420
+
+[Registry]                         # this node publishes its peers' endpoints
+Zone = example.net.
+Public = no                        # yes: answer DNS-SD on the WireGuard port to any source
+
+[Discovery]                        # this node looks its peers up at a registry
+Registry = BOB_PUBLIC
+Zone = example.net.
+Interval = 10                      # seconds between refreshes (also refreshed on demand)
+
+[Peer]
+PublicKey = BOB_PUBLIC
+PresharedKey = PSK                 # optional
+AllowedIPs = 10.0.0.2/32, fd00::2/128
+Endpoint = 203.0.113.1:51820       # optional; names resolved at start
+PersistentKeepalive = 5            # optional, seconds
+)");
   Config c = parse(text);
   EXPECT_EQ(c.path, "wg0.conf");
   EXPECT_EQ(c.private_key, *secret_key_from_base64(kAlicePrivate));
@@ -55,7 +67,7 @@ TEST(ConfigGood, DesignExample) {
   EXPECT_EQ(c.discovery->interval_seconds, 10u);
   ASSERT_EQ(c.peers.size(), 1u);
   const PeerConfig& p = c.peers[0];
-  EXPECT_EQ(p.line, 16);
+  EXPECT_EQ(p.line, 17);
   EXPECT_EQ(b64(p.public_key), kBobPublic);
   ASSERT_TRUE(p.preshared_key);
   EXPECT_EQ(*p.preshared_key, *secret_key_from_base64(kPsk));
@@ -93,8 +105,8 @@ TEST(ConfigGood, PeerDefaults) {
 }
 
 TEST(ConfigGood, Ipv6Endpoint) {
-  Config c = parse(with_interface("[Peer]\nPublicKey = " + kBobPublic +
-                                  "\nEndpoint = [2001:db8::7]:51820\n"));
+  Config c = parse(
+      with_interface("[Peer]\nPublicKey = " + kBobPublic + "\nEndpoint = [2001:db8::7]:51820\n"));
   EXPECT_EQ(c.peers[0].endpoint, endpoint("[2001:db8::7]:51820"));
   EXPECT_FALSE(c.peers[0].endpoint->address.is_v4());
   EXPECT_EQ(c.peers[0].endpoint_text, "[2001:db8::7]:51820");
@@ -118,18 +130,23 @@ TEST(ConfigGood, NameEndpointGoesThroughResolverAndTakesFirstAnswer) {
 // wg strips every whitespace character and compares keys and sections
 // without regard to case; '#' starts a comment anywhere.
 TEST(ConfigGood, CommentsWhitespaceAndCase) {
-  std::string text = "# a comment line\r\n"
-                     "\r\n"
-                     "   [ iNtErFaCe ]   # trailing comment\r\n"
-                     "\tprivatekey\t=\t" + kAlicePrivate + "\r\n"
-                     "LISTEN PORT = 5 18 20\r\n"
-                     "mtu=1280#no space before the comment\r\n"
-                     "   \t  \r\n"
-                     "[pEeR]\r\n"
-                     "publickey = " + kBobPublic + "\r\n"
-                     "allowedips=10.0.0.2/32 , 10.0.0.3/32\r\n"
-                     "   # indented comment\r\n"
-                     "persistentKEEPALIVE = OFF\r\n";
+  // Tabs and CRLF line ends (the \r is whitespace too) in a raw string.
+  std::string text = fill(R"(# a comment line
+
+   [ iNtErFaCe ]   # trailing comment
+\tprivatekey\t=\tALICE_PRIVATE
+LISTEN PORT = 5 18 20
+mtu=1280#no space before the comment
+   \t  
+[pEeR]
+publickey = BOB_PUBLIC
+allowedips=10.0.0.2/32 , 10.0.0.3/32
+   # indented comment
+persistentKEEPALIVE = OFF)");
+  for (size_t at; (at = text.find("\\t")) != std::string::npos;)
+    text.replace(at, 2, "\t");  // "\\t" -> tab
+  for (size_t at = 0; (at = text.find('\n', at)) != std::string::npos; at += 2)
+    text.insert(at, "\r");
   Config c = parse(text);
   EXPECT_EQ(c.listen_port, std::optional<uint16_t>(51820));
   EXPECT_EQ(c.mtu, 1280);
@@ -142,7 +159,8 @@ TEST(ConfigGood, CommentsWhitespaceAndCase) {
 TEST(ConfigGood, ListsAccumulateOverRepeatedKeys) {
   Config c = parse("[Interface]\nPrivateKey = " + kAlicePrivate +
                    "\nAddress = 10.0.0.1/24\nAddress = fd00::1/64, 10.1.0.1\n"
-                   "[Peer]\nPublicKey = " + kBobPublic +
+                   "[Peer]\nPublicKey = " +
+                   kBobPublic +
                    "\nAllowedIPs = 10.0.0.2/32\nAllowedIPs = \nAllowedIPs = fd00::2, 0.0.0.0/0\n");
   ASSERT_EQ(c.addresses.size(), 3u);
   EXPECT_EQ(c.addresses[2], iface_addr("10.1.0.1/32"));
@@ -199,16 +217,17 @@ TEST(ConfigGood, KeepaliveForms) {
 }
 
 TEST(ConfigGood, AllZeroPresharedKeyMeansNone) {
-  Config c = parse(with_interface("[Peer]\nPublicKey = " + kBobPublic +
-                                  "\nPresharedKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"));
+  Config c =
+      parse(with_interface("[Peer]\nPublicKey = " + kBobPublic +
+                           "\nPresharedKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"));
   EXPECT_FALSE(c.peers[0].preshared_key);
 }
 
 TEST(ConfigGood, RegistryZoneIsNormalisedAndPublicParsed) {
-  for (auto [value, expect] : {std::pair{"yes", true}, {"No", false}, {"TRUE", true},
-                               {"false", false}}) {
-    Config c = parse(with_interface(std::string("[Registry]\nZone = WG.Example.NET\nPublic = ") +
-                                    value + "\n"));
+  for (auto [value, expect] :
+       {std::pair{"yes", true}, {"No", false}, {"TRUE", true}, {"false", false}}) {
+    Config c = parse(
+        with_interface(std::string("[Registry]\nZone = WG.Example.NET\nPublic = ") + value + "\n"));
     EXPECT_EQ(c.registry->zone, "wg.example.net.");
     EXPECT_EQ(c.registry->is_public, expect) << value;
   }
@@ -226,9 +245,9 @@ TEST(ConfigGood, DiscoveryRefersForwardToItsPeer) {
 }
 
 TEST(ConfigGood, IntervalAcceptsOneAndLarge) {
-  std::string base = with_interface("[Peer]\nPublicKey = " + kBobPublic +
-                                    "\n[Discovery]\nRegistry = " + kBobPublic +
-                                    "\nZone = a.example\nInterval = ");
+  std::string base =
+      with_interface("[Peer]\nPublicKey = " + kBobPublic +
+                     "\n[Discovery]\nRegistry = " + kBobPublic + "\nZone = a.example\nInterval = ");
   EXPECT_EQ(parse(base + "1\n").discovery->interval_seconds, 1u);
   EXPECT_EQ(parse(base + "4294967295\n").discovery->interval_seconds, 4294967295u);
 }
@@ -249,10 +268,13 @@ TEST(ConfigGood, AllowedIpsWithHostBitsWarn) {
 }
 
 TEST(ConfigGood, RegistryAndDiscoveryTogether) {
-  Config c = parse(with_interface("[Registry]\nZone = home.example.\nPublic = yes\n"
-                                  "[Discovery]\nRegistry = " + kBobPublic +
-                                  "\nZone = other.example.\nInterval = 30\n"
-                                  "[Peer]\nPublicKey = " + kBobPublic + "\n"));
+  Config c =
+      parse(with_interface("[Registry]\nZone = home.example.\nPublic = yes\n"
+                           "[Discovery]\nRegistry = " +
+                           kBobPublic +
+                           "\nZone = other.example.\nInterval = 30\n"
+                           "[Peer]\nPublicKey = " +
+                           kBobPublic + "\n"));
   EXPECT_EQ(c.registry->zone, "home.example.");
   EXPECT_TRUE(c.registry->is_public);
   EXPECT_EQ(c.discovery->zone, "other.example.");

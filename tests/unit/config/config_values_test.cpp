@@ -76,7 +76,8 @@ TEST(ConfigValues, HostPort) {
 TEST(ConfigValues, DnsNames) {
   std::string why;
   size_t wire = 0;
-  EXPECT_EQ(normalise_dns_name("Example.NET", why, &wire), std::optional<std::string>("example.net."));
+  EXPECT_EQ(normalise_dns_name("Example.NET", why, &wire),
+            std::optional<std::string>("example.net."));
   EXPECT_EQ(wire, 13u);  // 7 example 3 net 0
   EXPECT_EQ(normalise_dns_name("example.net.", why), std::optional<std::string>("example.net."));
   EXPECT_EQ(normalise_dns_name("_udp.x-1.example", why),
@@ -100,13 +101,44 @@ TEST(ConfigValues, DnsNames) {
 }
 
 TEST(ConfigValues, SafeToEcho) {
-  EXPECT_TRUE(safe_to_echo("ListenPort"));
-  EXPECT_TRUE(safe_to_echo("PersistentKeepalive"));
+  EXPECT_TRUE(safe_to_echo("Foo"));
   EXPECT_TRUE(safe_to_echo("-1"));
+  EXPECT_TRUE(safe_to_echo("1420b"));
+  EXPECT_TRUE(safe_to_echo("99999999999999999999"));  // 20 digits
+  EXPECT_FALSE(safe_to_echo("999999999999999999999"));
+  EXPECT_FALSE(
+      safe_to_echo("ListenPo"
+                   "rt"));  // 10: names this long need near_name
   EXPECT_FALSE(safe_to_echo(""));
   EXPECT_FALSE(safe_to_echo("dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="));
-  EXPECT_FALSE(safe_to_echo("dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo"));  // 43 alnum
+  EXPECT_FALSE(safe_to_echo("dwdtCnMYpX"));  // 10 letters of a key
   EXPECT_FALSE(safe_to_echo("a+b"));
+}
+
+TEST(ConfigValues, EditDistance) {
+  EXPECT_EQ(edit_distance("", ""), 0u);
+  EXPECT_EQ(edit_distance("abc", ""), 3u);
+  EXPECT_EQ(edit_distance("Endpoint", "ENDPOINTT"), 1u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("ListenPort", "LsitenPort"), 2u);
+  EXPECT_EQ(edit_distance(std::string(33, 'a'), "a"), SIZE_MAX);
+}
+
+TEST(ConfigValues, NearName) {
+  EXPECT_TRUE(near_name("PersistentKeepalve", "PersistentKeepalive"));
+  EXPECT_TRUE(near_name("allowedip", "AllowedIPs"));
+  EXPECT_TRUE(near_name("MTUU", "MTU"));
+  EXPECT_FALSE(near_name("Foo", "MTU"));
+  EXPECT_FALSE(near_name("MXY", "MTU"));             // 2 edits of a 3-letter name is too many
+  EXPECT_FALSE(near_name("Endpoint1", "Endpoint"));  // letters only
+  EXPECT_FALSE(near_name("dwdtCnMYpX", "Endpoint"));
+}
+
+TEST(ConfigValues, CaseInsensitive) {
+  EXPECT_TRUE(iequals("PrivateKey", "privatekey"));
+  EXPECT_FALSE(iequals("PrivateKey", "PrivateKeys"));
+  EXPECT_TRUE(istarts_with("LISTENPORT51820", "ListenPort"));
+  EXPECT_FALSE(istarts_with("Listen", "ListenPort"));
 }
 
 }  // namespace

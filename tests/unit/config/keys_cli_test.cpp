@@ -56,8 +56,9 @@ std::string pubkey_error(const std::string& input) {
 TEST(KeysCli, PubkeyOfRfc7748Keys) {
   EXPECT_EQ(run_pubkey(kAlicePrivate + "\n"), kAlicePublic + "\n");
   EXPECT_EQ(run_pubkey(kBobPrivate), kBobPublic + "\n");
-  EXPECT_EQ(*public_key_from_base64(kAlicePublic),
-            *from_hex_exact<32>("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
+  EXPECT_EQ(
+      *public_key_from_base64(kAlicePublic),
+      *from_hex_exact<32>("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
 }
 
 TEST(KeysCli, PubkeyAcceptsSurroundingWhitespace) {
@@ -68,7 +69,7 @@ TEST(KeysCli, PubkeyRejectsBadInputWithoutEchoingIt) {
   const std::string bad[] = {
       kAlicePrivate.substr(0, 43),
       kAlicePrivate + "x",
-      kAlicePrivate + " " + kBobPrivate,  // two keys
+      kAlicePrivate + " " + kBobPrivate,               // two keys
       "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCp=",  // non-zero trailing bits
       kAlicePrivate.substr(0, 20) + "-" + kAlicePrivate.substr(21),
   };

@@ -59,13 +59,13 @@ TEST_F(LoadConfig, GroupReadableFileWarnsToo) {
 }
 
 TEST_F(LoadConfig, ModeWarningComesFirstThenParserWarnings) {
-  write(with_interface("[Peer]\nPublicKey = " + kBobPublic + "\nAllowedIPs = 10.0.0.9/24\n"),
-        0604);
+  write(with_interface("[Peer]\nPublicKey = " + kBobPublic + "\nAllowedIPs = 10.0.0.9/24\n"), 0604);
   Config c = load_config(path_);
   ASSERT_EQ(c.warnings.size(), 2u);
   EXPECT_NE(c.warnings[0].find("(mode 0604)"), std::string::npos);
-  EXPECT_EQ(c.warnings[1], path_ + ":5: AllowedIPs: 10.0.0.9/24 has host bits set; it means "
-                                   "10.0.0.0/24");
+  EXPECT_EQ(c.warnings[1], path_ +
+                               ":5: AllowedIPs: 10.0.0.9/24 has host bits set; it means "
+                               "10.0.0.0/24");
 }
 
 TEST_F(LoadConfig, ErrorsNameThePath) {
