@@ -56,8 +56,7 @@ std::optional<DeviceSnapshot> fetch_status(const std::filesystem::path& socket_d
   return device;
 }
 
-int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err,
-               WallTime now) {
+int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err, WallTime now) {
   std::vector<std::string> names;
   if (options.interface_name) {
     names.push_back(*options.interface_name);

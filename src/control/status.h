@@ -34,7 +34,6 @@ std::optional<DeviceSnapshot> fetch_status(const std::filesystem::path& socket_d
 // Runs the command: prints to `out`, errors (one line each) to `err`.
 // Returns the exit code: 0 on success, 1 when an interface is not running,
 // none is, or a reply cannot be read. `now` measures "latest handshake ... ago".
-int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err,
-               WallTime now);
+int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err, WallTime now);
 
 }  // namespace wgp::control

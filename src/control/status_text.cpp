@@ -95,9 +95,8 @@ std::vector<const PeerSnapshot*> peers_in_show_order(const DeviceSnapshot& devic
   auto key = [](const PeerSnapshot* p) {
     return p->last_handshake ? p->last_handshake->time_since_epoch() : WallTime::duration::zero();
   };
-  std::stable_sort(peers.begin(), peers.end(), [&](const PeerSnapshot* a, const PeerSnapshot* b) {
-    return key(a) > key(b);
-  });
+  std::stable_sort(peers.begin(), peers.end(),
+                   [&](const PeerSnapshot* a, const PeerSnapshot* b) { return key(a) > key(b); });
   return peers;
 }
 

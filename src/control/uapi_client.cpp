@@ -61,8 +61,8 @@ UapiExchange uapi_request(const std::filesystem::path& socket_path, std::string_
   size_t sent = 0;
   while (sent < request.size()) {
     if (!wait_for(fd.get(), POLLOUT, deadline)) return fail("timed out sending request");
-    ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent,
-                       MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n =
+        ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n < 0) return fail("send failed: " + system_error_text(errno));
     sent += static_cast<size_t>(n);

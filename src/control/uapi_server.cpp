@@ -138,8 +138,8 @@ class UapiServer::Impl : public std::enable_shared_from_this<Impl> {
     std::error_code ec = bind_private(acceptor_, endpoint);
     if (ec == std::errc::address_in_use) {
       if (socket_answers(io_, path_)) {
-        throw std::runtime_error("interface " + name_ + " is already running (" +
-                                 path_.string() + " answers)");
+        throw std::runtime_error("interface " + name_ + " is already running (" + path_.string() +
+                                 " answers)");
       }
       ::unlink(path_.c_str());  // stale: its process died without cleaning up
       ec = bind_private(acceptor_, endpoint);
@@ -159,13 +159,13 @@ class UapiServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void accept() {
-    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                       Local::socket socket) {
-      if (self->stopped_) return;
-      if (!ec) self->start_session(std::move(socket));
-      if (ec == asio::error::operation_aborted) return;
-      self->accept();
-    });
+    acceptor_.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, Local::socket socket) {
+          if (self->stopped_) return;
+          if (!ec) self->start_session(std::move(socket));
+          if (ec == asio::error::operation_aborted) return;
+          self->accept();
+        });
   }
 
   void start_session(Local::socket socket) {
@@ -193,19 +193,18 @@ class UapiServer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void read_inotify() {
-    inotify_.async_read_some(
-        asio::buffer(inotify_buffer_),
-        [self = shared_from_this()](boost::system::error_code ec, size_t) {
-          if (ec || self->stopped_) return;
-          if (!self->still_ours()) {
-            self->deleted_ = true;
-            boost::system::error_code ignored;
-            self->inotify_.close(ignored);
-            if (self->on_deleted_) std::exchange(self->on_deleted_, nullptr)();
-            return;
-          }
-          self->read_inotify();
-        });
+    inotify_.async_read_some(asio::buffer(inotify_buffer_),
+                             [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                               if (ec || self->stopped_) return;
+                               if (!self->still_ours()) {
+                                 self->deleted_ = true;
+                                 boost::system::error_code ignored;
+                                 self->inotify_.close(ignored);
+                                 if (self->on_deleted_) std::exchange(self->on_deleted_, nullptr)();
+                                 return;
+                               }
+                               self->read_inotify();
+                             });
   }
 
   void shutdown() {

@@ -17,10 +17,10 @@ namespace wgp::control {
 
 // Negative errno values a UAPI reply carries (`errno=<n>`), as wg-go sends them.
 inline constexpr int kUapiOk = 0;
-inline constexpr int kUapiEio = -5;         // EIO
-inline constexpr int kUapiEinval = -22;     // EINVAL: bad key or value
-inline constexpr int kUapiEproto = -71;     // EPROTO: line is not key=value
-inline constexpr int kUapiEaddrinuse = -98; // EADDRINUSE: port or fwmark not applied
+inline constexpr int kUapiEio = -5;          // EIO
+inline constexpr int kUapiEinval = -22;      // EINVAL: bad key or value
+inline constexpr int kUapiEproto = -71;      // EPROTO: line is not key=value
+inline constexpr int kUapiEaddrinuse = -98;  // EADDRINUSE: port or fwmark not applied
 
 // One set request in progress. Construct it after the `set=1` line, call
 // feed_line() for every following line without its '\n' up to (not

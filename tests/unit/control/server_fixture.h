@@ -51,9 +51,7 @@ class ServerFixture : public ::testing::Test {
   }
 
   void start_server(const std::string& name = "wgtest0") {
-    on_io([&] {
-      server_ = std::make_unique<control::UapiServer>(io_, name, device_, dir_);
-    });
+    on_io([&] { server_ = std::make_unique<control::UapiServer>(io_, name, device_, dir_); });
   }
 
   boost::asio::io_context io_;

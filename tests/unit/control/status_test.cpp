@@ -60,20 +60,26 @@ TEST(StatusText, GoldenLikeWgShow) {
   print_status_text(sample_device(), kNow, out);
   const std::string expected =
       "interface: wg0\n"
-      "  public key: " + kAlicePub64 + "\n"
+      "  public key: " +
+      kAlicePub64 +
+      "\n"
       "  private key: (hidden)\n"
       "  listening port: 51820\n"
       "  fwmark: 0xca6c\n"
       "  public endpoint: 203.0.113.7:51820\n"
       "\n"
-      "peer: " + kPeer2B64 + "\n"
+      "peer: " +
+      kPeer2B64 +
+      "\n"
       "  endpoint: [2001:db8::1]:4500\n"
       "  allowed ips: 0.0.0.0/0\n"
       "  latest handshake: 5 seconds ago\n"
       "  transfer: 0 B received, 1023 B sent\n"
       "  persistent keepalive: every 1 minute, 5 seconds\n"
       "\n"
-      "peer: " + kBobPub64 + "\n"
+      "peer: " +
+      kBobPub64 +
+      "\n"
       "  preshared key: (hidden)\n"
       "  endpoint: 198.51.100.2:51820\n"
       "  allowed ips: 10.0.0.2/32, fd00::2/128\n"
@@ -82,7 +88,9 @@ TEST(StatusText, GoldenLikeWgShow) {
       "  persistent keepalive: every 25 seconds\n"
       "  endpoint source: dns-sd\n"
       "\n"
-      "peer: " + kPeer1B64 + "\n"
+      "peer: " +
+      kPeer1B64 +
+      "\n"
       "  allowed ips: (none)\n";
   EXPECT_EQ(out.str(), expected);
 }
@@ -173,18 +181,25 @@ TEST(StatusJson, Golden) {
   std::ostringstream out;
   print_status_json(one(sample_device()), out);
   const std::string expected =
-      "{\"interfaces\":[{\"name\":\"wg0\",\"public_key\":\"" + kAlicePub64 + "\","
+      "{\"interfaces\":[{\"name\":\"wg0\",\"public_key\":\"" + kAlicePub64 +
+      "\","
       "\"listen_port\":51820,\"fwmark\":51820,"
       "\"extra\":{\"public_endpoint\":\"203.0.113.7:51820\"},\"peers\":["
-      "{\"public_key\":\"" + kPeer2B64 + "\",\"has_preshared_key\":false,"
+      "{\"public_key\":\"" +
+      kPeer2B64 +
+      "\",\"has_preshared_key\":false,"
       "\"endpoint\":\"[2001:db8::1]:4500\",\"allowed_ips\":[\"0.0.0.0/0\"],"
       "\"latest_handshake\":1700000060,\"rx_bytes\":0,\"tx_bytes\":1023,"
       "\"persistent_keepalive\":65,\"extra\":{}},"
-      "{\"public_key\":\"" + kBobPub64 + "\",\"has_preshared_key\":true,"
+      "{\"public_key\":\"" +
+      kBobPub64 +
+      "\",\"has_preshared_key\":true,"
       "\"endpoint\":\"198.51.100.2:51820\",\"allowed_ips\":[\"10.0.0.2/32\",\"fd00::2/128\"],"
       "\"latest_handshake\":1700000000,\"rx_bytes\":1289748,\"tx_bytes\":4669,"
       "\"persistent_keepalive\":25,\"extra\":{\"endpoint_source\":\"dns-sd\"}},"
-      "{\"public_key\":\"" + kPeer1B64 + "\",\"has_preshared_key\":false,"
+      "{\"public_key\":\"" +
+      kPeer1B64 +
+      "\",\"has_preshared_key\":false,"
       "\"endpoint\":null,\"allowed_ips\":[],\"latest_handshake\":null,\"rx_bytes\":0,"
       "\"tx_bytes\":0,\"persistent_keepalive\":0,\"extra\":{}}]}]}\n";
   EXPECT_EQ(out.str(), expected);
@@ -244,20 +259,24 @@ TEST_F(StatusClientTest, FetchAndPrintOverTheSocket) {
   EXPECT_EQ(err.str(), "");
   EXPECT_EQ(out.str(),
             "interface: wg0\n"
-            "  public key: " + kAlicePub64 + "\n"
-            "  private key: (hidden)\n"
-            "  listening port: 51820\n"
-            "  registry: yes\n"
-            "\n"
-            "peer: " + kBobPub64 + "\n"
-            "  allowed ips: 10.0.0.2/32\n");
+            "  public key: " +
+                kAlicePub64 +
+                "\n"
+                "  private key: (hidden)\n"
+                "  listening port: 51820\n"
+                "  registry: yes\n"
+                "\n"
+                "peer: " +
+                kBobPub64 +
+                "\n"
+                "  allowed ips: 10.0.0.2/32\n");
   options.json = true;
   options.interface_name = "wg0";
   std::ostringstream json;
   EXPECT_EQ(run_status(options, json, err, kNow), 0);
-  EXPECT_EQ(json.str().rfind("{\"interfaces\":[{\"name\":\"wg0\",\"public_key\":\"" + kAlicePub64,
-                             0),
-            0u);
+  EXPECT_EQ(
+      json.str().rfind("{\"interfaces\":[{\"name\":\"wg0\",\"public_key\":\"" + kAlicePub64, 0),
+      0u);
 }
 
 TEST_F(StatusClientTest, TwoInterfacesSeparatedByABlankLine) {

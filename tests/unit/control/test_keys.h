@@ -26,8 +26,7 @@ inline const std::string kPeer1B64 = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ
 inline const std::string kPeer2 =
     "0202020202020202020202020202020202020202020202020202020202020202";
 inline const std::string kPeer2B64 = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
-inline const std::string kPsk =
-    "a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1";
+inline const std::string kPsk = "a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1a5c3e2f1";
 inline const std::string kZeroKey(64, '0');
 
 inline PublicKey pub(const std::string& hex) { return *from_hex_exact<kKeySize>(hex); }

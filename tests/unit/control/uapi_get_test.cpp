@@ -40,32 +40,40 @@ TEST(UapiGet, GoldenReplyInWireguardGoOrder) {
   bob->extra = {{"endpoint_source", "dns-sd"}};
   ASSERT_TRUE(device.add_peer(pub(kPeer1)));
 
-  const std::string expected =
-      "private_key=" + kAlicePriv + "\n"
-      "listen_port=51820\n"
-      "fwmark=51820\n"
-      "wgpunch_public_endpoint=203.0.113.7:51820\n"
-      "public_key=" + kBobPub + "\n"
-      "preshared_key=" + kPeer2 + "\n"
-      "protocol_version=1\n"
-      "endpoint=[fd00::2]:51821\n"
-      "last_handshake_time_sec=1700000000\n"
-      "last_handshake_time_nsec=123456789\n"
-      "tx_bytes=148\n"
-      "rx_bytes=92\n"
-      "persistent_keepalive_interval=25\n"
-      "allowed_ip=10.0.0.2/32\n"
-      "allowed_ip=fd00::2/128\n"
-      "wgpunch_endpoint_source=dns-sd\n"
-      "public_key=" + kPeer1 + "\n"
-      "preshared_key=" + kZeroKey + "\n"
-      "protocol_version=1\n"
-      "last_handshake_time_sec=0\n"
-      "last_handshake_time_nsec=0\n"
-      "tx_bytes=0\n"
-      "rx_bytes=0\n"
-      "persistent_keepalive_interval=0\n"
-      "errno=0\n\n";
+  const std::string expected = "private_key=" + kAlicePriv +
+                               "\n"
+                               "listen_port=51820\n"
+                               "fwmark=51820\n"
+                               "wgpunch_public_endpoint=203.0.113.7:51820\n"
+                               "public_key=" +
+                               kBobPub +
+                               "\n"
+                               "preshared_key=" +
+                               kPeer2 +
+                               "\n"
+                               "protocol_version=1\n"
+                               "endpoint=[fd00::2]:51821\n"
+                               "last_handshake_time_sec=1700000000\n"
+                               "last_handshake_time_nsec=123456789\n"
+                               "tx_bytes=148\n"
+                               "rx_bytes=92\n"
+                               "persistent_keepalive_interval=25\n"
+                               "allowed_ip=10.0.0.2/32\n"
+                               "allowed_ip=fd00::2/128\n"
+                               "wgpunch_endpoint_source=dns-sd\n"
+                               "public_key=" +
+                               kPeer1 +
+                               "\n"
+                               "preshared_key=" +
+                               kZeroKey +
+                               "\n"
+                               "protocol_version=1\n"
+                               "last_handshake_time_sec=0\n"
+                               "last_handshake_time_nsec=0\n"
+                               "tx_bytes=0\n"
+                               "rx_bytes=0\n"
+                               "persistent_keepalive_interval=0\n"
+                               "errno=0\n\n";
   EXPECT_EQ(format_get_reply(device.snapshot()), expected);
 }
 

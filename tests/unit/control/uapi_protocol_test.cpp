@@ -41,8 +41,10 @@ TEST(UapiProtocol, GetReply) {
 TEST(UapiProtocol, SeveralRequestsOnOneConnection) {
   FakeDevice device;
   UapiProtocol protocol(device, 4096, 1 << 20);
-  std::string input = "set=1\nlisten_port=1\n\nget=1\n\nset=1\nlisten_port=x\nfwmark=3\n\n"
-                      "set=1\npublic_key=" + kPeer1 + "\n\nget=1\n\n";
+  std::string input =
+      "set=1\nlisten_port=1\n\nget=1\n\nset=1\nlisten_port=x\nfwmark=3\n\n"
+      "set=1\npublic_key=" +
+      kPeer1 + "\n\nget=1\n\n";
   bool closed = true;
   std::string replies = run(protocol, input, &closed);
   EXPECT_FALSE(closed);
@@ -55,7 +57,8 @@ TEST(UapiProtocol, SeveralRequestsOnOneConnection) {
 TEST(UapiProtocol, RequestsSplitAcrossReadsAtEveryByte) {
   FakeDevice device;
   UapiProtocol protocol(device, 4096, 1 << 20);
-  std::string input = "set=1\nlisten_port=77\npublic_key=" + kPeer2 + "\nallowed_ip=10.0.0.0/8\n\n"
+  std::string input = "set=1\nlisten_port=77\npublic_key=" + kPeer2 +
+                      "\nallowed_ip=10.0.0.0/8\n\n"
                       "get=1\n\n";
   std::string replies;
   for (char c : input) replies += run(protocol, std::string_view(&c, 1));

@@ -73,9 +73,9 @@ TEST_F(UapiServerTest, GetOverTheSocket) {
 
 TEST_F(UapiServerTest, SetOverTheSocket) {
   start_server();
-  auto exchange = uapi_request(server_->socket_path(),
-                               "set=1\nlisten_port=4242\npublic_key=" + kPeer2 +
-                                   "\nallowed_ip=10.9.0.0/24\n\n");
+  auto exchange =
+      uapi_request(server_->socket_path(), "set=1\nlisten_port=4242\npublic_key=" + kPeer2 +
+                                               "\nallowed_ip=10.9.0.0/24\n\n");
   ASSERT_TRUE(exchange.reply) << exchange.error;
   EXPECT_EQ(*exchange.reply, "errno=0\n\n");
   EXPECT_EQ(on_io([&] { return device_.listen_port(); }), 4242);

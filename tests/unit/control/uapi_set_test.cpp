@@ -100,8 +100,11 @@ TEST(UapiSet, FwmarkFailureIsEaddrinuse) {
 
 TEST(UapiSet, FullPeerBlock) {
   FakeDevice device;
-  const std::string body = "public_key=" + kPeer1 + "\n"
-                           "preshared_key=" + kPeer2 + "\n"
+  const std::string body = "public_key=" + kPeer1 +
+                           "\n"
+                           "preshared_key=" +
+                           kPeer2 +
+                           "\n"
                            "protocol_version=1\n"
                            "endpoint=[fd00::1]:51820\n"
                            "persistent_keepalive_interval=25\n"
@@ -124,8 +127,10 @@ TEST(UapiSet, FullPeerBlock) {
 
 TEST(UapiSet, PeerKeysApplyToTheLatestPublicKey) {
   FakeDevice device;
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\npersistent_keepalive_interval=1\n"
-                          "public_key=" + kPeer2 + "\npersistent_keepalive_interval=2\n"),
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\npersistent_keepalive_interval=1\n"
+                            "public_key=" +
+                            kPeer2 + "\npersistent_keepalive_interval=2\n"),
             0);
   ASSERT_EQ(device.peers().size(), 2u);
   EXPECT_EQ(device.find(pub(kPeer1))->persistent_keepalive, 1);
@@ -168,13 +173,14 @@ TEST(UapiSet, BadPeerValuesAreEinvalAndEarlierLinesStay) {
       "update_only=1",
       "protocol_version=2",
       "protocol_version=",
-      "private_key=" "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+      "private_key="
+      "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
       "bogus=1",
   };
   for (const char* line : bad) {
     FakeDevice device;
-    std::string body = "listen_port=7\npublic_key=" + kPeer1 + "\npersistent_keepalive_interval=9\n" +
-                       line + "\nallowed_ip=10.1.1.0/24\n";
+    std::string body = "listen_port=7\npublic_key=" + kPeer1 +
+                       "\npersistent_keepalive_interval=9\n" + line + "\nallowed_ip=10.1.1.0/24\n";
     EXPECT_EQ(set(device, body), kUapiEinval) << line;
     EXPECT_EQ(device.listen_port(), 7) << line;
     ASSERT_TRUE(device.has_peer(pub(kPeer1))) << line;
@@ -195,9 +201,9 @@ TEST(UapiSet, ErrorTextsNeverContainKeyMaterial) {
   FakeDevice device;
   std::string why;
   const std::string secret_ish = "00112233445566778899aabbccddeeff00112233445566778899aabbccddee";
-  for (const std::string& body :
-       {"private_key=" + secret_ish + "\n", "public_key=" + kPeer1 + "\npreshared_key=" + secret_ish + "\n",
-        secret_ish + secret_ish + "=1\n", secret_ish + "\n"}) {
+  for (const std::string& body : {"private_key=" + secret_ish + "\n",
+                                  "public_key=" + kPeer1 + "\npreshared_key=" + secret_ish + "\n",
+                                  secret_ish + secret_ish + "=1\n", secret_ish + "\n"}) {
     set(device, body, &why);
     EXPECT_FALSE(why.empty());
     EXPECT_EQ(why.find(secret_ish.substr(0, 32)), std::string::npos) << why;
@@ -216,8 +222,10 @@ TEST(UapiSet, ReplacePeers) {
 TEST(UapiSet, RemovePeerIgnoresTheRestOfItsBlock) {
   FakeDevice device;
   ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nallowed_ip=10.0.0.0/8\n"), 0);
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nremove=true\nallowed_ip=10.0.0.0/8\n"
-                          "persistent_keepalive_interval=5\npublic_key=" + kPeer2 + "\n"),
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\nremove=true\nallowed_ip=10.0.0.0/8\n"
+                            "persistent_keepalive_interval=5\npublic_key=" +
+                            kPeer2 + "\n"),
             0);
   EXPECT_FALSE(device.has_peer(pub(kPeer1)));  // not re-created by the later lines
   EXPECT_TRUE(device.has_peer(pub(kPeer2)));
@@ -228,8 +236,9 @@ TEST(UapiSet, RemovePeerIgnoresTheRestOfItsBlock) {
 
 TEST(UapiSet, UpdateOnlyDiscardsANewPeer) {
   FakeDevice device;
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nupdate_only=true\nallowed_ip=10.0.0.0/8\n"
-                          "endpoint=192.0.2.1:1\n"),
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\nupdate_only=true\nallowed_ip=10.0.0.0/8\n"
+                            "endpoint=192.0.2.1:1\n"),
             0);
   EXPECT_FALSE(device.has_peer(pub(kPeer1)));
   EXPECT_TRUE(device.peers().empty());
@@ -238,8 +247,7 @@ TEST(UapiSet, UpdateOnlyDiscardsANewPeer) {
 TEST(UapiSet, UpdateOnlyModifiesAnExistingPeer) {
   FakeDevice device;
   ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\n"), 0);
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nupdate_only=true\nallowed_ip=10.0.0.0/8\n"),
-            0);
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nupdate_only=true\nallowed_ip=10.0.0.0/8\n"), 0);
   ASSERT_TRUE(device.has_peer(pub(kPeer1)));
   EXPECT_EQ(device.find(pub(kPeer1))->allowed_ips, std::vector<IpPrefix>{prefix("10.0.0.0/8")});
 }
@@ -247,10 +255,14 @@ TEST(UapiSet, UpdateOnlyModifiesAnExistingPeer) {
 TEST(UapiSet, OwnPublicKeyIsSilentlyIgnored) {
   FakeDevice device;
   ASSERT_EQ(set(device, "private_key=" + kAlicePriv + "\n"), 0);
-  ASSERT_EQ(set(device, "public_key=" + kAlicePub + "\nallowed_ip=10.0.0.0/8\nendpoint=1.2.3.4:5\n"
-                          "persistent_keepalive_interval=5\npreshared_key=" + kPeer2 + "\n"
-                          "replace_allowed_ips=true\nremove=true\n"
-                          "public_key=" + kPeer1 + "\nallowed_ip=10.0.0.0/8\n"),
+  ASSERT_EQ(set(device, "public_key=" + kAlicePub +
+                            "\nallowed_ip=10.0.0.0/8\nendpoint=1.2.3.4:5\n"
+                            "persistent_keepalive_interval=5\npreshared_key=" +
+                            kPeer2 +
+                            "\n"
+                            "replace_allowed_ips=true\nremove=true\n"
+                            "public_key=" +
+                            kPeer1 + "\nallowed_ip=10.0.0.0/8\n"),
             0);
   ASSERT_EQ(device.peers().size(), 1u);
   EXPECT_EQ(device.find(pub(kPeer1))->allowed_ips, std::vector<IpPrefix>{prefix("10.0.0.0/8")});
@@ -264,22 +276,24 @@ TEST(UapiSet, ReplaceAllowedIps) {
             0);
   ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nallowed_ip=10.1.0.0/16\n"), 0);
   EXPECT_EQ(device.find(pub(kPeer1))->allowed_ips.size(), 3u);  // without replace: added
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nreplace_allowed_ips=true\n"
-                          "allowed_ip=192.168.0.0/24\n"),
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\nreplace_allowed_ips=true\n"
+                            "allowed_ip=192.168.0.0/24\n"),
             0);
-  EXPECT_EQ(device.find(pub(kPeer1))->allowed_ips,
-            std::vector<IpPrefix>{prefix("192.168.0.0/24")});
+  EXPECT_EQ(device.find(pub(kPeer1))->allowed_ips, std::vector<IpPrefix>{prefix("192.168.0.0/24")});
   ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nreplace_allowed_ips=true\n"), 0);
   EXPECT_TRUE(device.find(pub(kPeer1))->allowed_ips.empty());
 }
 
 TEST(UapiSet, AllowedIpRemoval) {
   FakeDevice device;
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nallowed_ip=10.0.0.0/8\nallowed_ip=fd00::/8\n"
-                          "allowed_ip=192.0.2.0/24\n"),
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\nallowed_ip=10.0.0.0/8\nallowed_ip=fd00::/8\n"
+                            "allowed_ip=192.0.2.0/24\n"),
             0);
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nallowed_ip=-fd00::/8\n"
-                          "allowed_ip=-172.16.0.0/12\n"),  // absent: no error
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\nallowed_ip=-fd00::/8\n"
+                            "allowed_ip=-172.16.0.0/12\n"),  // absent: no error
             0);
   EXPECT_EQ(device.find(pub(kPeer1))->allowed_ips,
             (std::vector<IpPrefix>{prefix("10.0.0.0/8"), prefix("192.0.2.0/24")}));
@@ -287,8 +301,10 @@ TEST(UapiSet, AllowedIpRemoval) {
 
 TEST(UapiSet, AllowedIpMovesBetweenPeers) {
   FakeDevice device;
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\nallowed_ip=10.0.0.0/8\n"
-                          "public_key=" + kPeer2 + "\nallowed_ip=10.0.0.0/8\n"),
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\nallowed_ip=10.0.0.0/8\n"
+                            "public_key=" +
+                            kPeer2 + "\nallowed_ip=10.0.0.0/8\n"),
             0);
   EXPECT_TRUE(device.find(pub(kPeer1))->allowed_ips.empty());
   EXPECT_EQ(device.find(pub(kPeer2))->allowed_ips.size(), 1u);
@@ -296,9 +312,10 @@ TEST(UapiSet, AllowedIpMovesBetweenPeers) {
 
 TEST(UapiSet, KeepaliveOnlySentWhenTurnedOn) {
   FakeDevice device;
-  ASSERT_EQ(set(device, "public_key=" + kPeer1 + "\npersistent_keepalive_interval=0\n"
-                          "persistent_keepalive_interval=25\npersistent_keepalive_interval=30\n"
-                          "persistent_keepalive_interval=65535\n"),
+  ASSERT_EQ(set(device, "public_key=" + kPeer1 +
+                            "\npersistent_keepalive_interval=0\n"
+                            "persistent_keepalive_interval=25\npersistent_keepalive_interval=30\n"
+                            "persistent_keepalive_interval=65535\n"),
             0);
   EXPECT_EQ(device.find(pub(kPeer1))->persistent_keepalive, 65535);
   EXPECT_EQ(device.find(pub(kPeer1))->keepalives_sent, 1);
@@ -308,12 +325,16 @@ TEST(UapiSet, WgSetconfStyleRequest) {
   // What `wg setconf` sends: device keys (zeros when absent), replace_peers, then peers.
   FakeDevice device;
   ASSERT_EQ(set(device, "public_key=" + kBobPub + "\n"), 0);
-  const std::string body = "private_key=" + kAlicePriv + "\nlisten_port=0\nfwmark=0\n"
+  const std::string body = "private_key=" + kAlicePriv +
+                           "\nlisten_port=0\nfwmark=0\n"
                            "replace_peers=true\n"
-                           "public_key=" + kPeer1 + "\nreplace_allowed_ips=true\n"
+                           "public_key=" +
+                           kPeer1 +
+                           "\nreplace_allowed_ips=true\n"
                            "allowed_ip=10.0.0.2/32\n"
                            "\n"
-                           "public_key=" + kPeer2 + "\n";  // after the blank line: not part of it
+                           "public_key=" +
+                           kPeer2 + "\n";  // after the blank line: not part of it
   ASSERT_EQ(set(device, body), 0);
   ASSERT_EQ(device.peers().size(), 1u);
   EXPECT_TRUE(device.has_peer(pub(kPeer1)));

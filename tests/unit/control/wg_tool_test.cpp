@@ -47,7 +47,7 @@ class WgToolTest : public ServerFixture {
   }
 
   void TearDown() override {
-    if (!server_) return;  // skipped
+    if (!server_) return;       // skipped
     ServerFixture::TearDown();  // the server removes its socket
     std::error_code ec;
     if (created_run_dir_) std::filesystem::remove(kDefaultSocketDirectory, ec);  // only if empty
@@ -71,6 +71,7 @@ TEST_F(WgToolTest, ShowPrintsPeersAndAllowedIps) {
     bob->rx_bytes = 2048;
     bob->persistent_keepalive = 25;
     bob->preshared_key = secret(kPsk);
+    bob->extra = {{"endpoint_source", "dns-sd"}};  // after allowed_ip: wg must ignore it
     device_.extra() = {{"public_endpoint", "203.0.113.1:51820"}};  // wg must ignore it
   });
   auto show = wg("show " + name_);
