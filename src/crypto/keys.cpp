@@ -2,8 +2,6 @@
 
 #include <sodium.h>
 
-#include "crypto/random.h"
-
 namespace wgp {
 namespace {
 

@@ -2,7 +2,8 @@
 // (PROTOCOL.md §2), shared by WireGuard's messages (handshake.cpp) and the
 // Noise test vectors. Every chaining key, hash, cipher key and DH result is a
 // Secret, and the caller's state is written only once a message fully
-// authenticated, so a forged or corrupted message changes nothing.
+// authenticated, so a forged or corrupted message changes nothing. aead_seal
+// fails only on wrong buffer sizes (asserted), reported as kWrongState misuse.
 #include <cassert>
 
 #include "crypto/aead.h"
