@@ -8,6 +8,7 @@
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
 
 #include <boost/asio.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -71,8 +72,17 @@ void daemonize_when_ready(int& ready_fd) {
   }
   close(fds[0]);
   setsid();
+  // Like wireguard-go: a daemon keeps no terminal or pipe open (a caller
+  // reading our output would otherwise wait forever), unless LOG_LEVEL asks
+  // for logs.
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null >= 0) dup2(null, STDIN_FILENO);
+  if (null >= 0) {
+    dup2(null, STDIN_FILENO);
+    if (!std::getenv("LOG_LEVEL")) {
+      dup2(null, STDOUT_FILENO);
+      dup2(null, STDERR_FILENO);
+    }
+  }
   ready_fd = fds[1];
 }
 
