@@ -109,7 +109,16 @@ int run_interface(const RunOptions& options) {
     TunDevice tun = TunDevice::create(name);
     size_t mtu = options.config ? options.config->mtu : kDefaultMtu;
     if (options.config) {
-      for (const std::string& w : configure_interface(tun, *options.config)) Log::info("warning: ", w);
+      try {
+        for (const std::string& w : configure_interface(tun, *options.config))
+          Log::info("warning: ", w);
+      } catch (const std::system_error& e) {
+        // An unprivileged owner of a persistent TUN cannot configure it; the
+        // administrator who made it did (or will).
+        if (e.code() != std::errc::operation_not_permitted) throw;
+        Log::info("warning: no permission to set MTU, addresses and routes of ", name,
+                  " (", e.what(), "); using the device as it is");
+      }
     }
     uint16_t port = options.config && options.config->listen_port ? *options.config->listen_port : 0;
     UdpSocket udp = UdpSocket::open(port);

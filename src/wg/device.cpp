@@ -3,7 +3,6 @@
 // device_timers.cpp.
 #include "wg/device.h"
 
-#include <algorithm>
 
 namespace wgp {
 
@@ -33,25 +32,25 @@ void Device::set_private_key(const PrivateKey& key) {
 Peer* Device::add_peer(const PublicKey& key) {
   if (identity_.has_private_key && key == identity_.public_key) return nullptr;
   if (Peer* existing = find_peer_mut(key)) return existing;
-  return &peers_.emplace_back(key, identity_);
+  Peer* peer = &peers_.emplace_back(key, identity_);
+  peers_by_key_.emplace(key, peer);
+  return peer;
 }
 
-Peer* Device::find_peer_mut(const PublicKey& key) {
-  auto it = std::find_if(peers_.begin(), peers_.end(),
-                         [&](const Peer& p) { return p.public_key() == key; });
-  return it == peers_.end() ? nullptr : &*it;
+Peer* Device::find_peer_mut(const PublicKey& key) const {
+  auto it = peers_by_key_.find(key);
+  return it == peers_by_key_.end() ? nullptr : it->second;
 }
 
 Peer* Device::find_peer(const PublicKey& key) { return find_peer_mut(key); }
 
-const Peer* Device::find_peer(const PublicKey& key) const {
-  return const_cast<Device*>(this)->find_peer_mut(key);
-}
+const Peer* Device::find_peer(const PublicKey& key) const { return find_peer_mut(key); }
 
 void Device::remove_peer(Peer* peer) {
   if (!peer) return;
   allowed_ips_.remove_peer(peer);
   zero_key_material(*peer);
+  peers_by_key_.erase(peer->public_key());
   peers_.remove_if([&](const Peer& p) { return &p == peer; });
 }
 

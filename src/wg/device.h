@@ -7,7 +7,9 @@
 // Single-threaded: every call must come from the same thread.
 #pragma once
 
+#include <cstring>
 #include <list>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -114,13 +116,22 @@ class Device {
   void zero_key_material(Peer& peer);
 
   void drop(DropReason r) { ++drops_[size_t(r)]; }
-  Peer* find_peer_mut(const PublicKey& key);
+  Peer* find_peer_mut(const PublicKey& key) const;
 
   Random& rng_;
   DeviceOutput& out_;
   noise::LocalIdentity identity_;
   noise::CookieChecker cookie_checker_;
   std::list<Peer> peers_;
+  // Public key → peer, so an initiation finds its peer in O(1) among many.
+  struct KeyHash {
+    size_t operator()(const PublicKey& k) const {
+      size_t h;  // keys are uniformly random: any 8 bytes are a fine hash
+      std::memcpy(&h, k.data(), sizeof h);
+      return h;
+    }
+  };
+  std::unordered_map<PublicKey, Peer*, KeyHash> peers_by_key_;
   AllowedIps<Peer> allowed_ips_;
   IndexTable indices_;
   Ratelimiter ratelimiter_;
