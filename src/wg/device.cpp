@@ -51,6 +51,7 @@ void Device::remove_peer(Peer* peer) {
   allowed_ips_.remove_peer(peer);
   zero_key_material(*peer);
   peers_by_key_.erase(peer->public_key());
+  ++endpoint_generation_;
   peers_.remove_if([&](const Peer& p) { return &p == peer; });
 }
 
@@ -63,8 +64,10 @@ void Device::set_preshared_key(Peer& peer, const PresharedKey& psk) {
 }
 
 void Device::set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource source) {
+  if (peer.endpoint != endpoint) peer.endpoint_confirmed = false;
   peer.endpoint = endpoint;
   peer.endpoint_source = source;
+  ++endpoint_generation_;
 }
 
 void Device::set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now) {

@@ -34,6 +34,18 @@ class DeviceOutput {
   virtual void write_tun(ByteView ip_packet) = 0;
 };
 
+// What the device tells the features built around it (DNS-SD registry and
+// discovery). All methods have do-nothing defaults.
+class DeviceObserver {
+ public:
+  virtual ~DeviceObserver() = default;
+  // A decrypted, source-checked IP packet from `peer`, before it reaches the
+  // TUN. Return true to consume it (in-tunnel DNS is answered in-process).
+  virtual bool intercept_inner_packet(Peer&, ByteView /*ip_packet*/) { return false; }
+  // A handshake initiation to `peer` went unanswered (retransmit timer fired).
+  virtual void on_handshake_unanswered(Peer&) {}
+};
+
 // The two clocks at one moment: monotonic for protocol timing, wall for
 // TAI64N and "latest handshake".
 struct Now {
@@ -79,6 +91,14 @@ class Device {
   // Starts a handshake with `peer` now (rate limited to one per 5 s).
   void initiate_handshake(Peer& peer, Now now) { send_initiation(peer, false, now); }
   void send_keepalive(Peer& peer, Now now);
+  // Sends an IP packet to `peer` through the tunnel, regardless of allowed
+  // IPs (staged until a session exists).
+  void send_to_peer(Peer& peer, ByteView ip_packet, Now now);
+
+  void set_observer(DeviceObserver* observer) { observer_ = observer; }
+  // Bumped whenever a peer's endpoint, its confirmation, or the peer set
+  // changes: caches of the peer table compare it.
+  uint64_t endpoint_generation() const { return endpoint_generation_; }
 
   // --- time ----------------------------------------------------------------
   std::optional<Instant> next_deadline() const;
@@ -136,6 +156,8 @@ class Device {
   IndexTable indices_;
   Ratelimiter ratelimiter_;
   DropCounters drops_{};
+  DeviceObserver* observer_ = nullptr;
+  uint64_t endpoint_generation_ = 0;
   size_t mtu_ = 1420;
 
   // Load estimate: handshake messages seen in the current window.

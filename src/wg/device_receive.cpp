@@ -173,7 +173,9 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
   if (!ip) return fail(DropReason::kBadInnerPacket);
   // Cryptokey routing: the inner source must be an address this peer owns.
   if (allowed_ips_.lookup(ip->source) != &peer) return fail(DropReason::kSourceNotAllowed);
-  out_.write_tun(plain.first(ip->total_length));
+  ByteView packet = plain.first(ip->total_length);
+  if (observer_ && observer_->intercept_inner_packet(peer, packet)) return std::nullopt;
+  out_.write_tun(packet);
   return std::nullopt;
 }
 
@@ -182,6 +184,11 @@ void Device::on_authenticated_receive(Peer& peer, const Endpoint& from, size_t b
   if (!peer.endpoint || *peer.endpoint != from) {
     peer.endpoint = from;
     peer.endpoint_source = EndpointSource::kRoamed;
+    ++endpoint_generation_;
+  }
+  if (!peer.endpoint_confirmed) {
+    peer.endpoint_confirmed = true;
+    ++endpoint_generation_;
   }
   peer.rx_bytes += bytes;
   peer.timers.on_any_authenticated_packet_received();

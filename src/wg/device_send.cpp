@@ -18,16 +18,19 @@ std::optional<DropReason> Device::send_packet(ByteView packet, Now now) {
   Peer* peer = allowed_ips_.lookup(ip->destination);
   if (!peer) return drop(DropReason::kNoRoute), DropReason::kNoRoute;
   if (!peer->endpoint) return drop(DropReason::kNoEndpoint), DropReason::kNoEndpoint;
-
-  if (!peer->staged.empty() || !encrypt_and_send(*peer, packet, now)) {
-    // No usable session: keep the packet until the handshake completes.
-    stage(*peer, packet);
-    send_initiation(*peer, false, now);
-    return std::nullopt;
-  }
-  peer->timers.on_data_sent(now.mono, rng_);
-  keep_key_fresh_after_send(*peer, now);
+  // Without a usable session the packet waits for the handshake it starts.
+  send_to_peer(*peer, packet, now);
   return std::nullopt;
+}
+
+void Device::send_to_peer(Peer& peer, ByteView packet, Now now) {
+  if (!peer.staged.empty() || !encrypt_and_send(peer, packet, now)) {
+    stage(peer, packet);
+    send_initiation(peer, false, now);
+    return;
+  }
+  peer.timers.on_data_sent(now.mono, rng_);
+  keep_key_fresh_after_send(peer, now);
 }
 
 void Device::send_keepalive(Peer& peer, Now now) {

@@ -47,6 +47,9 @@ class Peer {
 
   std::optional<Endpoint> endpoint;
   EndpointSource endpoint_source = EndpointSource::kNone;
+  // An authenticated packet arrived from `endpoint`: it is where the peer
+  // really is (what a registry may publish), not just where we aim.
+  bool endpoint_confirmed = false;
 
   // Packets that arrived from the TUN while no session could send them.
   std::deque<std::vector<uint8_t>> staged;
