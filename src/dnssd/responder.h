@@ -1,0 +1,106 @@
+// The registry's DNS responder (DESIGN.md §4): answers one query for the
+// DNS-SD zone of the published peers, writing the response into a buffer the
+// caller owns. No sockets, no clock: the node decides who may ask (plain DNS
+// on the WireGuard port, or in-tunnel) and sends what this returns.
+//
+// Answers are built with ldns on the first query for a (name, type, EDNS,
+// size class) and cached as wire bytes until set_peers changes the table;
+// a cached answer costs one hash lookup, one copy and three patches (the ID,
+// the RD/CD flags, the question's letter case). Error responses (FORMERR,
+// NOTIMP, REFUSED, BADVERS) are header + question (+ OPT), written directly.
+//
+// Rules:
+// - Names match case-insensitively; the question is echoed exactly as asked
+//   (0x20 case randomisation survives). Owner names compressed into the
+//   question therefore carry the asker's letter case, as with BIND and Knot;
+//   record data (PTR and SRV targets, the owner of the ADDITIONAL address)
+//   always carries the canonical upper-case B32 label, which is what
+//   `base32 -d` needs.
+// - NXDOMAIN (name in the zone that does not exist) and NODATA (name exists,
+//   no record of that type; NS at the apex included) carry the SOA in
+//   AUTHORITY. Outside the zone, a class other than IN, or access kRefused:
+//   REFUSED. Malformed input: FORMERR when the header is readable, else
+//   dropped; responses (QR=1) are always dropped (no reflection loops).
+//   Opcodes other than QUERY: NOTIMP. QTYPE OPT: FORMERR; AXFR, IXFR,
+//   MAILA, MAILB: NOTIMP (UDP only, no transfers).
+// - ANY (RFC 8482 leaves the choice): every record at the name. Our RRsets
+//   are the same ones PTR/SRV queries return, so ANY amplifies nothing more.
+// - EDNS(0): an OPT in the response only when the query had one (UDP size
+//   1232, DO copied); version > 0: BADVERS. The size limit is 512 without
+//   EDNS, else the query's size (at least 512), never more than `out`; it is
+//   rounded down to a size class {512, 1232, 1400, 1452, 4096, 8192, 16384,
+//   32768, 65535} for caching. Too long: ADDITIONAL dropped first (no TC,
+//   RFC 2181 §9), then as many whole ANSWER records as fit, with TC set.
+//
+// Not thread-safe: one node thread calls it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dnssd/responder_query.h"
+#include "dnssd/responder_zone.h"
+
+namespace wgp::dnssd {
+
+// Decided by the node: a peer's current endpoint, Public = yes, or in-tunnel.
+enum class QueryAccess { kAllowed, kRefused };
+
+struct AnswerResult {
+  size_t length = 0;                     // bytes written to `out`; 0 = drop silently
+  std::optional<PublicKey> asked_about;  // the peer a successful SRV/A/AAAA query named
+};
+
+class Responder {
+ public:
+  // `zone`: e.g. "example.net." (any case, trailing dot optional). Throws
+  // std::invalid_argument on a bad or too-long name (see ZoneView).
+  explicit Responder(std::string zone);
+
+  // Replaces the published set and empties the cache.
+  void set_peers(std::vector<PublishedPeer> peers);
+
+  // Answers the DNS message `query` into `out`. `out.size()` is the
+  // transport's limit (65535 is fine); the EDNS rules above apply below it.
+  // Never reads outside `query`, never writes outside `out`. A cache hit
+  // allocates nothing; a miss builds with ldns. length 0: send nothing.
+  // `asked_about` is set when ANSWER holds records for an SRV, A or AAAA
+  // question at a peer's instance or host name.
+  AnswerResult answer(ByteView query, QueryAccess access, MutableByteView out);
+
+  uint64_t queries_answered() const { return answered_; }
+  // Resource records published for peers: per peer a PTR, an SRV and the
+  // address at both the host and the instance name (4 per peer; the SOA
+  // is not counted).
+  size_t published_records() const { return 4 * zone_.peer_count(); }
+  size_t published_peers() const { return zone_.peer_count(); }
+  uint32_t serial() const { return zone_.serial(); }
+  size_t cache_entries() const { return cache_.size(); }
+  const std::string& zone() const { return zone_.zone(); }
+
+  // Bound on cached answers: names below the zone are unbounded (NXDOMAIN
+  // for any label), so past this the cache starts over.
+  static constexpr size_t kMaxCacheEntries = 4096;
+
+ private:
+  struct Cached {
+    std::vector<uint8_t> wire;
+    std::optional<PublicKey> asked_about;
+  };
+
+  // Header + question (when `with_question`) + OPT (when the query had one).
+  size_t write_error(const ParsedQuery& q, uint8_t rcode, bool with_question, size_t limit,
+                     MutableByteView out) const;
+  size_t finish(size_t length);
+
+  ZoneView zone_;
+  std::unordered_map<std::string, Cached> cache_;
+  std::string key_;  // scratch for the cache key, reused: no allocation per query
+  ParsedQuery query_;
+  uint64_t answered_ = 0;
+};
+
+}  // namespace wgp::dnssd

@@ -1,0 +1,272 @@
+#include "dnssd/responder_zone.h"
+
+#include <ldns/ldns.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "dnssd/base32.h"
+#include "dnssd/responder_query.h"
+
+namespace wgp::dnssd {
+
+namespace {
+
+constexpr std::string_view kServiceLabel = "_wireguard";
+constexpr std::string_view kProtoLabel = "_udp";
+// SOA timers (RFC 1912 §2.2 values; nobody transfers this zone).
+constexpr uint32_t kSoaRefresh = 3600, kSoaRetry = 600, kSoaExpire = 86400, kSoaMinimum = 0;
+
+std::vector<uint8_t> prepend_label(std::string_view label, ByteView suffix) {
+  std::vector<uint8_t> out;
+  out.push_back(uint8_t(label.size()));
+  out.insert(out.end(), label.begin(), label.end());
+  out.insert(out.end(), suffix.begin(), suffix.end());
+  return out;
+}
+
+// Owns the ldns objects built for one answer; frees them on every path.
+struct RrList {
+  std::vector<ldns_rr*> rrs;
+  RrList() = default;
+  RrList(const RrList&) = delete;
+  RrList& operator=(const RrList&) = delete;
+  ~RrList() {
+    for (ldns_rr* rr : rrs) ldns_rr_free(rr);
+  }
+};
+
+ldns_rdf* dname(ByteView wire) { return ldns_dname_new_frm_data(uint16_t(wire.size()), wire.data()); }
+
+ldns_rr* new_rr(ByteView owner, uint16_t type) {
+  ldns_rr* rr = ldns_rr_new();
+  ldns_rr_set_owner(rr, dname(owner));
+  ldns_rr_set_type(rr, ldns_rr_type(type));
+  ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+  ldns_rr_set_ttl(rr, 0);
+  return rr;
+}
+
+ldns_rr* address_rr(ByteView owner, const IpAddress& a) {
+  ldns_rr* rr = new_rr(owner, a.is_v4() ? kTypeA : kTypeAaaa);
+  ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(a.is_v4() ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
+                                             a.size(), a.bytes.data()));
+  return rr;
+}
+
+ldns_rr* soa_rr(ByteView zone, ByteView hostmaster, uint32_t serial) {
+  ldns_rr* soa = new_rr(zone, kTypeSoa);
+  ldns_rr_push_rdf(soa, dname(zone));
+  ldns_rr_push_rdf(soa, dname(hostmaster));
+  for (uint32_t v : {serial, kSoaRefresh, kSoaRetry, kSoaExpire, kSoaMinimum}) {
+    ldns_rr_push_rdf(soa, ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, v));
+  }
+  return soa;
+}
+
+uint16_t address_type(const PublishedPeer& p) {
+  return p.endpoint.address.is_v4() ? kTypeA : kTypeAaaa;
+}
+
+// Serializes a response holding the first `answers` records of ANSWER.
+std::vector<uint8_t> to_wire(ByteView qname, uint16_t qtype, uint8_t rcode, EdnsReply edns,
+                             const RrList& answer, size_t answers, const RrList* authority,
+                             const RrList* additional, bool tc) {
+  ldns_pkt* pkt = ldns_pkt_new();
+  ldns_pkt_set_id(pkt, 0);
+  ldns_pkt_set_qr(pkt, true);
+  ldns_pkt_set_aa(pkt, true);
+  ldns_pkt_set_tc(pkt, tc);
+  ldns_pkt_set_opcode(pkt, LDNS_PACKET_QUERY);
+  ldns_pkt_set_rcode(pkt, rcode);
+  ldns_rr* question = new_rr(qname, qtype);
+  ldns_rr_set_question(question, true);
+  ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+  for (size_t i = 0; i < answers; ++i) {
+    ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(answer.rrs[i]));
+  }
+  if (authority) {
+    for (ldns_rr* rr : authority->rrs) ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(rr));
+  }
+  if (additional) {
+    for (ldns_rr* rr : additional->rrs) {
+      ldns_pkt_push_rr(pkt, LDNS_SECTION_ADDITIONAL, ldns_rr_clone(rr));
+    }
+  }
+  if (edns.present) {  // ldns appends the OPT record when a UDP size is set
+    ldns_pkt_set_edns_udp_size(pkt, kAdvertisedUdpSize);
+    ldns_pkt_set_edns_do(pkt, edns.do_bit);
+  }
+  uint8_t* wire = nullptr;
+  size_t size = 0;
+  std::vector<uint8_t> out;
+  if (ldns_pkt2wire(&wire, pkt, &size) == LDNS_STATUS_OK) out.assign(wire, wire + size);
+  std::free(wire);
+  ldns_pkt_free(pkt);
+  return out;
+}
+
+}  // namespace
+
+ZoneView::ZoneView(std::string_view zone) {
+  std::string text(zone);
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
+  if (text.empty() || text.back() != '.') text.push_back('.');
+  if (text != ".") {
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t dot = text.find('.', start);
+      size_t len = dot - start;
+      if (len == 0 || len > kMaxLabel) throw std::invalid_argument("bad zone name: " + text);
+      zone_wire_.push_back(uint8_t(len));
+      zone_wire_.insert(zone_wire_.end(), text.begin() + start, text.begin() + dot);
+      start = dot + 1;
+    }
+  }
+  zone_wire_.push_back(0);
+  // The longest name we publish: <56>._wireguard._udp.<zone>.
+  if (1 + kPeerLabelSize + 1 + kServiceLabel.size() + 1 + kProtoLabel.size() + zone_wire_.size() >
+      kMaxNameWire) {
+    throw std::invalid_argument("zone name too long for DNS-SD names below it: " + text);
+  }
+  zone_text_ = text;
+  udp_wire_ = prepend_label(kProtoLabel, zone_wire_);
+  service_wire_ = prepend_label(kServiceLabel, udp_wire_);
+  hostmaster_wire_ = prepend_label("hostmaster", zone_wire_);
+}
+
+void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
+  peers_.clear();
+  by_label_.clear();
+  for (PublishedPeer& p : peers) {
+    std::string label = peer_label(p.key);
+    std::string lower = label;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
+    Entry e{p, prepend_label(label, service_wire_), prepend_label(label, zone_wire_)};
+    auto [it, fresh] = by_label_.emplace(lower, peers_.size());
+    if (fresh) {
+      peers_.push_back(std::move(e));
+    } else {
+      peers_[it->second] = std::move(e);
+    }
+  }
+  ++serial_;
+}
+
+NameMatch ZoneView::match(ByteView name) const {
+  size_t zn = zone_wire_.size();
+  if (name.size() < zn || !std::equal(zone_wire_.begin(), zone_wire_.end(), name.end() - zn)) {
+    return {NameKind::kOutside};
+  }
+  // Collect the labels in front of the zone; the suffix must start on a label.
+  std::string_view labels[4];
+  size_t count = 0, pos = 0, prefix = name.size() - zn;
+  while (pos < prefix) {
+    size_t len = name[pos];
+    if (count < 4) labels[count] = std::string_view(reinterpret_cast<const char*>(&name[pos + 1]), len);
+    ++count;
+    pos += 1 + len;
+  }
+  if (pos != prefix) return {NameKind::kOutside};  // the match was inside a label
+  auto peer = [&](std::string_view label, NameKind kind) -> NameMatch {
+    auto it = by_label_.find(label);
+    if (it == by_label_.end()) return {NameKind::kMissing};
+    return {kind, it->second};
+  };
+  switch (count) {
+    case 0:
+      return {NameKind::kApex};
+    case 1:
+      if (labels[0] == kProtoLabel) return {NameKind::kUdp};
+      return peer(labels[0], NameKind::kHost);
+    case 2:
+      if (labels[0] == kServiceLabel && labels[1] == kProtoLabel) return {NameKind::kService};
+      return {NameKind::kMissing};
+    case 3:
+      if (labels[1] == kServiceLabel && labels[2] == kProtoLabel) {
+        return peer(labels[0], NameKind::kInstance);
+      }
+      return {NameKind::kMissing};
+    default:
+      return {NameKind::kMissing};
+  }
+}
+
+std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype, EdnsReply edns,
+                                     size_t limit, std::optional<PublicKey>* asked_about) const {
+  ByteView qname = name;
+  const Entry* e = (m.kind == NameKind::kInstance || m.kind == NameKind::kHost) ? &peers_[m.peer]
+                                                                                : nullptr;
+  switch (m.kind) {
+    case NameKind::kApex: qname = zone_wire_; break;
+    case NameKind::kUdp: qname = udp_wire_; break;
+    case NameKind::kService: qname = service_wire_; break;
+    case NameKind::kInstance: qname = e->instance; break;
+    case NameKind::kHost: qname = e->host; break;
+    default: break;
+  }
+  bool any = qtype == kTypeAny;
+  RrList answer, additional;
+  if (m.kind == NameKind::kApex && (qtype == kTypeSoa || any)) {
+    answer.rrs.push_back(soa_rr(zone_wire_, hostmaster_wire_, serial_));
+  }
+  if (m.kind == NameKind::kService && (qtype == kTypePtr || any)) {
+    for (const Entry& p : peers_) {
+      ldns_rr* ptr = new_rr(service_wire_, kTypePtr);
+      ldns_rr_push_rdf(ptr, dname(p.instance));
+      answer.rrs.push_back(ptr);
+    }
+  }
+  if (m.kind == NameKind::kInstance && (qtype == kTypeSrv || any)) {
+    ldns_rr* srv = new_rr(e->instance, kTypeSrv);
+    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));  // priority
+    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));  // weight
+    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, e->peer.endpoint.port));
+    ldns_rr_push_rdf(srv, dname(e->host));
+    answer.rrs.push_back(srv);
+    // The target's address first in ADDITIONAL: wgsd-client reads Extra[0].
+    additional.rrs.push_back(address_rr(e->host, e->peer.endpoint.address));
+  }
+  if (e && (qtype == address_type(e->peer) || any)) {
+    answer.rrs.push_back(address_rr(qname, e->peer.endpoint.address));
+  }
+
+  bool nxdomain = m.kind == NameKind::kMissing;
+  RrList authority;
+  if (answer.rrs.empty()) {  // NXDOMAIN or NODATA: the SOA tells how long to cache (not at all)
+    authority.rrs.push_back(soa_rr(zone_wire_, hostmaster_wire_, serial_));
+  }
+  uint8_t rcode = nxdomain ? kRcodeNxDomain : kRcodeNoError;
+  if (e && !answer.rrs.empty() &&
+      (qtype == kTypeSrv || qtype == kTypeA || qtype == kTypeAaaa)) {
+    *asked_about = e->peer.key;
+  }
+
+  size_t n = answer.rrs.size();
+  auto wire = to_wire(qname, qtype, rcode, edns, answer, n, &authority, &additional, false);
+  if (wire.size() <= limit) return wire;
+  // RFC 2181 §9: ADDITIONAL is optional, dropping it needs no TC.
+  wire = to_wire(qname, qtype, rcode, edns, answer, n, &authority, nullptr, false);
+  if (wire.size() <= limit) return wire;
+  // Keep the longest prefix of ANSWER that fits (binary search; misses only)
+  // and set TC, so that a UDP-only client still gets some peers.
+  size_t lo = 0, hi = n;  // lo fits (checked below), hi does not
+  wire = to_wire(qname, qtype, rcode, edns, answer, 0, nullptr, nullptr, true);
+  if (wire.size() > limit) return {};
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    auto w = to_wire(qname, qtype, rcode, edns, answer, mid, nullptr, nullptr, true);
+    if (w.size() <= limit) {
+      lo = mid;
+      wire = std::move(w);
+    } else {
+      hi = mid;
+    }
+  }
+  return wire;
+}
+
+}  // namespace wgp::dnssd

@@ -1,0 +1,100 @@
+// The registry's zone: the live peer table seen as the DNS-SD records of
+// DESIGN.md §4, and the ldns code that turns one question into answer bytes.
+//
+//   <zone>                          SOA  <zone> hostmaster.<zone> <serial> 3600 600 86400 0
+//   _udp.<zone>                     (empty non-terminal: exists, no records)
+//   _wireguard._udp.<zone>          PTR  <B32>._wireguard._udp.<zone>   one per peer
+//   <B32>._wireguard._udp.<zone>    SRV  0 0 <port> <B32>.<zone>   + A/AAAA, as at the host name
+//   <B32>.<zone>                    A or AAAA <endpoint address>
+//
+// All TTLs are 0 (endpoints move). The SOA is made up, as the registry has
+// no name of its own: MNAME is the apex itself (a name that exists),
+// RNAME hostmaster.<zone> (RFC 2142), the serial counts set_peers calls,
+// MINIMUM 0 so that no resolver caches a negative answer (RFC 2308 §5)
+// for a peer about to appear. There are no NS records: the registry is
+// reached by address, never by delegation. The service name exists even
+// with no peers, so a client can tell "no peers yet" (NODATA) from a
+// wrong zone.
+//
+// Building goes through ldns and is meant for cache misses only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/keys.h"
+#include "net/ip.h"
+#include "util/bytes.h"
+
+namespace wgp::dnssd {
+
+struct PublishedPeer {
+  PublicKey key;
+  Endpoint endpoint;
+};
+
+enum class NameKind { kOutside, kMissing, kApex, kUdp, kService, kInstance, kHost };
+struct NameMatch {
+  NameKind kind = NameKind::kOutside;
+  size_t peer = 0;  // index into the published peers for kInstance and kHost
+};
+
+// The EDNS(0) part of a reply: present only when the query had an OPT.
+struct EdnsReply {
+  bool present = false;
+  bool do_bit = false;  // copied from the query (RFC 3225 §3)
+};
+
+// The UDP payload size we advertise in our OPT (the DNS Flag Day 2020 value).
+constexpr uint16_t kAdvertisedUdpSize = 1232;
+
+class ZoneView {
+ public:
+  // `zone`: a domain name in text, e.g. "example.net." or "Example.NET"; stored
+  // lower case with a trailing dot. Throws std::invalid_argument when it is
+  // not a valid name or too long to hold `<B32>._wireguard._udp.` below it.
+  explicit ZoneView(std::string_view zone);
+
+  const std::string& zone() const { return zone_text_; }
+  ByteView zone_wire() const { return zone_wire_; }
+  uint32_t serial() const { return serial_; }
+  size_t peer_count() const { return peers_.size(); }
+
+  // Replaces the published peers (a key given twice: the last one wins) and
+  // bumps the serial.
+  void set_peers(std::vector<PublishedPeer> peers);
+
+  // What the lower-case wire-form name `name` is in this zone.
+  NameMatch match(ByteView name) const;
+
+  // The complete response (ID 0, RD and CD clear, QR and AA set) to a QUERY
+  // for `qtype` at `match`, whose question is `match`'s canonical name (or
+  // `name` itself for kMissing), built with ldns and compressed. When it
+  // is longer than `limit`: first ADDITIONAL goes, without TC (RFC 2181 §9);
+  // then ANSWER keeps as many whole records as fit, with TC set. Empty when
+  // not even the header, question and OPT fit. `asked_about`: the peer
+  // named when ANSWER holds records for an SRV, A or AAAA question.
+  std::vector<uint8_t> build(ByteView name, NameMatch match, uint16_t qtype, EdnsReply edns,
+                             size_t limit, std::optional<PublicKey>* asked_about) const;
+
+ private:
+  struct Entry {
+    PublishedPeer peer;
+    std::vector<uint8_t> instance;  // <B32>._wireguard._udp.<zone>, wire form
+    std::vector<uint8_t> host;      // <B32>.<zone>
+  };
+
+  std::string zone_text_;
+  std::vector<uint8_t> zone_wire_;
+  std::vector<uint8_t> udp_wire_;       // _udp.<zone>
+  std::vector<uint8_t> service_wire_;   // _wireguard._udp.<zone>
+  std::vector<uint8_t> hostmaster_wire_;
+  std::vector<Entry> peers_;
+  std::map<std::string, size_t, std::less<>> by_label_;  // lower-case B32 label -> index
+  uint32_t serial_ = 0;
+};
+
+}  // namespace wgp::dnssd
