@@ -11,11 +11,12 @@
 //
 // Rules:
 // - Names match case-insensitively; the question is echoed exactly as asked
-//   (0x20 case randomisation survives). Owner names compressed into the
-//   question therefore carry the asker's letter case, as with BIND and Knot;
-//   record data (PTR and SRV targets, the owner of the ADDITIONAL address)
-//   always carries the canonical upper-case B32 label, which is what
-//   `base32 -d` needs.
+//   (0x20 case randomisation survives). Names compressed into the question
+//   therefore carry the asker's letter case there, as with BIND and Knot:
+//   an owner that equals the question, and the zone labels of the
+//   ADDITIONAL address's owner. The B32 label in record data (PTR target,
+//   SRV target, which RFC 2782 forbids compressing, ADDITIONAL owner) is
+//   always spelled out in upper case, which is what `base32 -d` needs.
 // - NXDOMAIN (name in the zone that does not exist) and NODATA (name exists,
 //   no record of that type; NS at the apex included) carry the SOA in
 //   AUTHORITY. Outside the zone, a class other than IN, or access kRefused:
