@@ -40,8 +40,8 @@ size_t Responder::finish(size_t length) {
   return length;
 }
 
-size_t Responder::write_error(const ParsedQuery& q, uint8_t rcode, bool with_question,
-                              size_t limit, MutableByteView out) const {
+size_t Responder::write_error(const ParsedQuery& q, uint8_t rcode, bool with_question, size_t limit,
+                              MutableByteView out) const {
   size_t question = with_question ? q.name_size + 4 : 0;
   size_t opt = q.has_edns ? kOptRecordSize : 0;
   if (kDnsHeaderBytes + question + opt > std::min(limit, out.size())) return 0;

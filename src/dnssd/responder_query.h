@@ -17,8 +17,8 @@ constexpr size_t kDnsHeaderBytes = 12;
 constexpr size_t kMaxNameWire = 255;  // RFC 1035 §3.1, root label included
 constexpr size_t kMaxLabel = 63;
 constexpr uint16_t kTypeA = 1, kTypeNs = 2, kTypeSoa = 6, kTypePtr = 12, kTypeAaaa = 28,
-                   kTypeSrv = 33, kTypeOpt = 41, kTypeIxfr = 251, kTypeAxfr = 252,
-                   kTypeMailb = 253, kTypeMaila = 254, kTypeAny = 255;
+                   kTypeSrv = 33, kTypeOpt = 41, kTypeIxfr = 251, kTypeAxfr = 252, kTypeMailb = 253,
+                   kTypeMaila = 254, kTypeAny = 255;
 constexpr uint16_t kClassIn = 1;
 constexpr uint8_t kOpcodeQuery = 0;
 constexpr uint8_t kRcodeNoError = 0, kRcodeFormErr = 1, kRcodeNxDomain = 3, kRcodeNotImp = 4,

@@ -37,7 +37,9 @@ struct RrList {
   }
 };
 
-ldns_rdf* dname(ByteView wire) { return ldns_dname_new_frm_data(uint16_t(wire.size()), wire.data()); }
+ldns_rdf* dname(ByteView wire) {
+  return ldns_dname_new_frm_data(uint16_t(wire.size()), wire.data());
+}
 
 ldns_rr* new_rr(ByteView owner, uint16_t type) {
   ldns_rr* rr = ldns_rr_new();
@@ -87,7 +89,8 @@ std::vector<uint8_t> to_wire(ByteView qname, uint16_t qtype, uint8_t rcode, Edns
     ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(answer.rrs[i]));
   }
   if (authority) {
-    for (ldns_rr* rr : authority->rrs) ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(rr));
+    for (ldns_rr* rr : authority->rrs)
+      ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, ldns_rr_clone(rr));
   }
   if (additional) {
     for (ldns_rr* rr : additional->rrs) {
@@ -166,7 +169,8 @@ NameMatch ZoneView::match(ByteView name) const {
   size_t count = 0, pos = 0, prefix = name.size() - zn;
   while (pos < prefix) {
     size_t len = name[pos];
-    if (count < 4) labels[count] = std::string_view(reinterpret_cast<const char*>(&name[pos + 1]), len);
+    if (count < 4)
+      labels[count] = std::string_view(reinterpret_cast<const char*>(&name[pos + 1]), len);
     ++count;
     pos += 1 + len;
   }
@@ -198,15 +202,26 @@ NameMatch ZoneView::match(ByteView name) const {
 std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype, EdnsReply edns,
                                      size_t limit, std::optional<PublicKey>* asked_about) const {
   ByteView qname = name;
-  const Entry* e = (m.kind == NameKind::kInstance || m.kind == NameKind::kHost) ? &peers_[m.peer]
-                                                                                : nullptr;
+  const Entry* e =
+      (m.kind == NameKind::kInstance || m.kind == NameKind::kHost) ? &peers_[m.peer] : nullptr;
   switch (m.kind) {
-    case NameKind::kApex: qname = zone_wire_; break;
-    case NameKind::kUdp: qname = udp_wire_; break;
-    case NameKind::kService: qname = service_wire_; break;
-    case NameKind::kInstance: qname = e->instance; break;
-    case NameKind::kHost: qname = e->host; break;
-    default: break;
+    case NameKind::kApex:
+      qname = zone_wire_;
+      break;
+    case NameKind::kUdp:
+      qname = udp_wire_;
+      break;
+    case NameKind::kService:
+      qname = service_wire_;
+      break;
+    case NameKind::kInstance:
+      qname = e->instance;
+      break;
+    case NameKind::kHost:
+      qname = e->host;
+      break;
+    default:
+      break;
   }
   bool any = qtype == kTypeAny;
   RrList answer, additional;
@@ -240,8 +255,7 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
     authority.rrs.push_back(soa_rr(zone_wire_, hostmaster_wire_, serial_));
   }
   uint8_t rcode = nxdomain ? kRcodeNxDomain : kRcodeNoError;
-  if (e && !answer.rrs.empty() &&
-      (qtype == kTypeSrv || qtype == kTypeA || qtype == kTypeAaaa)) {
+  if (e && !answer.rrs.empty() && (qtype == kTypeSrv || qtype == kTypeA || qtype == kTypeAaaa)) {
     *asked_about = e->peer.key;
   }
 

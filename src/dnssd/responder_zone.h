@@ -89,8 +89,8 @@ class ZoneView {
 
   std::string zone_text_;
   std::vector<uint8_t> zone_wire_;
-  std::vector<uint8_t> udp_wire_;       // _udp.<zone>
-  std::vector<uint8_t> service_wire_;   // _wireguard._udp.<zone>
+  std::vector<uint8_t> udp_wire_;      // _udp.<zone>
+  std::vector<uint8_t> service_wire_;  // _wireguard._udp.<zone>
   std::vector<uint8_t> hostmaster_wire_;
   std::vector<Entry> peers_;
   std::map<std::string, size_t, std::less<>> by_label_;  // lower-case B32 label -> index

@@ -31,7 +31,8 @@ constexpr Vector kRfc4648[] = {
 };
 
 TEST(Base32, Rfc4648VectorsEncode) {
-  for (const Vector& v : kRfc4648) EXPECT_EQ(base32_encode(bytes_of(v.plain)), v.encoded) << v.plain;
+  for (const Vector& v : kRfc4648)
+    EXPECT_EQ(base32_encode(bytes_of(v.plain)), v.encoded) << v.plain;
 }
 
 TEST(Base32, Rfc4648VectorsDecodeEitherCase) {
@@ -48,14 +49,14 @@ TEST(Base32, Rfc4648VectorsDecodeEitherCase) {
 }
 
 TEST(Base32, RejectsNonCanonicalInput) {
-  EXPECT_FALSE(base32_decode("MY"));          // not a multiple of 8
-  EXPECT_FALSE(base32_decode("MY=====A"));    // data after padding
-  EXPECT_FALSE(base32_decode("M======="));    // 1 digit: no whole byte
-  EXPECT_FALSE(base32_decode("MZX====="));    // 3 digits: never produced
-  EXPECT_FALSE(base32_decode("MZXW6Y=="));    // 6 digits: never produced
-  EXPECT_FALSE(base32_decode("MZ======"));    // 'Z' leaves non-zero unused bits
+  EXPECT_FALSE(base32_decode("MY"));                // not a multiple of 8
+  EXPECT_FALSE(base32_decode("MY=====A"));          // data after padding
+  EXPECT_FALSE(base32_decode("M======="));          // 1 digit: no whole byte
+  EXPECT_FALSE(base32_decode("MZX====="));          // 3 digits: never produced
+  EXPECT_FALSE(base32_decode("MZXW6Y=="));          // 6 digits: never produced
+  EXPECT_FALSE(base32_decode("MZ======"));          // 'Z' leaves non-zero unused bits
   EXPECT_FALSE(base32_decode("MY======MY======"));  // padding before the last group
-  EXPECT_FALSE(base32_decode("MZXW6YT1"));    // '1' is not in the alphabet
+  EXPECT_FALSE(base32_decode("MZXW6YT1"));          // '1' is not in the alphabet
   EXPECT_FALSE(base32_decode("MZXW6YT8"));
   EXPECT_FALSE(base32_decode("========"));
   EXPECT_FALSE(base32_decode("MZXW6YT "));

@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 #include <ldns/ldns.h>
-
 #include <strings.h>
 
 #include <cstring>
@@ -226,9 +225,9 @@ TEST_F(ResponderTest, WrongAddressFamilyIsNodataWithSoa) {
 }
 
 TEST_F(ResponderTest, MissingNamesAreNxdomainWithSoa) {
-  for (std::string name : std::vector<std::string>{"nothing.example.net.", host(9), instance(9), "a." + host(1),
-                           "x._udp.example.net.", "_tcp._wireguard._udp.example.net.",
-                           "_wireguard.example.net."}) {
+  for (std::string name : std::vector<std::string>{
+           "nothing.example.net.", host(9), instance(9), "a." + host(1), "x._udp.example.net.",
+           "_tcp._wireguard._udp.example.net.", "_wireguard.example.net."}) {
     Reply r = must_ask(make_query(name, kTypeA));
     EXPECT_EQ(r.rcode, kRcodeNxDomain) << name;
     EXPECT_TRUE(r.aa) << name;
@@ -275,8 +274,8 @@ TEST_F(ResponderTest, AnyReturnsEveryRecordAtTheName) {
 }
 
 TEST_F(ResponderTest, OutsideTheZoneIsRefusedWithTheQuestion) {
-  for (std::string name : std::vector<std::string>{"example.com.", "net.", ".", "xexample.net.", "example.net.evil.",
-                           "fooexample.net."}) {
+  for (std::string name : std::vector<std::string>{"example.com.", "net.", ".", "xexample.net.",
+                                                   "example.net.evil.", "fooexample.net."}) {
     Reply r = must_ask(make_query(name, kTypeA));
     EXPECT_EQ(r.rcode, kRcodeRefused) << name;
     EXPECT_FALSE(r.aa);
@@ -305,7 +304,7 @@ TEST_F(ResponderTest, MatchingIgnoresCaseAndEchoesTheQuestionAsAsked) {
   std::string mixed = instance(1);
   for (size_t i = 0; i < mixed.size(); i += 2) {
     mixed[i] = char(std::islower(static_cast<unsigned char>(mixed[i])) ? std::toupper(mixed[i])
-                                                                         : std::tolower(mixed[i]));
+                                                                       : std::tolower(mixed[i]));
   }
   auto query = make_query(mixed, kTypeSrv, {.id = 0xbeef});
   Reply r = must_ask(query);
@@ -676,9 +675,15 @@ TEST_F(ResponderTest, MutatedQueriesNeverBreakIt) {
     int edits = 1 + rng() % 4;
     for (int e = 0; e < edits; ++e) {
       switch (rng() % 3) {
-        case 0: q[rng() % q.size()] = uint8_t(rng()); break;
-        case 1: q.resize(rng() % (q.size() + 1)); break;
-        default: q.insert(q.begin() + rng() % (q.size() + 1), uint8_t(rng())); break;
+        case 0:
+          q[rng() % q.size()] = uint8_t(rng());
+          break;
+        case 1:
+          q.resize(rng() % (q.size() + 1));
+          break;
+        default:
+          q.insert(q.begin() + rng() % (q.size() + 1), uint8_t(rng()));
+          break;
       }
       if (q.empty()) break;
     }
