@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include "dnssd/base32.h"
@@ -19,10 +20,10 @@ constexpr std::string_view kProtoLabel = "_udp";
 constexpr uint32_t kSoaRefresh = 3600, kSoaRetry = 600, kSoaExpire = 86400, kSoaMinimum = 0;
 
 std::vector<uint8_t> prepend_label(std::string_view label, ByteView suffix) {
-  std::vector<uint8_t> out;
-  out.push_back(uint8_t(label.size()));
-  out.insert(out.end(), label.begin(), label.end());
-  out.insert(out.end(), suffix.begin(), suffix.end());
+  std::vector<uint8_t> out(1 + label.size() + suffix.size());
+  out[0] = uint8_t(label.size());
+  std::memcpy(out.data() + 1, label.data(), label.size());
+  std::memcpy(out.data() + 1 + label.size(), suffix.data(), suffix.size());
   return out;
 }
 
