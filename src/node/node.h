@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "config/config.h"
 #include "control/device_control.h"
 #include "crypto/random.h"
 #include "net/udp_socket.h"
@@ -21,7 +22,10 @@
 
 namespace wgp {
 
-class Node final : public DeviceControl, private DeviceOutput {
+class RegistryService;
+class DiscoveryService;
+
+class Node final : public DeviceControl, private DeviceOutput, private DeviceObserver {
  public:
   // Takes an open TUN device and a bound UDP socket; nothing runs until start().
   Node(boost::asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu);
@@ -31,7 +35,12 @@ class Node final : public DeviceControl, private DeviceOutput {
   const std::string& interface_name() const { return tun_.name(); }
   uint16_t listen_port() const { return udp_.port(); }
 
-  // Begins waiting for packets and timers.
+  // Turns on the DNS-SD roles the config asks for ([Registry], [Discovery]).
+  // Call after the peers are configured, before start().
+  void enable_dnssd(const Config& config);
+
+  // Begins waiting for packets and timers (and, with [Discovery], asks the
+  // registry about every peer at once).
   void start();
   // Cancels all waits; run() returns once handlers drain.
   void stop();
@@ -63,6 +72,11 @@ class Node final : public DeviceControl, private DeviceOutput {
   // DeviceOutput: queue into batches, flushed after each input batch.
   void send_datagram(const Endpoint& to, ByteView datagram) override;
   void write_tun(ByteView ip_packet) override;
+  // DeviceObserver: in-tunnel DNS and NOTIFY, unanswered handshakes.
+  bool intercept_inner_packet(Peer& peer, ByteView ip_packet) override;
+  void on_handshake_unanswered(Peer& peer) override;
+  // A datagram on the WireGuard port that is DNS, not WireGuard.
+  void receive_dns(ByteView datagram, const Endpoint& from, Now now);
 
   void wait_udp();
   void wait_tun();
@@ -97,6 +111,9 @@ class Node final : public DeviceControl, private DeviceOutput {
   uint64_t udp_send_errors_ = 0;
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;
+  std::unique_ptr<RegistryService> registry_;
+  std::unique_ptr<DiscoveryService> discovery_;
+  uint64_t dns_unexpected_ = 0;
 };
 
 }  // namespace wgp

@@ -125,7 +125,10 @@ int run_interface(const RunOptions& options) {
 
     boost::asio::io_context io(1);
     Node node(io, std::move(tun), std::move(udp), mtu);
-    if (options.config) apply_config(node, *options.config);
+    if (options.config) {
+      apply_config(node, *options.config);
+      node.enable_dnssd(*options.config);
+    }
     control::UapiServer uapi(io, name, node);
 
     if (user) {

@@ -1,0 +1,150 @@
+#include "node/discovery_service.h"
+
+#include "crypto/keys.h"
+#include "dnssd/discovery_query.h"
+#include "dnssd/notify.h"
+
+namespace wgp {
+
+namespace {
+constexpr uint16_t kSrv = 33;
+constexpr uint16_t kDnsPort = 53;
+// An answer not back within this time counts as a failure.
+constexpr auto kQueryTimeout = std::chrono::seconds(3);
+// Never ask about the same peer more often than this (NOTIFY storms, many
+// unanswered handshakes).
+constexpr auto kMinQueryGap = std::chrono::milliseconds(500);
+}  // namespace
+
+DiscoveryService::DiscoveryService(const DiscoveryConfig& config, Device& device, Random& rng,
+                                   SendPlain send)
+    : config_(config), device_(device), rng_(rng), send_(std::move(send)) {}
+
+bool DiscoveryService::has_live_session(const Peer& peer, Instant now) const {
+  const Keypair* kp = peer.keypairs.current();
+  return kp && kp->usable_for_sending(now) && !peer.timers.pending(PeerTimer::kRetransmitHandshake);
+}
+
+void DiscoveryService::refresh_all(Now now) {
+  next_refresh_ = now.mono + std::chrono::seconds(config_.interval_seconds);
+  query(device_.identity().public_key, now);  // where the registry sees us
+  for (const Peer& peer : device_.peers())
+    if (peer.public_key() != config_.registry && !has_live_session(peer, now.mono))
+      query(peer.public_key(), now);
+}
+
+void DiscoveryService::on_handshake_unanswered(Peer& peer, Now now) {
+  if (peer.public_key() != config_.registry) query(peer.public_key(), now);
+}
+
+void DiscoveryService::query(const PublicKey& key, Now now) {
+  const Peer* registry = device_.find_peer(config_.registry);
+  if (!registry || !registry->endpoint) return;
+  auto last = last_query_.find(key);
+  if (last != last_query_.end() && now.mono - last->second < kMinQueryGap) return;
+  last_query_[key] = now.mono;
+
+  uint16_t id;
+  do id = uint16_t(rng_.u32()); while (pending_.count(id));
+  pending_[id] = {key, now.mono};
+  buffer_.clear();
+  dnssd::build_query(id, dnssd::instance_name(key, config_.zone), kSrv, buffer_);
+  send_(*registry->endpoint, buffer_);
+}
+
+bool DiscoveryService::handle_response(ByteView datagram, const Endpoint& from, Now now) {
+  auto id = dnssd::response_id(datagram);
+  if (!id) return false;
+  auto it = pending_.find(*id);
+  if (it == pending_.end()) return false;
+  // Only the registry's endpoint may answer: anything else is a spoof.
+  const Peer* registry = device_.find_peer(config_.registry);
+  if (!registry || registry->endpoint != from) return false;
+  PublicKey key = it->second.key;
+  pending_.erase(it);
+
+  auto answer = dnssd::parse_srv_response(datagram, *id, key, config_.zone);
+  last_answer_ = now.wall;
+  if (answer.status != dnssd::AnswerStatus::kOk || !answer.peer) {
+    // NXDOMAIN is an answer too: that peer has not reached the registry yet.
+    if (answer.status != dnssd::AnswerStatus::kNxDomain &&
+        answer.status != dnssd::AnswerStatus::kNoData) {
+      ++failures_;
+      last_failure_ = "bad answer";
+    }
+    return true;
+  }
+  ++answers_;
+  const Endpoint& endpoint = answer.peer->endpoint;
+  if (key == device_.identity().public_key) {
+    public_endpoint_ = endpoint;
+    return true;
+  }
+  Peer* peer = device_.find_peer(key);
+  if (!peer || peer->endpoint_source == EndpointSource::kConfig) return true;  // static wins
+  bool moved = peer->endpoint != endpoint;
+  if (moved) {
+    device_.set_endpoint(*peer, endpoint, EndpointSource::kDiscovered);
+    // A fresh address deserves a handshake now, not after the 5 s rate limit
+    // that an initiation to the old address started.
+    peer->last_sent_handshake.reset();
+  }
+  if (moved || !has_live_session(*peer, now.mono)) device_.initiate_handshake(*peer, now);
+  return true;
+}
+
+bool DiscoveryService::handle_inner(Peer& peer, const dnssd::UdpPacketView& udp, Now now) {
+  if (peer.public_key() != config_.registry || udp.source_port != kDnsPort) return false;
+  auto notify = dnssd::parse_notify(udp.payload, config_.zone);
+  if (!notify) return false;
+  ++notifies_;
+  // Acknowledge (RFC 1996 §4.7) so the registry does not wonder, then look
+  // the asker up and punch towards it.
+  buffer_.clear();
+  dnssd::build_notify_ack(*notify, config_.zone, buffer_);
+  std::vector<uint8_t> packet(buffer_.size() + 48);
+  size_t n = dnssd::build_udp_packet(udp.destination, udp.destination_port, udp.source,
+                                     udp.source_port, buffer_, packet);
+  if (n) device_.send_to_peer(peer, ByteView(packet.data(), n), now);
+  query(notify->asker, now);
+  return true;
+}
+
+void DiscoveryService::expire_pending(Instant now) {
+  std::erase_if(pending_, [&](const auto& kv) {
+    if (now - kv.second.sent < kQueryTimeout) return false;
+    ++failures_;
+    last_failure_ = "timeout";
+    return true;
+  });
+}
+
+std::optional<Instant> DiscoveryService::next_deadline() const {
+  std::optional<Instant> next = next_refresh_;
+  for (const auto& [id, p] : pending_)
+    if (!next || p.sent + kQueryTimeout < *next) next = p.sent + kQueryTimeout;
+  return next;
+}
+
+void DiscoveryService::run_timers(Now now) {
+  expire_pending(now.mono);
+  if (next_refresh_ && now.mono >= *next_refresh_) refresh_all(now);
+}
+
+void DiscoveryService::add_status(ExtraFields& extra, Now now) const {
+  extra.emplace_back("discovery_registry", key_to_base64(config_.registry));
+  extra.emplace_back("discovery_zone", config_.zone);
+  extra.emplace_back("public_endpoint", public_endpoint_ ? public_endpoint_->to_string() : "unknown");
+  if (last_answer_) {
+    auto ago = std::chrono::duration_cast<std::chrono::seconds>(now.wall - *last_answer_).count();
+    extra.emplace_back("discovery_last_answer", std::to_string(ago) + " seconds ago");
+  } else {
+    extra.emplace_back("discovery_last_answer", "never");
+  }
+  extra.emplace_back("discovery_answers", std::to_string(answers_));
+  extra.emplace_back("discovery_failures", std::to_string(failures_));
+  if (!last_failure_.empty()) extra.emplace_back("discovery_last_failure", last_failure_);
+  extra.emplace_back("discovery_notifies_received", std::to_string(notifies_));
+}
+
+}  // namespace wgp
