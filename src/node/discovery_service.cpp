@@ -1,5 +1,7 @@
 #include "node/discovery_service.h"
 
+#include <algorithm>
+
 #include "crypto/keys.h"
 #include "dnssd/discovery_query.h"
 #include "dnssd/notify.h"
@@ -14,6 +16,9 @@ constexpr auto kQueryTimeout = std::chrono::seconds(3);
 // Never ask about the same peer more often than this (NOTIFY storms, many
 // unanswered handshakes).
 constexpr auto kMinQueryGap = std::chrono::milliseconds(500);
+// How long the greater key waits before punching (see punch_at_): a few
+// round trips on most paths, far below the 5 s retry of a lost handshake.
+constexpr auto kPunchStagger = std::chrono::milliseconds(300);
 }  // namespace
 
 DiscoveryService::DiscoveryService(const DiscoveryConfig& config, Device& device, Random& rng,
@@ -44,8 +49,11 @@ void DiscoveryService::query(const PublicKey& key, Now now) {
   if (last != last_query_.end() && now.mono - last->second < kMinQueryGap) return;
   last_query_[key] = now.mono;
 
+  // Ids 0x0100..0x0400 would make the query start like a WireGuard header
+  // (`0N 00 00 00`); the demultiplexer copes, but why make it.
+  auto looks_like_wireguard = [](uint16_t id) { return (id & 0xff) == 0 && id >> 8 >= 1 && id >> 8 <= 4; };
   uint16_t id;
-  do id = uint16_t(rng_.u32()); while (pending_.count(id));
+  do id = uint16_t(rng_.u32()); while (pending_.count(id) || looks_like_wireguard(id));
   pending_[id] = {key, now.mono};
   buffer_.clear();
   dnssd::build_query(id, dnssd::instance_name(key, config_.zone), kSrv, buffer_);
@@ -61,9 +69,13 @@ bool DiscoveryService::handle_response(ByteView datagram, const Endpoint& from, 
   const Peer* registry = device_.find_peer(config_.registry);
   if (!registry || registry->endpoint != from) return false;
   PublicKey key = it->second.key;
-  pending_.erase(it);
-
   auto answer = dnssd::parse_srv_response(datagram, *id, key, config_.zone);
+  // Not the answer to our question (a stray or forged reply): keep waiting.
+  if (answer.status == dnssd::AnswerStatus::kWrongId ||
+      answer.status == dnssd::AnswerStatus::kWrongQuestion ||
+      answer.status == dnssd::AnswerStatus::kMalformed)
+    return true;
+  pending_.erase(it);
   last_answer_ = now.wall;
   if (answer.status != dnssd::AnswerStatus::kOk || !answer.peer) {
     // NXDOMAIN is an answer too: that peer has not reached the registry yet.
@@ -89,8 +101,20 @@ bool DiscoveryService::handle_response(ByteView datagram, const Endpoint& from, 
     // that an initiation to the old address started.
     peer->last_sent_handshake.reset();
   }
-  if (moved || !has_live_session(*peer, now.mono)) device_.initiate_handshake(*peer, now);
+  if (moved || !has_live_session(*peer, now.mono)) {
+    if (device_.identity().public_key < key)
+      punch(key, now);
+    else
+      punch_at_.try_emplace(key, now.mono + kPunchStagger);
+  }
   return true;
+}
+
+void DiscoveryService::punch(const PublicKey& key, Now now) {
+  punch_at_.erase(key);
+  Peer* peer = device_.find_peer(key);
+  if (peer && peer->endpoint && !has_live_session(*peer, now.mono))
+    device_.initiate_handshake(*peer, now);
 }
 
 bool DiscoveryService::handle_inner(Peer& peer, const dnssd::UdpPacketView& udp, Now now) {
@@ -123,11 +147,19 @@ std::optional<Instant> DiscoveryService::next_deadline() const {
   std::optional<Instant> next = next_refresh_;
   for (const auto& [id, p] : pending_)
     if (!next || p.sent + kQueryTimeout < *next) next = p.sent + kQueryTimeout;
+  for (const auto& [key, when] : punch_at_)
+    if (!next || when < *next) next = when;
   return next;
 }
 
 void DiscoveryService::run_timers(Now now) {
   expire_pending(now.mono);
+  while (!punch_at_.empty()) {
+    auto due = std::find_if(punch_at_.begin(), punch_at_.end(),
+                            [&](const auto& kv) { return kv.second <= now.mono; });
+    if (due == punch_at_.end()) break;
+    punch(due->first, now);
+  }
   if (next_refresh_ && now.mono >= *next_refresh_) refresh_all(now);
 }
 

@@ -46,6 +46,8 @@ class DiscoveryService {
   bool has_live_session(const Peer& peer, Instant now) const;
   void query(const PublicKey& key, Now now);
   void expire_pending(Instant now);
+  // Starts the handshake towards a freshly discovered peer (see punch_at_).
+  void punch(const PublicKey& key, Now now);
 
   DiscoveryConfig config_;
   Device& device_;
@@ -54,6 +56,12 @@ class DiscoveryService {
   std::map<uint16_t, Pending> pending_;
   std::map<PublicKey, Instant> last_query_;
   std::optional<Instant> next_refresh_;
+  // Both sides learn of each other within a round trip (NOTIFY), and two
+  // initiations that cross cancel each other out (each side drops the
+  // response to the initiation it overwrote). So the side with the greater
+  // public key waits a moment before it initiates: its packet still opens
+  // its NAT, but usually finds the other's handshake already done.
+  std::map<PublicKey, Instant> punch_at_;
   std::vector<uint8_t> buffer_;
 
   std::optional<Endpoint> public_endpoint_;

@@ -5,10 +5,7 @@
 // the device's next deadline.
 #include "node/node.h"
 
-#include "dnssd/demux.h"
-#include "dnssd/inner_udp.h"
-#include "node/discovery_service.h"
-#include "node/registry_service.h"
+#include "node/dnssd_roles.h"
 
 #include <cerrno>
 #include <iostream>
@@ -38,14 +35,13 @@ Node::Node(asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu)
       tun_in_lengths_(kBatch),
       tun_out_storage_(kBatch * kTunSlot) {
   device_.set_mtu(mtu);
-  device_.set_observer(this);
   for (size_t i = 0; i < kBatch; ++i)
     tun_in_bufs_.emplace_back(tun_in_storage_.data() + i * kTunSlot, kTunSlot);
   tun_out_.reserve(kBatch);
 }
 
 Node::~Node() {
-  device_.set_observer(nullptr);
+  dnssd_.reset();
   stop();
   // The descriptors belong to tun_ and udp_: let the watchers forget them.
   (void)tun_watch_.release();
@@ -53,19 +49,14 @@ Node::~Node() {
 }
 
 void Node::enable_dnssd(const Config& config) {
-  auto send = [this](const Endpoint& to, ByteView d) { send_datagram(to, d); };
-  if (config.registry) {
-    std::vector<IpAddress> addresses;
-    for (const InterfaceAddress& a : config.addresses) addresses.push_back(a.address);
-    registry_ = std::make_unique<RegistryService>(*config.registry, addresses, device_, send);
-  }
-  if (config.discovery)
-    discovery_ = std::make_unique<DiscoveryService>(*config.discovery, device_, rng_, send);
+  if (!config.registry && !config.discovery) return;
+  dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
+                                        [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
 }
 
 void Node::start() {
-  if (discovery_) {
-    discovery_->refresh_all(now());
+  if (dnssd_) {
+    dnssd_->start(now());
     flush();
   }
   wait_udp();
@@ -106,23 +97,10 @@ void Node::on_udp_readable() {
   Now t = now();
   for (int i = 0; i < n; ++i) {
     if (udp_in_.truncated(i)) continue;
-    ByteView d = udp_in_.data(i);
-    const Endpoint& from = udp_in_.endpoint(i);
-    // One port, two protocols (DESIGN.md §4): a DNS message whose first bytes
-    // look like a data message goes to DNS once no keypair claims it.
-    switch (dnssd::classify_datagram(d)) {
-      case dnssd::DatagramKind::kWireGuard:
-        if (device_.receive_datagram(d, from, t) == DropReason::kUnknownIndex &&
-            (registry_ || discovery_))
-          receive_dns(d, from, t);
-        break;
-      case dnssd::DatagramKind::kDns:
-        receive_dns(d, from, t);
-        break;
-      case dnssd::DatagramKind::kUnknown:
-        (void)device_.receive_datagram(d, from, t);  // counted as malformed
-        break;
-    }
+    if (dnssd_)
+      dnssd_->receive_datagram(udp_in_.data(i), udp_in_.endpoint(i), t);
+    else
+      (void)device_.receive_datagram(udp_in_.data(i), udp_in_.endpoint(i), t);
   }
   flush();
   reschedule();
@@ -146,32 +124,10 @@ void Node::on_tun_readable() {
   wait_tun();
 }
 
-void Node::receive_dns(ByteView datagram, const Endpoint& from, Now now) {
-  if (discovery_ && discovery_->handle_response(datagram, from, now)) return;
-  if (registry_) {
-    registry_->handle_plain_query(datagram, from, now);
-    return;
-  }
-  ++dns_unexpected_;
-}
-
-bool Node::intercept_inner_packet(Peer& peer, ByteView ip_packet) {
-  if (!registry_ && !discovery_) return false;
-  auto udp = dnssd::parse_udp_packet(ip_packet);
-  if (!udp) return false;
-  Now t = now();
-  if (registry_ && registry_->handle_inner(peer, *udp, t)) return true;
-  return discovery_ && discovery_->handle_inner(peer, *udp, t);
-}
-
-void Node::on_handshake_unanswered(Peer& peer) {
-  if (discovery_) discovery_->on_handshake_unanswered(peer, now());
-}
-
 void Node::on_timer() {
   armed_deadline_.reset();
   device_.run_timers(now());
-  if (discovery_) discovery_->run_timers(now());
+  if (dnssd_) dnssd_->run_timers(now());
   flush();
   reschedule();
 }
@@ -179,8 +135,8 @@ void Node::on_timer() {
 void Node::reschedule() {
   if (stopped_) return;
   auto deadline = device_.next_deadline();
-  if (discovery_) {
-    auto d = discovery_->next_deadline();
+  if (dnssd_) {
+    auto d = dnssd_->next_deadline();
     if (d && (!deadline || *d < *deadline)) deadline = d;
   }
   if (!deadline) {

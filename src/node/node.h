@@ -22,10 +22,9 @@
 
 namespace wgp {
 
-class RegistryService;
-class DiscoveryService;
+class DnssdRoles;
 
-class Node final : public DeviceControl, private DeviceOutput, private DeviceObserver {
+class Node final : public DeviceControl, private DeviceOutput {
  public:
   // Takes an open TUN device and a bound UDP socket; nothing runs until start().
   Node(boost::asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu);
@@ -72,11 +71,6 @@ class Node final : public DeviceControl, private DeviceOutput, private DeviceObs
   // DeviceOutput: queue into batches, flushed after each input batch.
   void send_datagram(const Endpoint& to, ByteView datagram) override;
   void write_tun(ByteView ip_packet) override;
-  // DeviceObserver: in-tunnel DNS and NOTIFY, unanswered handshakes.
-  bool intercept_inner_packet(Peer& peer, ByteView ip_packet) override;
-  void on_handshake_unanswered(Peer& peer) override;
-  // A datagram on the WireGuard port that is DNS, not WireGuard.
-  void receive_dns(ByteView datagram, const Endpoint& from, Now now);
 
   void wait_udp();
   void wait_tun();
@@ -111,9 +105,7 @@ class Node final : public DeviceControl, private DeviceOutput, private DeviceObs
   uint64_t udp_send_errors_ = 0;
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;
-  std::unique_ptr<RegistryService> registry_;
-  std::unique_ptr<DiscoveryService> discovery_;
-  uint64_t dns_unexpected_ = 0;
+  std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]
 };
 
 }  // namespace wgp

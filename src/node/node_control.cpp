@@ -4,8 +4,7 @@
 #include <algorithm>
 
 #include "node/node.h"
-#include "node/discovery_service.h"
-#include "node/registry_service.h"
+#include "node/dnssd_roles.h"
 
 namespace wgp {
 
@@ -32,9 +31,7 @@ DeviceSnapshot Node::snapshot() const {
     if (uint64_t n = device_.drops()[r])
       s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
                            std::to_string(n));
-  if (registry_) registry_->add_status(s.extra);
-  if (discovery_) discovery_->add_status(s.extra, now());
-  if (dns_unexpected_) s.extra.emplace_back("dropped_dns_unexpected", std::to_string(dns_unexpected_));
+  if (dnssd_) dnssd_->add_status(s.extra, now());
   if (udp_send_errors_) s.extra.emplace_back("udp_send_errors", std::to_string(udp_send_errors_));
   if (tun_write_errors_) s.extra.emplace_back("tun_write_errors", std::to_string(tun_write_errors_));
   return s;

@@ -34,6 +34,13 @@ class DeviceOutput {
   virtual void write_tun(ByteView ip_packet) = 0;
 };
 
+// The two clocks at one moment: monotonic for protocol timing, wall for
+// TAI64N and "latest handshake".
+struct Now {
+  Instant mono;
+  WallTime wall;
+};
+
 // What the device tells the features built around it (DNS-SD registry and
 // discovery). All methods have do-nothing defaults.
 class DeviceObserver {
@@ -41,16 +48,9 @@ class DeviceObserver {
   virtual ~DeviceObserver() = default;
   // A decrypted, source-checked IP packet from `peer`, before it reaches the
   // TUN. Return true to consume it (in-tunnel DNS is answered in-process).
-  virtual bool intercept_inner_packet(Peer&, ByteView /*ip_packet*/) { return false; }
+  virtual bool intercept_inner_packet(Peer&, ByteView /*ip_packet*/, Now) { return false; }
   // A handshake initiation to `peer` went unanswered (retransmit timer fired).
-  virtual void on_handshake_unanswered(Peer&) {}
-};
-
-// The two clocks at one moment: monotonic for protocol timing, wall for
-// TAI64N and "latest handshake".
-struct Now {
-  Instant mono;
-  WallTime wall;
+  virtual void on_handshake_unanswered(Peer&, Now) {}
 };
 
 class Device {

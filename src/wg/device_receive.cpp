@@ -174,7 +174,7 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
   // Cryptokey routing: the inner source must be an address this peer owns.
   if (allowed_ips_.lookup(ip->source) != &peer) return fail(DropReason::kSourceNotAllowed);
   ByteView packet = plain.first(ip->total_length);
-  if (observer_ && observer_->intercept_inner_packet(peer, packet)) return std::nullopt;
+  if (observer_ && observer_->intercept_inner_packet(peer, packet, now)) return std::nullopt;
   out_.write_tun(packet);
   return std::nullopt;
 }

@@ -31,7 +31,7 @@ void Device::on_timer(Peer& peer, PeerTimer timer, Now now) {
           peer.timers.arm(PeerTimer::kZeroKeyMaterial, now.mono + kZeroKeyMaterialAfter);
       } else {
         ++peer.timers.handshake_attempts;
-        if (observer_) observer_->on_handshake_unanswered(peer);
+        if (observer_) observer_->on_handshake_unanswered(peer, now);
         send_initiation(peer, true, now);
       }
       break;

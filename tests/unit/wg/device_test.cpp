@@ -7,7 +7,7 @@
 #include <set>
 
 #include "noise/wire.h"
-#include "unit/wg/device_harness.h"
+#include "support/sim_network.h"
 
 namespace wgp::testing {
 namespace {

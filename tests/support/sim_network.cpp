@@ -1,4 +1,4 @@
-#include "unit/wg/device_harness.h"
+#include "support/sim_network.h"
 
 namespace wgp::testing {
 
