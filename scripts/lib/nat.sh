@@ -1,0 +1,284 @@
+# The NAT topology of DESIGN.md §8 and the registry/Alice/Bob scenario of §7, for the NAT
+# integration tests and the demo (sourced after netns.sh, not run).
+#
+#                         router (forwards, counts)
+#      203.0.113.254 br0 /        | 198.51.100.254  \ 192.0.2.254
+#   registry 203.0.113.1      NAT A 198.51.100.1     NAT B 192.0.2.1       (public side)
+#   (+ more hosts on br0)     NAT A 10.1.0.1         NAT B 10.2.0.1
+#                             alice 10.1.0.2         bob   10.2.0.2        (private side)
+#
+# Each NAT is a namespace with an nftables `masquerade` on its outside link "wan", a forward
+# chain that admits from the outside only what belongs to a connection started inside, and
+# an input chain that drops new connections from the outside: a home router with a
+# port-restricted cone NAT (Linux keeps a flow's source port when it can, so one inside port
+# maps to one outside port whoever the destination is). `symmetric` adds `random`: every
+# new destination gets its own random outside port, which defeats hole punching.
+#
+# The registry's link is a bridge in the router, so further public hosts (a stranger that
+# is no peer) can join it. The router counts UDP between the two NATs' outside addresses
+# (direct Alice<->Bob traffic) and everything it forwards to or from the registry's link.
+#
+# Usage:
+#   source scripts/lib/netns.sh; source scripts/lib/nat.sh
+#   nl_init mytest
+#   nat_topology [cone|symmetric] [cone|symmetric]   # NS_ROUTER NS_REG NS_NAT_A NS_NAT_B NS_ALICE NS_BOB
+#   nat_public_host VAR 203.0.113.7                  # another host on the registry's link
+#   nat_flush "$NS_NAT_B"                            # forget every mapping (conntrack -F)
+#   nat_remap "$NS_NAT_B" 51820 40000                # that inside port now leaves as :40000
+#   nat_counter direct_ab packets                    # router counters (see nat_router_counters)
+#   punch_keys; punch_configs [PUBLIC] [INTERVAL]; punch_up_registry; punch_up_peers
+
+# Public side.
+REG_IP=203.0.113.1
+REG_GW=203.0.113.254
+NAT_A_OUT=198.51.100.1
+NAT_A_GW=198.51.100.254
+NAT_B_OUT=192.0.2.1
+NAT_B_GW=192.0.2.254
+# Private side.
+ALICE_LAN=10.1.0.2
+NAT_A_LAN=10.1.0.1
+BOB_LAN=10.2.0.2
+NAT_B_LAN=10.2.0.1
+# Inside the tunnel, and the WireGuard port every node listens on.
+REG_TUN=10.0.0.254
+ALICE_TUN=10.0.0.1
+BOB_TUN=10.0.0.2
+WG_PORT=51820
+ZONE=example.net.
+
+# nat_topology [MODE_A] [MODE_B]: build router, registry, two NATs (cone = port-restricted,
+# the default, or symmetric) and Alice and Bob behind them; check the public side is routed
+# and the NATs translate before returning.
+nat_topology() {
+  local mode_a=${1:-cone} mode_b=${2:-cone}
+  require_tools nft conntrack
+  ns_create NS_ROUTER
+  ns_create NS_REG
+  ns_create NS_NAT_A
+  ns_create NS_NAT_B
+  ns_create NS_ALICE
+  ns_create NS_BOB
+  ns_forwarding "$NS_ROUTER"
+
+  ip -n "$NS_ROUTER" link add br0 type bridge || fail "cannot create the registry's bridge"
+  add_addrs "$NS_ROUTER" br0 "$REG_GW/24"
+  ip -n "$NS_ROUTER" link set br0 up
+  veth_link "$NS_REG" eth0 "$REG_IP/24" "$NS_ROUTER" reg0 ""
+  ip -n "$NS_ROUTER" link set reg0 master br0
+  ip -n "$NS_REG" route add default via "$REG_GW"
+
+  nat_box "$NS_NAT_A" "$NAT_A_OUT" "$NAT_A_GW" "$NAT_A_LAN" "$mode_a" a0
+  nat_box "$NS_NAT_B" "$NAT_B_OUT" "$NAT_B_GW" "$NAT_B_LAN" "$mode_b" b0
+  veth_link "$NS_ALICE" eth0 "$ALICE_LAN/24" "$NS_NAT_A" lan "$NAT_A_LAN/24"
+  veth_link "$NS_BOB" eth0 "$BOB_LAN/24" "$NS_NAT_B" lan "$NAT_B_LAN/24"
+  ip -n "$NS_ALICE" route add default via "$NAT_A_LAN"
+  ip -n "$NS_BOB" route add default via "$NAT_B_LAN"
+  nat_router_counters
+
+  # The underlay works: both private hosts reach the registry through their NATs.
+  ping_ok "$NS_ALICE" "$REG_IP" 3 || fail "underlay: alice cannot reach the registry through NAT A"
+  ping_ok "$NS_BOB" "$REG_IP" 3 || fail "underlay: bob cannot reach the registry through NAT B"
+  ns_exec "$NS_NAT_A" conntrack -F >/dev/null 2>&1 || true
+  ns_exec "$NS_NAT_B" conntrack -F >/dev/null 2>&1 || true
+}
+
+# nat_box NS OUTSIDE GATEWAY INSIDE MODE ROUTERDEV: one NAT namespace: "wan" towards the
+# router (ROUTERDEV on the router's side), "lan" added later, nftables as described above.
+nat_box() {
+  local ns=$1 out=$2 gw=$3 inside=$4 mode=$5 rdev=$6 flags=""
+  [[ $mode == symmetric ]] && flags=" random"
+  [[ $mode == cone || $mode == symmetric ]] || fail "nat_box: mode '$mode' is not cone or symmetric"
+  veth_link "$ns" wan "$out/24" "$NS_ROUTER" "$rdev" "$gw/24"
+  ip -n "$ns" route add default via "$gw"
+  ns_forwarding "$ns"
+  ns_exec "$ns" nft -f - <<EOF || fail "cannot install the NAT rules in $ns"
+table ip nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "wan" masquerade$flags
+  }
+}
+table ip filter {
+  # Unsolicited traffic from the outside, counted so a test can see the NAT at work.
+  counter refused_forward { }
+  counter refused_input { }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    iifname "lan" oifname "wan" accept
+    counter name refused_forward drop
+  }
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "wan" ct state established,related accept
+    iifname "wan" counter name refused_input drop
+  }
+}
+EOF
+}
+
+# nat_public_host VAR ADDR: a new namespace on the registry's link (bridge br0 in the
+# router) with address ADDR/24 and a default route through the router; name into VAR.
+nat_public_host() {
+  local _ph_var=$1 addr=$2 _ph_dev="h${#NL_NAMESPACES[@]}"
+  ns_create "$_ph_var"
+  local ns=${!_ph_var}
+  veth_link "$ns" eth0 "$addr/24" "$NS_ROUTER" "$_ph_dev" ""
+  ip -n "$NS_ROUTER" link set "$_ph_dev" master br0
+  ip -n "$ns" route add default via "$REG_GW"
+}
+
+# nat_flush NATNS: drop every connection-tracking entry of a NAT: its mappings are gone, and
+# replies on the old ones are unsolicited traffic now.
+nat_flush() {
+  ns_exec "$1" conntrack -F >/dev/null 2>&1 || fail "conntrack -F failed in $1"
+}
+
+# nat_remap NATNS INSIDEPORT NEWPORT: from now on UDP from INSIDEPORT leaves the NAT from
+# NEWPORT (a NAT that rebooted and hands out other ports), and the old mappings are flushed.
+nat_remap() {
+  local ns=$1 sport=$2 nport=$3
+  ns_exec "$ns" nft insert rule ip nat postrouting oifname '"wan"' udp sport "$sport" \
+    masquerade to :"$nport" || fail "cannot remap port $sport in $ns"
+  nat_flush "$ns"
+}
+
+# nat_refused NATNS: packets from the outside this NAT dropped as unsolicited.
+nat_refused() {
+  local f i
+  f=$(ns_exec "$1" nft list counter ip filter refused_forward | awk '$1 == "packets" {print $2}')
+  i=$(ns_exec "$1" nft list counter ip filter refused_input | awk '$1 == "packets" {print $2}')
+  echo $((f + i))
+}
+
+# nat_router_counters: counters in the router: UDP from NAT A's outside address to NAT B's
+# (direct_ab) and back (direct_ba), and everything forwarded into or out of the registry's
+# link (registry_in, registry_out).
+nat_router_counters() {
+  ns_exec "$NS_ROUTER" nft -f - <<EOF || fail "cannot install the router's counters"
+table ip count {
+  counter direct_ab { }
+  counter direct_ba { }
+  counter registry_in { }
+  counter registry_out { }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    ip saddr $NAT_A_OUT ip daddr $NAT_B_OUT udp dport 1-65535 counter name direct_ab
+    ip saddr $NAT_B_OUT ip daddr $NAT_A_OUT udp dport 1-65535 counter name direct_ba
+    oifname "br0" counter name registry_in
+    iifname "br0" counter name registry_out
+  }
+}
+EOF
+}
+
+# nat_counter NAME packets|bytes: the value of one router counter.
+nat_counter() {
+  ns_exec "$NS_ROUTER" nft list counter ip count "$1" | awk -v f="$2" '$1 == f {print $2}'
+}
+
+# --- the registry / Alice / Bob scenario (DESIGN.md §7) -------------------------------------
+
+# punch_keys: key pairs for the three nodes (KEY_*/PUB_*), interface names (IF_*), and each
+# key's DNS label (B32_*: `base64 -d | base32`, 56 upper-case characters).
+punch_keys() {
+  wgp_keypair KEY_REG PUB_REG
+  wgp_keypair KEY_ALICE PUB_ALICE
+  wgp_keypair KEY_BOB PUB_BOB
+  IF_REG=$(uniq_iface reg)
+  IF_ALICE=$(uniq_iface alice)
+  IF_BOB=$(uniq_iface bob)
+  B32_REG=$(b32_of "$PUB_REG")
+  B32_ALICE=$(b32_of "$PUB_ALICE")
+  B32_BOB=$(b32_of "$PUB_BOB")
+}
+
+# b32_of KEY: the DNS label of a base64 public key.
+b32_of() { printf '%s' "$1" | base64 -d | base32 -w0; }
+
+# punch_configs [PUBLIC] [INTERVAL]: the three config files in $NL_TMP (CONF_REG, CONF_ALICE,
+# CONF_BOB). The registry publishes (Public = PUBLIC, default no); Alice and Bob know the
+# registry's public address (keepalive every 5 s keeps their NAT mappings open) and each
+# other's key, but not each other's endpoint: that is what discovery is for.
+punch_configs() {
+  local public=${1:-no} interval=${2:-10}
+  CONF_REG=$NL_TMP/$IF_REG.conf
+  CONF_ALICE=$NL_TMP/$IF_ALICE.conf
+  CONF_BOB=$NL_TMP/$IF_BOB.conf
+  write_conf "$CONF_REG" <<EOF
+[Interface]
+PrivateKey = $KEY_REG
+ListenPort = $WG_PORT
+Address = $REG_TUN/24
+
+[Registry]
+Zone = $ZONE
+Public = $public
+
+[Peer]
+# alice
+PublicKey = $PUB_ALICE
+AllowedIPs = $ALICE_TUN/32
+
+[Peer]
+# bob
+PublicKey = $PUB_BOB
+AllowedIPs = $BOB_TUN/32
+EOF
+  punch_peer_conf "$CONF_ALICE" "$KEY_ALICE" "$ALICE_TUN" "$interval" bob "$PUB_BOB" "$BOB_TUN"
+  punch_peer_conf "$CONF_BOB" "$KEY_BOB" "$BOB_TUN" "$interval" alice "$PUB_ALICE" "$ALICE_TUN"
+}
+
+# punch_peer_conf FILE KEY ADDR INTERVAL OTHERNAME OTHERPUB OTHERADDR
+punch_peer_conf() {
+  write_conf "$1" <<EOF
+[Interface]
+PrivateKey = $2
+ListenPort = $WG_PORT
+Address = $3/24
+
+[Discovery]
+Registry = $PUB_REG
+Zone = $ZONE
+Interval = $4
+
+[Peer]
+# the registry
+PublicKey = $PUB_REG
+AllowedIPs = $REG_TUN/32
+Endpoint = $REG_IP:$WG_PORT
+PersistentKeepalive = 5
+
+[Peer]
+# $5, no endpoint: discovered through the registry
+PublicKey = $6
+AllowedIPs = $7/32
+EOF
+}
+
+# punch_up_registry: start the registry (PID_REG).
+punch_up_registry() { wgp_up PID_REG "$NS_REG" "$CONF_REG"; }
+
+# punch_up_peers: start Alice and Bob (PID_ALICE, PID_BOB).
+punch_up_peers() {
+  wgp_up PID_ALICE "$NS_ALICE" "$CONF_ALICE"
+  wgp_up PID_BOB "$NS_BOB" "$CONF_BOB"
+}
+
+# status_field NS IFACE FIELD [PEERKEY]: one line of `wgpunch status` ("endpoint source",
+# "discovery answers", ...), at device level or in the block of PEERKEY.
+status_field() {
+  local ns=$1 ifc=$2 field=$3 peer=${4:-}
+  ns_exec "$ns" "$WGPUNCH" status "$ifc" 2>/dev/null | awk -v f="$field" -v p="$peer" '
+    /^peer: / { inpeer = 1; mine = ($2 == p) }
+    {
+      line = $0; sub(/^ +/, "", line)
+      if (index(line, f ": ") == 1 && ((p == "" && !inpeer) || (p != "" && mine))) {
+        print substr(line, length(f) + 3); exit
+      }
+    }'
+}
+
+# now_ms: a monotonic-enough clock in milliseconds for timings.
+now_ms() { date +%s%3N; }
