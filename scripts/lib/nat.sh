@@ -146,9 +146,9 @@ nat_remap() {
 
 # nat_refused NATNS: packets from the outside this NAT dropped as unsolicited.
 nat_refused() {
-  local f i
-  f=$(ns_exec "$1" nft list counter ip filter refused_forward | awk '$1 == "packets" {print $2}')
-  i=$(ns_exec "$1" nft list counter ip filter refused_input | awk '$1 == "packets" {print $2}')
+  local f i c='$1 == "packets" {print $2; exit}'
+  f=$(ns_exec "$1" nft list counter ip filter refused_forward | awk "$c")
+  i=$(ns_exec "$1" nft list counter ip filter refused_input | awk "$c")
   echo $((f + i))
 }
 
@@ -175,7 +175,8 @@ EOF
 
 # nat_counter NAME packets|bytes: the value of one router counter.
 nat_counter() {
-  ns_exec "$NS_ROUTER" nft list counter ip count "$1" | awk -v f="$2" '$1 == f {print $2}'
+  ns_exec "$NS_ROUTER" nft list counter ip count "$1" |
+    awk -v f="$2" '{ for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }'
 }
 
 # --- the registry / Alice / Bob scenario (DESIGN.md §7) -------------------------------------
