@@ -10,7 +10,7 @@ WGPUNCH_PACKAGES=(
   android-libboringssl-dev libsodium-dev libb2-dev libldns-dev libboost-dev libboost-system-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   wireguard-go wireguard-tools iproute2 nftables iputils-ping procps socat
-  iperf3 tcpdump bind9-dnsutils knot-dnsutils ldnsutils
+  iperf3 tcpdump bind9-dnsutils knot-dnsutils ldnsutils conntrack coreutils
 )
 
 # missing_packages: the packages above that are not installed, one per line.
