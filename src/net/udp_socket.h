@@ -27,6 +27,7 @@
 
 #include "net/ip.h"
 #include "util/bytes.h"
+#include "util/lazy_buffer.h"
 #include "util/unique_fd.h"
 
 namespace wgp {
@@ -70,7 +71,7 @@ struct DatagramBatch {
   friend class UdpSocket;
 
   size_t slot_size_;
-  std::vector<uint8_t> storage_;
+  LazyBuffer storage_;
   std::vector<size_t> lengths_;
   std::vector<Endpoint> endpoints_;
   std::vector<uint8_t> truncated_;

@@ -18,6 +18,7 @@
 #include "crypto/random.h"
 #include "net/udp_socket.h"
 #include "tun/tun_device.h"
+#include "util/lazy_buffer.h"
 #include "wg/device.h"
 
 namespace wgp {
@@ -95,10 +96,10 @@ class Node final : public DeviceControl, private DeviceOutput {
   DatagramBatch udp_in_;
   DatagramBatch udp_out_;
   size_t udp_out_count_ = 0;
-  std::vector<uint8_t> tun_in_storage_;
+  LazyBuffer tun_in_storage_;
   std::vector<MutableByteView> tun_in_bufs_;
   std::vector<size_t> tun_in_lengths_;
-  std::vector<uint8_t> tun_out_storage_;
+  LazyBuffer tun_out_storage_;
   std::vector<ByteView> tun_out_;
   size_t tun_out_used_ = 0;
   uint64_t tun_write_errors_ = 0;
