@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Behind a symmetric NAT hole punching cannot work, and wgpunch must fail gracefully
+# (DESIGN.md §8: a symmetric NAT is `masquerade random`). Bob's NAT gives every destination
+# its own random port: the registry sees Bob at one port, Alice's packets to that port are
+# unsolicited at NAT B, and Bob's packets reach NAT A from a port Alice never sent to, so
+# her port-restricted NAT drops them too. Over a few punching rounds:
+#   - every node stays up, and exits cleanly on SIGTERM;
+#   - Alice keeps getting answers from the registry (discovery works, punching does not),
+#     her endpoint for Bob is the one the registry published (source discovered), no
+#     handshake with Bob ever completes, and the registry relays nothing;
+#   - both NATs refused the punching packets (the NAT model is what it claims to be);
+#   - the tunnels to the registry keep working.
+# Usage: bash test_nat_symmetric.sh /path/to/wgpunch
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../../scripts/lib/netns.sh"
+source "$HERE/../../scripts/lib/nat.sh"
+
+[[ $# -ge 1 ]] || fail "usage: $0 /path/to/wgpunch"
+require_netns_capable
+[[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
+WGPUNCH=$(realpath "$1")
+require_tools wg ip ping awk nft conntrack base32 base64
+nl_init natsym
+# Long enough for three rounds of unanswered handshakes (5 s each) and rediscovery.
+ROUNDS_SECONDS=16
+
+nat_topology cone symmetric
+punch_keys
+punch_configs no 10
+punch_up_registry
+punch_up_peers
+
+log "=== Alice tries to reach Bob behind a symmetric NAT for ${ROUNDS_SECONDS}s"
+if ns_exec "$NS_ALICE" ping -n -q -i 0.5 -c 1 -w "$ROUNDS_SECONDS" "$BOB_TUN" >/dev/null 2>&1; then
+  fail "Alice reached Bob through a symmetric NAT: the NAT model or the registry is wrong"
+fi
+for p in "$PID_REG registry" "$PID_ALICE Alice" "$PID_BOB Bob"; do
+  read -r pid who <<<"$p"
+  pid_alive "$pid" || fail "$who's wgpunch died while punching failed"
+done
+hs=$(handshake_time "$NS_ALICE" "$IF_ALICE" "$PUB_BOB")
+[[ -z $hs || $hs == 0 ]] || fail "Alice shows a handshake with Bob behind a symmetric NAT"
+answers=$(status_field "$NS_ALICE" "$IF_ALICE" "discovery answers")
+((answers >= 2)) || fail "Alice got $answers discovery answers; she should keep asking"
+ep=$(peer_endpoint "$NS_REG" "$IF_REG" "$PUB_BOB")
+[[ $(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB") == "$ep" ]] ||
+  fail "Alice's endpoint for Bob is not the one the registry published ($ep)"
+[[ $(status_field "$NS_ALICE" "$IF_ALICE" "endpoint source" "$PUB_BOB") == discovered ]] ||
+  fail "Alice's endpoint for Bob is not marked discovered"
+((${ep##*:} != WG_PORT)) || log "note: NAT B happened to keep port $WG_PORT for the registry"
+(($(nat_refused "$NS_NAT_A") > 0 && $(nat_refused "$NS_NAT_B") > 0)) ||
+  fail "a NAT refused nothing: A $(nat_refused "$NS_NAT_A"), B $(nat_refused "$NS_NAT_B")"
+log "ok: no crash, $answers discovery answers, no handshake with Bob; NATs refused" \
+  "$(nat_refused "$NS_NAT_A") (A) and $(nat_refused "$NS_NAT_B") (B) punching packets"
+expect_ping "$NS_ALICE" "$REG_TUN" "Alice's tunnel to the registry"
+expect_ping "$NS_BOB" "$REG_TUN" "Bob's tunnel to the registry"
+for p in "$PID_ALICE $NS_ALICE $IF_ALICE" "$PID_BOB $NS_BOB $IF_BOB" "$PID_REG $NS_REG $IF_REG"; do
+  read -r pid ns ifc <<<"$p"
+  wgp_stop "$pid" "$ns" "$ifc"
+done
+log "PASS: behind a symmetric NAT punching fails gracefully"
