@@ -1,0 +1,79 @@
+# Helpers shared by the bench/ scripts (sourced, not run). Namespaces, process
+# cleanup and daemon start-up come from scripts/lib/netns.sh; this adds what
+# only benchmarks need: a Release build, runtime packages, /proc readings and
+# medians.
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_BUILD=${BENCH_BUILD:-$BENCH_ROOT/build-bench}
+
+# bench_build TARGET...: configure $BENCH_BUILD as Release (once) and build the targets.
+# Benchmarks of a Debug or RelWithDebInfo build would not mean much.
+bench_build() {
+  if [[ ! -f $BENCH_BUILD/CMakeCache.txt ]]; then
+    cmake -S "$BENCH_ROOT" -B "$BENCH_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  local type
+  type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BENCH_BUILD/CMakeCache.txt")
+  [[ $type == Release ]] || echo "warning: $BENCH_BUILD is a '$type' build, not Release" >&2
+  local args=() t
+  for t in "$@"; do args+=(--target "$t"); done
+  cmake --build "$BENCH_BUILD" -j "$(nproc)" "${args[@]}" >"${BENCH_BUILD}/bench-build.log" 2>&1 || {
+    tail -n 30 "$BENCH_BUILD/bench-build.log" >&2
+    echo "build of $* failed" >&2
+    exit 1
+  }
+}
+
+# bench_packages PKG...: install the Debian packages a benchmark runs (not needed to build
+# or test wgpunch, so scripts/lib/setup.sh does not list them).
+bench_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "==> installing ${missing[*]}" >&2
+  [[ $(id -u) -eq 0 ]] || { echo "run as root to install ${missing[*]}" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID...: utime + stime of the processes (all threads), in clock ticks.
+cpu_ticks() {
+  local sum=0 p f
+  for p in "$@"; do
+    # Fields after the ")" that closes comm: utime and stime are the 12th and 13th.
+    f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a a <<<"$f"
+    sum=$((sum + a[11] + a[12]))
+  done
+  echo "$sum"
+}
+
+# proc_kib PID FIELD: a field of /proc/PID/status in KiB (VmRSS, VmHWM, ...).
+proc_kib() {
+  awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null
+}
+
+# median: the median of the numbers on stdin (one per line); "-" when there are none.
+median() {
+  sort -g | awk '{v[NR] = $1} END {
+    if (NR == 0) { print "-"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ratio A B [DIGITS]: A / B, or "-" when either is missing or B is zero.
+ratio() {
+  awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
+    if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "-";
+    else printf "%.*f\n", d, a / b }'
+}
+
+# machine_note: one line about this machine and how busy it is.
+machine_note() {
+  printf '%s, %s cores, %s, load average %s\n' "$(uname -r)" "$(nproc)" \
+    "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
