@@ -14,6 +14,9 @@
 //   bench_dns_server keys N
 //       N fresh key pairs, "private public" in base64 per line (a 10,000-peer
 //       config in a second instead of 20,000 `wg` processes).
+//   bench_dns_server handshakes --to IP:PORT --server-key KEY --keys FILE ...
+//       One handshake initiation per key of FILE to a running node
+//       (handshake_driver.h), for bench/memory.sh.
 //
 // What `serve` measures is the responder and the socket path, not the
 // WireGuard handshakes that make a real registry learn its peers: the peers
@@ -36,6 +39,7 @@
 
 #include "common/synthetic.h"
 #include "crypto/random.h"
+#include "dns/handshake_driver.h"
 #include "dnssd/responder.h"
 #include "net/udp_socket.h"
 
@@ -54,7 +58,8 @@ struct Options {
 [[noreturn]] void usage() {
   std::cerr << "usage: bench_dns_server serve --port P [--peers N] [--zone Z] [--seconds S]\n"
                "       bench_dns_server zonefile|queries [--peers N] [--zone Z]\n"
-               "       bench_dns_server keys N\n";
+               "       bench_dns_server keys N\n"
+               "       bench_dns_server handshakes --to IP:PORT --server-key KEY --keys FILE\n";
   std::exit(2);
 }
 
@@ -208,6 +213,7 @@ int main(int argc, char** argv) {
     if (cmd == "zonefile") return zonefile(parse(argc, argv, 2));
     if (cmd == "queries") return queries(parse(argc, argv, 2));
     if (cmd == "keys") return keys(argc, argv);
+    if (cmd == "handshakes") return wgp::bench::drive_handshakes(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "bench_dns_server: " << e.what() << "\n";
     return 1;
