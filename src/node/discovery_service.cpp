@@ -5,6 +5,7 @@
 #include "crypto/keys.h"
 #include "dnssd/discovery_query.h"
 #include "dnssd/notify.h"
+#include "util/log.h"
 
 namespace wgp {
 
@@ -13,8 +14,7 @@ constexpr uint16_t kSrv = 33;
 constexpr uint16_t kDnsPort = 53;
 // An answer not back within this time counts as a failure.
 constexpr auto kQueryTimeout = std::chrono::seconds(3);
-// Never ask about the same peer more often than this (NOTIFY storms, many
-// unanswered handshakes).
+// While a question about a peer is unanswered, do not repeat it sooner.
 constexpr auto kMinQueryGap = std::chrono::milliseconds(500);
 // How long the greater key waits before punching (see punch_at_): a few
 // round trips on most paths, far below the 5 s retry of a lost handshake.
@@ -45,9 +45,10 @@ void DiscoveryService::on_handshake_unanswered(Peer& peer, Now now) {
 void DiscoveryService::query(const PublicKey& key, Now now) {
   const Peer* registry = device_.find_peer(config_.registry);
   if (!registry || !registry->endpoint) return;
-  auto last = last_query_.find(key);
-  if (last != last_query_.end() && now.mono - last->second < kMinQueryGap) return;
-  last_query_[key] = now.mono;
+  // One question about a peer in flight at a time (NOTIFY storms, many
+  // unanswered handshakes); once answered, a new reason asks again at once.
+  for (const auto& [id, p] : pending_)
+    if (p.key == key && now.mono - p.sent < kMinQueryGap) return;
 
   // Ids 0x0100..0x0400 would make the query start like a WireGuard header
   // (`0N 00 00 00`); the demultiplexer copes, but why make it.
@@ -58,6 +59,12 @@ void DiscoveryService::query(const PublicKey& key, Now now) {
   buffer_.clear();
   dnssd::build_query(id, dnssd::instance_name(key, config_.zone), kSrv, buffer_);
   send_(*registry->endpoint, buffer_);
+}
+
+void DiscoveryService::on_handshake_complete(Peer& peer, Now now) {
+  Log::info("handshake with ", key_to_base64(peer.public_key()), " at ",
+            peer.endpoint ? peer.endpoint->to_string() : "?", " complete");
+  if (peer.public_key() == config_.registry) refresh_all(now);
 }
 
 bool DiscoveryService::handle_response(ByteView datagram, const Endpoint& from, Now now) {
@@ -82,20 +89,37 @@ bool DiscoveryService::handle_response(ByteView datagram, const Endpoint& from, 
     if (answer.status != dnssd::AnswerStatus::kNxDomain &&
         answer.status != dnssd::AnswerStatus::kNoData) {
       ++failures_;
-      last_failure_ = "bad answer";
+      last_failure_ = answer.status == dnssd::AnswerStatus::kRefused     ? "refused"
+                      : answer.status == dnssd::AnswerStatus::kTruncated ? "truncated"
+                                                                         : "server error";
     }
     return true;
   }
   ++answers_;
   const Endpoint& endpoint = answer.peer->endpoint;
   if (key == device_.identity().public_key) {
+    if (public_endpoint_ == endpoint) return true;
+    Log::info("discovery: our public endpoint is ", endpoint.to_string());
+    bool moved = public_endpoint_.has_value();
     public_endpoint_ = endpoint;
+    // Our NAT gave us a new mapping: every direct peer still aims at the old
+    // one, and its NAT admits only that. Punch again towards each; asking
+    // about them makes the registry NOTIFY them, so they punch back.
+    if (moved) {
+      for (Peer& peer : device_.peers()) {
+        if (peer.public_key() == config_.registry || !peer.endpoint) continue;
+        peer.last_sent_handshake.reset();
+        device_.initiate_handshake(peer, now);
+        query(peer.public_key(), now);
+      }
+    }
     return true;
   }
   Peer* peer = device_.find_peer(key);
   if (!peer || peer->endpoint_source == EndpointSource::kConfig) return true;  // static wins
   bool moved = peer->endpoint != endpoint;
   if (moved) {
+    Log::info("discovery: peer ", key_to_base64(key), " is at ", endpoint.to_string());
     device_.set_endpoint(*peer, endpoint, EndpointSource::kDiscovered);
     // A fresh address deserves a handshake now, not after the 5 s rate limit
     // that an initiation to the old address started.
@@ -122,6 +146,7 @@ bool DiscoveryService::handle_inner(Peer& peer, const dnssd::UdpPacketView& udp,
   auto notify = dnssd::parse_notify(udp.payload, config_.zone);
   if (!notify) return false;
   ++notifies_;
+  Log::info("discovery: the registry says ", key_to_base64(notify->asker), " is looking for us");
   // Acknowledge (RFC 1996 §4.7) so the registry does not wonder, then look
   // the asker up and punch towards it.
   buffer_.clear();
@@ -130,6 +155,9 @@ bool DiscoveryService::handle_inner(Peer& peer, const dnssd::UdpPacketView& udp,
   size_t n = dnssd::build_udp_packet(udp.destination, udp.destination_port, udp.source,
                                      udp.source_port, buffer_, packet);
   if (n) device_.send_to_peer(peer, ByteView(packet.data(), n), now);
+  // Ask even with a live session: the asker may have moved and no longer
+  // reach us. The registry sends one NOTIFY per pair per 5 s, which is what
+  // keeps NOTIFY → query → NOTIFY from ping-ponging.
   query(notify->asker, now);
   return true;
 }

@@ -29,6 +29,10 @@ class DiscoveryService {
   // Queries for every peer without a live session (and for ourselves).
   void refresh_all(Now now);
   void on_handshake_unanswered(Peer& peer, Now now);
+  // A session with the registry came up: it can answer us now (it refuses
+  // plain queries from an endpoint it has not authenticated), so ask at once
+  // instead of waiting for the next Interval.
+  void on_handshake_complete(Peer& peer, Now now);
   // A DNS response on the WireGuard port; true when it was one of ours.
   bool handle_response(ByteView datagram, const Endpoint& from, Now now);
   // A decrypted UDP packet from `peer`; true when it was the registry's NOTIFY.
@@ -54,7 +58,6 @@ class DiscoveryService {
   Random& rng_;
   SendPlain send_;
   std::map<uint16_t, Pending> pending_;
-  std::map<PublicKey, Instant> last_query_;
   std::optional<Instant> next_refresh_;
   // Both sides learn of each other within a round trip (NOTIFY), and two
   // initiations that cross cancel each other out (each side drops the

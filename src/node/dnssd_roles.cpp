@@ -59,6 +59,10 @@ void DnssdRoles::on_handshake_unanswered(Peer& peer, Now now) {
   if (discovery_) discovery_->on_handshake_unanswered(peer, now);
 }
 
+void DnssdRoles::on_handshake_complete(Peer& peer, Now now) {
+  if (discovery_) discovery_->on_handshake_complete(peer, now);
+}
+
 void DnssdRoles::start(Now now) {
   if (discovery_) discovery_->refresh_all(now);
 }

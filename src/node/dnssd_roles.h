@@ -38,6 +38,7 @@ class DnssdRoles final : public DeviceObserver {
   // DeviceObserver
   bool intercept_inner_packet(Peer& peer, ByteView ip_packet, Now now) override;
   void on_handshake_unanswered(Peer& peer, Now now) override;
+  void on_handshake_complete(Peer& peer, Now now) override;
 
  private:
   void receive_dns(ByteView datagram, const Endpoint& from, Now now);

@@ -7,6 +7,9 @@ namespace wgp {
 namespace {
 constexpr uint16_t kDnsPort = 53;
 constexpr size_t kMaxDnsMessage = 65535;
+// At most one NOTIFY per (target, asker) pair in this time: a handshake
+// retry's worth, so a lost one is repeated when the asker asks again.
+constexpr auto kNotifyInterval = std::chrono::seconds(5);
 // Room for the IPv6 + UDP headers around a DNS message.
 constexpr size_t kMaxInnerPacket = kMaxDnsMessage + 48;
 }  // namespace
@@ -81,6 +84,12 @@ void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker
   if (target_key == asker) return;
   Peer* target = device_.find_peer(target_key);
   if (!target) return;
+  auto pair = std::make_pair(target_key, asker);
+  if (auto it = last_notify_.find(pair); it != last_notify_.end() && now.mono - it->second < kNotifyInterval)
+    return;
+  if (last_notify_.size() > 4096)
+    std::erase_if(last_notify_, [&](const auto& kv) { return now.mono - kv.second >= kNotifyInterval; });
+  last_notify_[pair] = now.mono;
   // Address the NOTIFY to the target's tunnel address: a host prefix of its
   // AllowedIPs in a family we have an address in.
   for (const IpPrefix& prefix : device_.allowed_ips().prefixes_of(target)) {

@@ -55,6 +55,10 @@ class RegistryService {
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> notify_;
   uint16_t next_notify_id_ = 1;
+  // (target, asker) → when we last notified: a NOTIFY makes the target ask
+  // about the asker, which would NOTIFY the asker, and so on; one per pair
+  // per interval breaks that ping-pong.
+  std::map<std::pair<PublicKey, PublicKey>, Instant> last_notify_;
   uint64_t plain_answered_ = 0;
   uint64_t tunnel_answered_ = 0;
   uint64_t refused_ = 0;

@@ -51,6 +51,8 @@ class DeviceObserver {
   virtual bool intercept_inner_packet(Peer&, ByteView /*ip_packet*/, Now) { return false; }
   // A handshake initiation to `peer` went unanswered (retransmit timer fired).
   virtual void on_handshake_unanswered(Peer&, Now) {}
+  // A handshake with `peer` completed (either side initiated it).
+  virtual void on_handshake_complete(Peer&, Now) {}
 };
 
 class Device {

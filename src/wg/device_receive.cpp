@@ -117,6 +117,7 @@ std::optional<DropReason> Device::receive_response(ByteView msg, const Endpoint&
   peer.timers.on_handshake_complete();
   peer.last_handshake = now.wall;
   on_authenticated_receive(peer, from, msg.size(), now);
+  if (observer_) observer_->on_handshake_complete(peer, now);
   // Key confirmation for the responder: data if we have any, else a keepalive.
   if (peer.staged.empty())
     send_keepalive(peer, now);
@@ -154,8 +155,11 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
     peer.timers.on_handshake_complete();
     peer.last_handshake = now.wall;
     flush_staged(peer, now);
+    on_authenticated_receive(peer, from, msg.size(), now);
+    if (observer_) observer_->on_handshake_complete(peer, now);
+  } else {
+    on_authenticated_receive(peer, from, msg.size(), now);
   }
-  on_authenticated_receive(peer, from, msg.size(), now);
 
   // Receive-side rekey (§5.2): the initiator renews a session near its end
   // even when it only receives.
