@@ -13,12 +13,16 @@
 //
 // Input format (all multi-byte numbers little-endian):
 //   byte 0: mode = byte % 4; bit 2: Bob first initiates a handshake to Alice
-//           (so responses and cookie replies find an index).
+//           (so responses and cookie replies find an index); bit 3: a flood of
+//           129 responses with a valid mac1 first puts Bob under load, so
+//           handshake messages get cookie replies (PROTOCOL.md §3.5).
 //     kRaw:    records [len:2][ctl:1][len bytes]: each is one datagram.
 //     kTyped:  records [sel:1][ctl:1][n:1][body]: type 1 + sel % 4, exact size
 //              (148, 92, 64; type 4 is 32 + n bytes), body zero-padded; sel
 //              bit 4 points the receiver index at 0x22222222; ctl bit 7 gives
-//              types 1 and 2 a valid mac1 for Bob.
+//              types 1 and 2 valid macs as Alice would (mac1, and mac2 once
+//              Bob sent a cookie: a cookie reply is consumed and the message
+//              sent again with mac2, as a real initiator does).
 //     kInner:  the harness delivers §6.3 message 1 first, then each record
 //              [len:2][ctl:1][len bytes] is a plaintext that the harness seals
 //              with T_send_i (counter = record number; ctl bit 7: replay the
@@ -38,6 +42,7 @@
 #include "crypto/aead.h"
 #include "crypto/blake2s.h"
 #include "crypto/keys.h"
+#include "noise/cookie.h"
 #include "noise/wire.h"
 #include "util/bytes.h"
 #include "wg/device.h"
@@ -65,6 +70,7 @@ inline constexpr uint32_t kBobIndex = 0x22222222;
 
 enum Mode : uint8_t { kRaw = 0, kTyped = 1, kInner = 2, kRawV6 = 3 };
 inline constexpr uint8_t kBobInitiates = 0x04;
+inline constexpr uint8_t kFlood = 0x08;
 inline constexpr size_t kMaxRecords = 48;
 
 inline std::vector<uint8_t> hex_bytes(const char* hex) {
@@ -108,12 +114,14 @@ class Harness final : public DeviceOutput {
     device_.allowed_ips().insert(*IpPrefix::parse("10.0.0.1/32"), alice_);
     device_.allowed_ips().insert(*IpPrefix::parse("fd00::1/128"), alice_);
     device_.set_endpoint(*alice_, source(0), EndpointSource::kConfig);
+    alice_macs_.set_keys(device_.identity().mac1_key, device_.identity().cookie_key);
     now_.mono = Instant(1000s);
     now_.wall = WallTime(1700000100s);  // after the §6.3 initiation's TAI64N
   }
 
   void send_datagram(const Endpoint&, ByteView d) override {
     ++datagrams_sent;
+    last_sent_.assign(d.begin(), d.end());
     if (keep_) sent.emplace_back(d.begin(), d.end());
   }
   void write_tun(ByteView p) override {
@@ -144,12 +152,32 @@ class Harness final : public DeviceOutput {
 
   void bob_initiates() { device_.initiate_handshake(*alice_, now_); }
 
-  // mac1 of a type-1/2 message as Alice would compute it for Bob.
-  void add_mac1(MutableByteView msg) {
-    size_t mac1_at = msg.size() == noise::kInitiationSize ? noise::kInitiationMac1Offset
-                                                          : noise::kResponseMac1Offset;
-    Mac mac = mac16(device_.identity().mac1_key, {ByteView(msg.data(), mac1_at)});
-    std::memcpy(msg.data() + mac1_at, mac.data(), mac.size());
+  // A type-1/2 message with the macs Alice would add for Bob. When Bob is
+  // under load and answers with a cookie reply, Alice takes the cookie and
+  // sends the message again with mac2, as a real initiator would.
+  std::optional<DropReason> deliver_with_macs(MutableByteView msg, uint8_t ctl) {
+    alice_macs_.add_macs(msg, now_.mono);
+    auto r = deliver(msg, ctl);
+    if (r != DropReason::kCookieSent || last_sent_.size() != noise::kCookieReplySize) return r;
+    if (!alice_macs_.consume_reply(std::span<const uint8_t, noise::kCookieReplySize>(
+                                       last_sent_.data(), noise::kCookieReplySize),
+                                   now_.mono))
+      std::abort();  // Bob's own cookie reply must open
+    alice_macs_.add_macs(msg, now_.mono);
+    return deliver(msg, uint8_t(ctl & 0xf0));  // no further clock step
+  }
+
+  // Bob under load: 129 responses with a valid mac1 (counted before the
+  // index lookup, so no Diffie-Hellman is spent on them).
+  void flood() {
+    std::array<uint8_t, noise::kResponseSize> msg{};
+    store_le32(msg.data(), uint32_t(noise::MessageType::kResponse));
+    for (int i = 0; i < 129; ++i) {
+      store_le32(msg.data() + noise::kResponseSenderOffset, uint32_t(i));
+      alice_macs_.add_macs(msg, now_.mono);
+      (void)device_.receive_datagram(msg, source(3), now_);
+    }
+    if (!device_.under_load(now_.mono)) std::abort();  // the flood must work
   }
 
   // Transport data from Alice to Bob: `plain` sealed with T_send_i.
@@ -175,6 +203,8 @@ class Harness final : public DeviceOutput {
 
  private:
   bool keep_;
+  std::vector<uint8_t> last_sent_;
+  noise::CookieGenerator alice_macs_;  // the macs Alice adds to what she sends Bob
   ScriptedRandom rng_;
   Device device_;
   Peer* alice_ = nullptr;
@@ -213,6 +243,7 @@ inline void run_wireguard_input(Harness& h, const uint8_t* data, size_t size) {
   InputReader in(data, size);
   uint8_t head = in.byte();
   if (head & kBobInitiates) h.bob_initiates();
+  if (head & kFlood) h.flood();
   Mode mode = Mode(head % 4);
   if (mode == kInner) {
     auto m1 = hex_bytes(kMessage1Hex);
@@ -231,8 +262,10 @@ inline void run_wireguard_input(Harness& h, const uint8_t* data, size_t size) {
       std::memcpy(msg.data() + 4, body.data(), body.size());
       store_le32(msg.data(), type);
       if ((sel & 0x10) && type != 1) store_le32(msg.data() + (type == 2 ? 8 : 4), kBobIndex);
-      if ((ctl & 0x80) && type <= 2) h.add_mac1(msg);
-      (void)h.deliver(msg, ctl);
+      if ((ctl & 0x80) && type <= 2)
+        (void)h.deliver_with_macs(msg, ctl);
+      else
+        (void)h.deliver(msg, ctl);
     } else if (mode == kInner) {
       uint16_t len = in.le16();
       uint8_t ctl = in.byte();
