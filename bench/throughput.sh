@@ -218,9 +218,16 @@ if ((PROFILE > 0)); then
     f=$NL_TMP/perf-$side.data
     [[ -s $f ]] || continue
     echo
-    echo "--- wgpunch $side side (A -> B), top symbols by self time ---"
-    perf report -i "$f" --stdio --no-children --sort dso,sym --percent-limit 1.5 -g none 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | head -n 30
+    echo "--- wgpunch $side side (A -> B) ---"
+    echo "self time by object (libcrypto.so.0 = BoringSSL, i.e. ChaCha20-Poly1305; it has no symbols):"
+    perf report -i "$f" --stdio --no-children --sort dso -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -n 6
+    echo "time including callees, by system call entry (the per-packet kernel paths):"
+    perf report -i "$f" --stdio --children --sort sym -g none 2>/dev/null |
+      grep -E '\] (__x64_sys_[a-z_]+|tun_chr_(read|write)_iter|net_rx_action|schedule)$' | head -n 10
+    echo "top symbols by self time:"
+    perf report -i "$f" --stdio --no-children --sort dso,sym --percent-limit 1 -g none 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -n 15
   done
   if [[ -n ${BENCH_PERF_KEEP:-} ]]; then
     cp "$NL_TMP"/perf-*.data "$BENCH_PERF_KEEP"/ && log "perf data copied to $BENCH_PERF_KEEP"
