@@ -20,9 +20,12 @@ using namespace wgp;
 
 ResolveResult fake_resolver(const std::string& host) {
   switch (host.size() % 3) {
-    case 0: return {{*IpAddress::parse("192.0.2.53")}, ""};
-    case 1: return {{*IpAddress::parse("2001:db8::53"), *IpAddress::parse("192.0.2.54")}, ""};
-    default: return {{}, "no such host (fuzz resolver)"};
+    case 0:
+      return {{*IpAddress::parse("192.0.2.53")}, ""};
+    case 1:
+      return {{*IpAddress::parse("2001:db8::53"), *IpAddress::parse("192.0.2.54")}, ""};
+    default:
+      return {{}, "no such host (fuzz resolver)"};
   }
 }
 

@@ -76,8 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   AnswerResult a = responder->answer(query, access, first);
   if (a.length > out_size) fail("answer longer than the buffer");
   AnswerResult b = responder->answer(query, access, second);
-  if (a.length != b.length ||
-      (a.length && std::memcmp(first.data(), second.data(), a.length) != 0))
+  if (a.length != b.length || (a.length && std::memcmp(first.data(), second.data(), a.length) != 0))
     fail("cached answer differs from the first answer");
   if (a.asked_about != b.asked_about) fail("cached asked_about differs");
   if (a.length) check_response(query, ByteView(first.data(), a.length));

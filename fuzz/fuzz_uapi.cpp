@@ -29,7 +29,8 @@ using wgp::testing::FakeDevice;
 
 void prepare(FakeDevice& device) {
   // RFC 7748 Alice as the device key, one peer, a busy port.
-  auto priv = from_hex_exact<32>("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+  auto priv =
+      from_hex_exact<32>("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
   device.set_private_key(PrivateKey(std::span<const uint8_t, 32>(*priv)));
   PublicKey peer;
   peer.fill(1);

@@ -31,8 +31,9 @@ void check_harness_reaches_transport() {
   ok = ok && std::equal(expected.begin(), expected.end(), data.begin() + 8, data.end());
   ok = ok && !h.deliver(data, 0) && h.tun_writes == 1;
   if (!ok) {
-    std::fprintf(stderr, "fuzz_wireguard: the harness no longer reaches the transport path "
-                         "(see wireguard_harness.h)\n");
+    std::fprintf(stderr,
+                 "fuzz_wireguard: the harness no longer reaches the transport path "
+                 "(see wireguard_harness.h)\n");
     std::abort();
   }
 }

@@ -58,7 +58,9 @@ struct Alice final : DeviceOutput {
         derive_public_key(PrivateKey(std::span<const uint8_t, 32>(bob_priv.data(), 32))));
     device.allowed_ips().insert(*IpPrefix::parse("10.0.0.2/32"), bob);
   }
-  void send_datagram(const Endpoint&, ByteView d) override { sent.emplace_back(d.begin(), d.end()); }
+  void send_datagram(const Endpoint&, ByteView d) override {
+    sent.emplace_back(d.begin(), d.end());
+  }
   void write_tun(ByteView) override {}
   ScriptedRandom rng;
   Device device;
@@ -81,7 +83,9 @@ Bytes udp_packet(const char* src, uint16_t sport, const char* dst, uint16_t dpor
 void wireguard_seeds() {
   const char* t = "fuzz_wireguard";
   auto m1 = hex_bytes(kMessage1Hex);
-  auto keepalive = hex_bytes("040000002222222200000000000000""00f0e79bbad4994a4cc7b71fc2216b7104");
+  auto keepalive = hex_bytes(
+      "040000002222222200000000000000"
+      "00f0e79bbad4994a4cc7b71fc2216b7104");
   auto data = hex_bytes(
       "04000000222222220100000000000000"
       "29114e530be647ab0ee89c74424c1297def0e91b7fd7d2586c002baf28eb0a3c"

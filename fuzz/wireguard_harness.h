@@ -62,7 +62,8 @@ inline constexpr char kMessage1Hex[] =
     "01000000"
     "44332211"
     "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13"
-    "ec3f8bbe944e0c99daaae8f27b8b12f1c67e00c86b77d0eeb515d0b423a739cda3c6afd3e0110c93bb54eb8484ada123"
+    "ec3f8bbe944e0c99daaae8f27b8b12f1c67e00c86b77d0eeb515d0b423a739cda3c6afd3e0110c93bb54eb8484ada1"
+    "23"
     "2962bac03df010b803013f7bcc2ea6fbe47e2f0de44f69d716bf91ea"
     "7e9eb0f0886f35f472cff21dfc79fdb1"
     "00000000000000000000000000000000";
@@ -130,14 +131,14 @@ class Harness final : public DeviceOutput {
   }
 
   static Endpoint source(uint8_t which) {
-    static const char* kSources[] = {"192.0.2.1:51820", "198.51.100.7:4242",
-                                     "[2001:db8::1]:51820", "[::ffff:192.0.2.1]:1"};
+    static const char* kSources[] = {"192.0.2.1:51820", "198.51.100.7:4242", "[2001:db8::1]:51820",
+                                     "[::ffff:192.0.2.1]:1"};
     return *Endpoint::parse(kSources[which & 3]);
   }
 
   void advance(uint8_t ctl) {
-    static constexpr Duration kSteps[16] = {0s,   1ms, 10ms, 20ms, 100ms, 1s,   5s,   10s,
-                                            15s, 25s, 90s,  120s, 125s, 180s, 540s, 600s};
+    static constexpr Duration kSteps[16] = {0s,  1ms, 10ms, 20ms, 100ms, 1s,   5s,   10s,
+                                            15s, 25s, 90s,  120s, 125s,  180s, 540s, 600s};
     now_.mono += kSteps[ctl & 0x0f];
     now_.wall += kSteps[ctl & 0x0f];
   }

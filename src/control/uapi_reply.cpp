@@ -99,8 +99,14 @@ class ReplyParser {
       p.endpoint = Endpoint::parse(value);
       return p.endpoint.has_value();
     }
-    if (key == "last_handshake_time_sec") return parse_number(value, handshake_sec_);
-    if (key == "last_handshake_time_nsec") return parse_number(value, handshake_nsec_);
+    // Bounded so that sec * 1e9 + nsec fits WallTime's int64 nanoseconds
+    // (a fuzzer found the signed overflow); the formatter never sends more.
+    if (key == "last_handshake_time_sec")
+      return parse_number(value, handshake_sec_) && handshake_sec_ >= -kMaxHandshakeSec &&
+             handshake_sec_ <= kMaxHandshakeSec;
+    if (key == "last_handshake_time_nsec")
+      return parse_number(value, handshake_nsec_) && handshake_nsec_ >= 0 &&
+             handshake_nsec_ < 1'000'000'000;
     if (key == "tx_bytes") return parse_number(value, p.tx_bytes);
     if (key == "rx_bytes") return parse_number(value, p.rx_bytes);
     if (key == "persistent_keepalive_interval") return parse_number(value, p.persistent_keepalive);
@@ -122,6 +128,9 @@ class ReplyParser {
     handshake_sec_ = 0;
     handshake_nsec_ = 0;
   }
+
+  // |sec| * 1e9 + 999'999'999 < 2^63: years 1677 to 2262, less two seconds.
+  static constexpr int64_t kMaxHandshakeSec = 9'223'372'035;
 
   DeviceSnapshot& out_;
   int64_t handshake_sec_ = 0;
