@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables here are for the scripts that source this
 # The NAT topology of DESIGN.md §8 and the registry/Alice/Bob scenario of §7, for the NAT
 # integration tests and the demo (sourced after netns.sh, not run).
 #
@@ -68,8 +69,8 @@ nat_topology() {
   ip -n "$NS_ROUTER" link set reg0 master br0
   ip -n "$NS_REG" route add default via "$REG_GW"
 
-  nat_box "$NS_NAT_A" "$NAT_A_OUT" "$NAT_A_GW" "$NAT_A_LAN" "$mode_a" a0
-  nat_box "$NS_NAT_B" "$NAT_B_OUT" "$NAT_B_GW" "$NAT_B_LAN" "$mode_b" b0
+  nat_box "$NS_NAT_A" "$NAT_A_OUT" "$NAT_A_GW" "$mode_a" a0
+  nat_box "$NS_NAT_B" "$NAT_B_OUT" "$NAT_B_GW" "$mode_b" b0
   veth_link "$NS_ALICE" eth0 "$ALICE_LAN/24" "$NS_NAT_A" lan "$NAT_A_LAN/24"
   veth_link "$NS_BOB" eth0 "$BOB_LAN/24" "$NS_NAT_B" lan "$NAT_B_LAN/24"
   ip -n "$NS_ALICE" route add default via "$NAT_A_LAN"
@@ -83,10 +84,10 @@ nat_topology() {
   ns_exec "$NS_NAT_B" conntrack -F >/dev/null 2>&1 || true
 }
 
-# nat_box NS OUTSIDE GATEWAY INSIDE MODE ROUTERDEV: one NAT namespace: "wan" towards the
-# router (ROUTERDEV on the router's side), "lan" added later, nftables as described above.
+# nat_box NS OUTSIDE GATEWAY MODE ROUTERDEV: one NAT namespace: "wan" towards the router
+# (ROUTERDEV on the router's side), "lan" added later, nftables as described above.
 nat_box() {
-  local ns=$1 out=$2 gw=$3 inside=$4 mode=$5 rdev=$6 flags=""
+  local ns=$1 out=$2 gw=$3 mode=$4 rdev=$5 flags=""
   [[ $mode == symmetric ]] && flags=" random"
   [[ $mode == cone || $mode == symmetric ]] || fail "nat_box: mode '$mode' is not cone or symmetric"
   veth_link "$ns" wan "$out/24" "$NS_ROUTER" "$rdev" "$gw/24"
