@@ -4,6 +4,7 @@
 
 #include "crypto/keys.h"
 #include "dnssd/discovery_query.h"
+#include "control/status_text.h"
 #include "dnssd/notify.h"
 #include "util/log.h"
 
@@ -197,7 +198,7 @@ void DiscoveryService::add_status(ExtraFields& extra, Now now) const {
   extra.emplace_back("public_endpoint", public_endpoint_ ? public_endpoint_->to_string() : "unknown");
   if (last_answer_) {
     auto ago = std::chrono::duration_cast<std::chrono::seconds>(now.wall - *last_answer_).count();
-    extra.emplace_back("discovery_last_answer", std::to_string(ago) + " seconds ago");
+    extra.emplace_back("discovery_last_answer", control::pretty_duration(uint64_t(std::max<int64_t>(ago, 0))) + " ago");
   } else {
     extra.emplace_back("discovery_last_answer", "never");
   }
