@@ -135,7 +135,7 @@ bool DiscoveryService::handle_response(ByteView datagram, const Endpoint& from, 
   return true;
 }
 
-void DiscoveryService::punch(const PublicKey& key, Now now) {
+void DiscoveryService::punch(PublicKey key, Now now) {
   punch_at_.erase(key);
   Peer* peer = device_.find_peer(key);
   if (peer && peer->endpoint && !has_live_session(*peer, now.mono))
@@ -187,7 +187,8 @@ void DiscoveryService::run_timers(Now now) {
     auto due = std::find_if(punch_at_.begin(), punch_at_.end(),
                             [&](const auto& kv) { return kv.second <= now.mono; });
     if (due == punch_at_.end()) break;
-    punch(due->first, now);
+    PublicKey key = due->first;  // punch() erases the entry `due` points into
+    punch(key, now);
   }
   if (next_refresh_ && now.mono >= *next_refresh_) refresh_all(now);
 }

@@ -51,7 +51,7 @@ class DiscoveryService {
   void query(const PublicKey& key, Now now);
   void expire_pending(Instant now);
   // Starts the handshake towards a freshly discovered peer (see punch_at_).
-  void punch(const PublicKey& key, Now now);
+  void punch(PublicKey key, Now now);  // by value: it erases punch_at_'s copy
 
   DiscoveryConfig config_;
   Device& device_;
