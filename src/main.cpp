@@ -107,6 +107,7 @@ int dispatch(std::span<const std::string_view> args) {
   }
   if (cmd == "status") {
     auto options = wgp::control::parse_status_args(rest);
+    options.socket_directory = wgp::control::socket_directory_from_environment();
     return wgp::control::run_status(options, std::cout, std::cerr, std::chrono::system_clock::now());
   }
   if (cmd == "up") return cmd_up(rest);

@@ -1,5 +1,7 @@
 #include "control/uapi_server.h"
 
+#include <cstdlib>
+
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +17,11 @@ namespace wgp::control {
 
 namespace asio = boost::asio;
 using Local = asio::local::stream_protocol;
+
+std::filesystem::path socket_directory_from_environment() {
+  const char* dir = std::getenv("WGPUNCH_RUN_DIR");
+  return dir && *dir ? std::filesystem::path(dir) : std::filesystem::path(kDefaultSocketDirectory);
+}
 
 std::filesystem::path uapi_socket_path(const std::filesystem::path& directory,
                                        const std::string& interface_name) {

@@ -32,6 +32,11 @@ inline constexpr size_t kMaxUapiRequest = 16 * 1024 * 1024;
 // Connections served at once; further ones are closed on accept.
 inline constexpr size_t kMaxUapiSessions = 256;
 
+// Where control sockets live: $WGPUNCH_RUN_DIR when set (an unprivileged
+// user cannot create sockets in the root-owned default; `wg` only looks in
+// the default, `wgpunch status` looks where this says), else the default.
+std::filesystem::path socket_directory_from_environment();
+
 // The socket path for `interface_name` under `directory`.
 std::filesystem::path uapi_socket_path(const std::filesystem::path& directory,
                                        const std::string& interface_name);

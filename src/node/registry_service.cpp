@@ -52,7 +52,10 @@ void RegistryService::handle_plain_query(ByteView query, const Endpoint& from, N
                                            : dnssd::QueryAccess::kRefused;
   if (access == dnssd::QueryAccess::kRefused) ++refused_;
   auto result = responder_.answer(query, access, answer_);
-  if (!result.length) return;
+  if (!result.length) {
+    ++dropped_;  // not even a readable DNS header
+    return;
+  }
   ++plain_answered_;
   send_(from, ByteView(answer_.data(), result.length));
   if (asker && result.asked_about) notify(*result.asked_about, asker->public_key(), now);
@@ -69,7 +72,10 @@ bool RegistryService::handle_inner(Peer& peer, const dnssd::UdpPacketView& udp, 
   refresh();
   // Inside the tunnel the sender is authenticated: every peer may ask.
   auto result = responder_.answer(udp.payload, dnssd::QueryAccess::kAllowed, answer_);
-  if (!result.length) return true;
+  if (!result.length) {
+    ++dropped_;
+    return true;
+  }
   size_t n = dnssd::build_udp_packet(udp.destination, kDnsPort, udp.source, udp.source_port,
                                      ByteView(answer_.data(), result.length), packet_);
   if (n) {
@@ -117,6 +123,7 @@ void RegistryService::add_status(ExtraFields& extra) const {
   extra.emplace_back("registry_answered_plain", std::to_string(plain_answered_));
   extra.emplace_back("registry_refused", std::to_string(refused_));
   extra.emplace_back("registry_notifies_sent", std::to_string(notifies_sent_));
+  if (dropped_) extra.emplace_back("registry_dropped_malformed", std::to_string(dropped_));
 }
 
 }  // namespace wgp

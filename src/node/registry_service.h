@@ -63,6 +63,7 @@ class RegistryService {
   uint64_t tunnel_answered_ = 0;
   uint64_t refused_ = 0;
   uint64_t notifies_sent_ = 0;
+  uint64_t dropped_ = 0;
 };
 
 }  // namespace wgp

@@ -24,7 +24,7 @@ namespace {
 
 // True when a live process answers on the interface's control socket.
 bool already_running(const std::string& name) {
-  auto path = control::uapi_socket_path(control::kDefaultSocketDirectory, name);
+  auto path = control::uapi_socket_path(control::socket_directory_from_environment(), name);
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -129,7 +129,18 @@ int run_interface(const RunOptions& options) {
       apply_config(node, *options.config);
       node.enable_dnssd(*options.config);
     }
-    control::UapiServer uapi(io, name, node);
+    auto make_uapi = [&] {
+      try {
+        return std::make_unique<control::UapiServer>(io, name, node,
+                                                      control::socket_directory_from_environment());
+      } catch (const std::system_error& e) {
+        if (e.code() != std::errc::permission_denied) throw;
+        throw std::runtime_error(std::string(e.what()) +
+                                 " (without root, set WGPUNCH_RUN_DIR to a directory you own)");
+      }
+    };
+    std::unique_ptr<control::UapiServer> uapi_owner = make_uapi();
+    control::UapiServer& uapi = *uapi_owner;
 
     if (user) {
       if (auto ec = uapi.chown_socket(user->uid, user->gid))
