@@ -224,15 +224,17 @@ wgo_route() {
   for p in "$@"; do ip -n "$ns" route replace "$p" dev "$ifc"; done
 }
 
-# wgp_up VAR NS CONFIG [LOG]: `wgpunch up CONFIG` in NS in the background; PID into VAR.
-# The interface is named after the config file (DESIGN.md §2); waits for its socket.
+# wgp_up VAR NS CONFIG [LOG [ARGS...]]: `wgpunch up CONFIG ARGS...` in NS in the background;
+# PID into VAR. The interface is named after the config file (DESIGN.md §2); waits for its
+# socket. An empty LOG means the default one.
 wgp_up() {
   local _wu_var=$1 ns=$2 conf=$3 ifc
   ifc=$(basename "$conf" .conf)
   local logf=${4:-$NL_TMP/wgpunch-$ifc.log}
+  shift $(($# < 4 ? $# : 4))
   register_iface "$ifc"
   NL_WGP_LOG[$ifc]=$logf
-  spawn "$_wu_var" "$ns" "$logf" "$WGPUNCH" up "$conf"
+  spawn "$_wu_var" "$ns" "$logf" "$WGPUNCH" up "$conf" "$@"
   local i pid=${!_wu_var}
   for ((i = 0; i < 150; i++)); do
     [[ -S $(sock_of "$ifc") ]] && return 0
