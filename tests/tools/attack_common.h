@@ -83,26 +83,28 @@ struct ReplyCounts {
   uint64_t cookie_replies = 0;  // type 3, 64 bytes
   uint64_t responses = 0;       // type 2, 92 bytes
   uint64_t other = 0;           // anything else (DNS answers, data, ...)
+  uint64_t bytes = 0;           // UDP payload bytes of all of them
   uint64_t total() const { return cookie_replies + responses + other; }
 };
 
 // The attacker's socket: dual-stack, bound to `port` (0: any).
 inline UdpSocket open_socket(uint16_t port) { return UdpSocket::open(port); }
 
-// Reads every datagram waiting on `sock`, counting it; `on_cookie` sees each
-// cookie reply. Returns how many were read.
-template <typename OnCookie>
-size_t drain(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, OnCookie&& on_cookie) {
+// Reads every datagram waiting on `sock`, counting it; `on_reply` sees each
+// one. Returns how many were read.
+template <typename OnReply>
+size_t drain(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, OnReply&& on_reply) {
   size_t total = 0;
   for (int round = 0; round < 64; ++round) {  // bounded: at most 64 batches per call
     int n = sock.receive(batch);
     if (n <= 0) break;
     for (int i = 0; i < n; ++i) {
       ByteView d = batch.data(i);
+      counts.bytes += d.size();
+      on_reply(d);
       uint32_t type = d.size() >= 4 ? load_le32(d.data()) : 0;
       if (type == uint32_t(noise::MessageType::kCookieReply) && d.size() == noise::kCookieReplySize) {
         ++counts.cookie_replies;
-        on_cookie(d);
       } else if (type == uint32_t(noise::MessageType::kResponse) && d.size() == noise::kResponseSize) {
         ++counts.responses;
       } else {
@@ -119,19 +121,26 @@ inline size_t drain(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts) 
 }
 
 // Keeps reading replies for `ms` milliseconds (late answers still count).
-inline void listen_for(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, double ms) {
+template <typename OnReply>
+void listen_for(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, double ms,
+                OnReply&& on_reply) {
   auto end = BootClock::now() + std::chrono::microseconds(int64_t(ms * 1000));
   while (BootClock::now() < end) {
     pollfd p{sock.fd(), POLLIN, 0};
     ::poll(&p, 1, 10);
-    drain(sock, batch, counts);
+    drain(sock, batch, counts, on_reply);
   }
 }
 
+inline void listen_for(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, double ms) {
+  listen_for(sock, batch, counts, ms, [](ByteView) {});
+}
+
 inline void print_replies(const ReplyCounts& c) {
-  std::printf("cookie_replies=%llu responses=%llu other_replies=%llu replies=%llu\n",
+  std::printf("cookie_replies=%llu responses=%llu other_replies=%llu replies=%llu reply_bytes=%llu\n",
               (unsigned long long)c.cookie_replies, (unsigned long long)c.responses,
-              (unsigned long long)c.other, (unsigned long long)c.total());
+              (unsigned long long)c.other, (unsigned long long)c.total(),
+              (unsigned long long)c.bytes);
 }
 
 // Sends one datagram, retrying briefly while the send buffer is full.

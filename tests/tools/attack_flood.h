@@ -47,7 +47,10 @@ class Flooder {
     uint64_t sent = 0, send_errors = 0, cookies_opened = 0;
     uint64_t limit = std::min<uint64_t>(kMaxPackets, uint64_t(std::ceil(rate * seconds)));
     auto on_cookie = [&](ByteView reply) {
-      if (use_cookies && open_cookie(reply)) ++cookies_opened;
+      if (use_cookies && reply.size() == noise::kCookieReplySize &&
+          load_le32(reply.data()) == uint32_t(noise::MessageType::kCookieReply) &&
+          open_cookie(reply))
+        ++cookies_opened;
     };
     Instant start = BootClock::now();
     auto deadline = start + std::chrono::microseconds(int64_t(seconds * 1e6));
@@ -70,12 +73,7 @@ class Flooder {
       drain(sock, batch, counts, on_cookie);
       if (sent >= due) std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
-    auto end = BootClock::now() + std::chrono::milliseconds(500);
-    while (BootClock::now() < end) {
-      pollfd p{sock.fd(), POLLIN, 0};
-      ::poll(&p, 1, 10);
-      drain(sock, batch, counts, on_cookie);
-    }
+    listen_for(sock, batch, counts, 500, on_cookie);
     double took = std::chrono::duration<double>(BootClock::now() - start).count() - 0.5;
     std::printf("sent=%llu send_errors=%llu seconds=%.2f rate=%.0f pool=%zu cookies_opened=%llu ",
                 (unsigned long long)sent, (unsigned long long)send_errors, took,

@@ -27,6 +27,9 @@ class GarbageMaker {
       "dns_counts_lie", "dns_long_label", "dns_long_name", "dns_response", "dns_bad_opt",
       "valid_mac1_initiation", "valid_mac1_response"};
   static constexpr size_t kKindCount = std::size(kKinds);
+  // First byte of the DNS kinds' query IDs: kDnsIdTag + kind.
+  static constexpr uint8_t kDnsIdTag = 0x80;
+  static constexpr size_t kFirstDnsKind = 7, kLastDnsKind = 13;
 
   explicit GarbageMaker(std::optional<PublicKey> target) {
     if (target) {
@@ -44,8 +47,12 @@ class GarbageMaker {
   // Fills `out` with one datagram of kind `k` (< usable_kinds()).
   void make(size_t k, std::vector<uint8_t>& out) {
     out.clear();
+    kind_ = k;
     switch (k) {
-      case 0: random_bytes(1 + rng_.u32() % 1472, out); break;
+      case 0:
+        random_bytes(1 + rng_.u32() % 1472, out);
+        if ((out[0] & 0xf0) == kDnsIdTag) out[0] &= 0x7f;  // keep the DNS kinds' IDs unique
+        break;
       case 1: random_bytes(1 + rng_.u32() % 3, out); break;
       case 2: wrong_size(out); break;
       case 3:  // a right-size initiation whose reserved bytes are not zero
@@ -55,7 +62,7 @@ class GarbageMaker {
         break;
       case 4:
         random_bytes(32 + rng_.u32() % 200, out);
-        store_le32(out.data(), 5 + rng_.u32() % 251);
+        store_le32(out.data(), 5 + rng_.u32() % 123);  // 5..127: clear of kDnsIdTag
         break;
       case 5: {
         static constexpr size_t kSizes[] = {148, 92};
@@ -117,11 +124,12 @@ class GarbageMaker {
     store_le32(out.data(), type);
   }
 
-  // A query header (random ID whose first byte is >= 5, so it never looks
-  // like a WireGuard type; RD set; QDCOUNT = qdcount) followed by `body`.
+  // A query header (ID = kDnsIdTag + kind, random low byte: never a
+  // WireGuard type, and answers can be told apart by kind; RD set; QDCOUNT =
+  // qdcount) followed by `body`.
   void dns(std::vector<uint8_t>& out, std::vector<uint8_t> body, uint16_t qdcount) {
     out.assign(12, 0);
-    out[0] = uint8_t(5 + rng_.u32() % 250);
+    out[0] = uint8_t(kDnsIdTag + kind_);
     out[1] = uint8_t(rng_.u32());
     out[2] = 0x01;
     store_be16(&out[4], qdcount);
@@ -140,6 +148,7 @@ class GarbageMaker {
   Hash mac1_key_{};
   bool have_key_ = false;
   size_t next_wrong_ = 0;
+  size_t kind_ = 0;
 };
 
 // Sends `count` datagrams (kinds in turn) at `rate` a second, then listens 1 s.
@@ -152,7 +161,16 @@ inline void run_garbage(UdpSocket& sock, const Endpoint& target, uint64_t count,
   ReplyCounts counts;
   std::vector<uint64_t> per_kind(GarbageMaker::kKindCount, 0);
   std::vector<uint8_t> d;
-  uint64_t sent = 0, errors = 0;
+  uint64_t sent = 0, errors = 0, sent_bytes = 0;
+  // Answers to each DNS kind, told by the query ID B must echo.
+  std::vector<uint64_t> answered(GarbageMaker::kKindCount, 0);
+  auto on_reply = [&](ByteView r) {
+    if (r.size() < 12 || (r[2] & 0x80) == 0) return;  // not a DNS response
+    size_t k = size_t(r[0]) - GarbageMaker::kDnsIdTag;
+    if (r[0] >= GarbageMaker::kDnsIdTag && k >= GarbageMaker::kFirstDnsKind &&
+        k <= GarbageMaker::kLastDnsKind)
+      ++answered[k];
+  };
   Instant start = BootClock::now();
   for (uint64_t i = 0; i < count && i < kMaxPackets; ++i) {
     size_t k = i % maker.usable_kinds();
@@ -160,19 +178,25 @@ inline void run_garbage(UdpSocket& sock, const Endpoint& target, uint64_t count,
     if (send_one(sock, target, d)) {
       ++sent;
       ++per_kind[k];
+      sent_bytes += d.size();
     } else {
       ++errors;
     }
     if (i % 16 == 15) {
-      drain(sock, batch, counts);
+      drain(sock, batch, counts, on_reply);
       auto due = start + std::chrono::microseconds(int64_t(double(i + 1) * 1e6 / rate));
       std::this_thread::sleep_until(std::chrono::steady_clock::now() + (due - BootClock::now()));
     }
   }
-  listen_for(sock, batch, counts, 1000);
-  for (size_t k = 0; k < maker.usable_kinds(); ++k)
-    std::printf("kind_%s=%llu\n", GarbageMaker::kKinds[k], (unsigned long long)per_kind[k]);
-  std::printf("sent=%llu send_errors=%llu ", (unsigned long long)sent, (unsigned long long)errors);
+  listen_for(sock, batch, counts, 1000, on_reply);
+  for (size_t k = 0; k < maker.usable_kinds(); ++k) {
+    std::printf("kind_%s=%llu", GarbageMaker::kKinds[k], (unsigned long long)per_kind[k]);
+    if (k >= GarbageMaker::kFirstDnsKind && k <= GarbageMaker::kLastDnsKind)
+      std::printf(" answered_%s=%llu", GarbageMaker::kKinds[k], (unsigned long long)answered[k]);
+    std::printf("\n");
+  }
+  std::printf("sent=%llu sent_bytes=%llu send_errors=%llu ", (unsigned long long)sent,
+              (unsigned long long)sent_bytes, (unsigned long long)errors);
   print_replies(counts);
 }
 

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Floods and garbage against a wgpunch node (issue 5, item 3). A and B are wgpunch nodes on
+# one link (192.0.2.0/24); the attacker C sits on B's second link (198.51.100.0/24) and
+# cannot reach A. B is also a public registry, so DNS on its port reaches the responder.
+#   1. Tunnel A -> B up; a 64 MiB TCP transfer and a 20/s ping through it start.
+#   2. C floods B with handshake initiations carrying a VALID mac1 for B's key (each costs B
+#      a Diffie-Hellman until it is "under load": > 128 in 125 ms), 20,000/s for 5 s, from
+#      a key B does not know. Asserted: C got cookie replies; B counts `dropped cookie sent`;
+#      ping loss < 20 %; `wgpunch status` on B answers within 2 s all along; the transfer's
+#      SHA-256 matches.
+#   3. C floods again and answers the cookie (valid mac2 from then on): B's per-source rate
+#      limiter must stop it (`dropped rate limited`).
+#   4. Recovery: B's CPU goes quiet; A makes a NEW handshake (peer removed and re-added on
+#      A) that B completes.
+#   5. C sends garbage (random, runts, wrong sizes, reserved bits, unknown types, bad mac1,
+#      unknown indices, malformed DNS, valid-mac1 junk): the matching `dropped ...` counters
+#      grow, DNS junk gets at most one small answer each, and the tunnel still works.
+# Usage: bash test_flood.sh /path/to/wgpunch   (wgp_attack is looked for beside it)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../../scripts/lib/netns.sh"
+
+[[ $# -ge 1 ]] || fail "usage: $0 /path/to/wgpunch"
+require_netns_capable
+[[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
+WGPUNCH=$(realpath "$1")
+ATTACK=$(dirname "$WGPUNCH")/wgp_attack
+[[ -x $ATTACK ]] || fail "attack tool $ATTACK not built (cmake --build ... --target wgp_attack)"
+require_tools wg ip ping awk socat sha256sum ss timeout
+nl_init flood
+FLOOD_RATE=${FLOOD_RATE:-20000}
+FLOOD_SECONDS=${FLOOD_SECONDS:-5}
+MIB=${FLOOD_TRANSFER_MIB:-64}
+
+ns_create NS_A
+ns_create NS_B
+ns_create NS_C  # the attacker, on B's second link only
+veth_link "$NS_A" eth0 "192.0.2.1/24" "$NS_B" eth0 "192.0.2.2/24"
+veth_link "$NS_C" eth0 "198.51.100.66/24" "$NS_B" eth1 "198.51.100.1/24"
+B_WG=198.51.100.1:51820  # B's WireGuard port as C sees it
+
+IFA=$(uniq_iface wfa)
+IFB=$(uniq_iface wfb)
+wgp_keypair KA PUBA
+wgp_keypair KB PUBB
+write_conf "$NL_TMP/$IFA.conf" <<EOF
+[Interface]
+PrivateKey = $KA
+ListenPort = 51820
+Address = 10.7.0.1/24
+
+[Peer]
+PublicKey = $PUBB
+AllowedIPs = 10.7.0.2/32
+Endpoint = 192.0.2.2:51820
+EOF
+write_conf "$NL_TMP/$IFB.conf" <<EOF
+[Interface]
+PrivateKey = $KB
+ListenPort = 51820
+Address = 10.7.0.2/24
+
+[Registry]
+Zone = flood.test.
+Public = yes
+
+[Peer]
+PublicKey = $PUBA
+AllowedIPs = 10.7.0.1/32
+EOF
+wgp_up PID_A "$NS_A" "$NL_TMP/$IFA.conf"
+wgp_up PID_B "$NS_B" "$NL_TMP/$IFB.conf"
+expect_ping "$NS_A" 10.7.0.2 "tunnel up before the flood"
+
+# counter NAME: B's status counter "  NAME: N" (words as status prints them), 0 when absent.
+counter() {
+  local v
+  v=$(ns_exec "$NS_B" timeout 5 "$WGPUNCH" status "$IFB" |
+    awk -v k="  $1" -F': ' '$1 == k {print $2; exit}') || fail "wgpunch status $IFB failed"
+  printf '%s' "${v:-0}"
+}
+
+# field NAME FILE: value of NAME=... in the attack tool's output.
+field() { grep -oE "(^| )$1=[0-9]+" "$2" | head -n 1 | cut -d= -f2; }
+
+# cpu_ticks PID: user + system clock ticks of a process so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# b_alive WHAT: B's process is still running.
+b_alive() { pid_alive "$PID_B" || fail "wgpunch B died ($1)"; }
+
+log "=== 1+2: transfer and ping through the tunnel while C floods B"
+head -c "${MIB}M" /dev/urandom >"$NL_TMP/payload"
+SENT_SUM=$(sha256sum <"$NL_TMP/payload" | cut -d' ' -f1)
+spawn RECV_PID "$NS_B" "$NL_TMP/recv.log" socat -u TCP-LISTEN:5001,reuseaddr "CREATE:$NL_TMP/recv"
+wait_for "receiver listening on 10.7.0.2:5001" 10 \
+  bash -c "ip netns exec '$NS_B' ss -Hltn 'sport = :5001' | grep -q LISTEN"
+COOKIE_BEFORE=$(counter "dropped cookie sent")
+PING_COUNT=$(((FLOOD_SECONDS + 1) * 20))
+spawn PING_PID "$NS_A" "$NL_TMP/ping.log" ping -n -q -i 0.05 -W 1 -c "$PING_COUNT" 10.7.0.2
+spawn FLOOD_PID "$NS_C" "$NL_TMP/flood.log" "$ATTACK" flood --target "$B_WG" --pubkey "$PUBB" \
+  --rate "$FLOOD_RATE" --seconds "$FLOOD_SECONDS"
+sleep 0.5  # the flood is on (the tool builds its packet pool first)
+spawn SEND_PID "$NS_A" "$NL_TMP/send.log" \
+  timeout 60 socat -u "OPEN:$NL_TMP/payload,rdonly" TCP:10.7.0.2:5001
+
+# B must answer `status` within 2 s all through the flood.
+worst=0 probes=0
+for ((i = 0; i < 40; i++)); do
+  pid_alive "$FLOOD_PID" || break
+  t0=$(date +%s%N)
+  ns_exec "$NS_B" timeout 2 "$WGPUNCH" status "$IFB" >/dev/null ||
+    fail "wgpunch status on B did not answer within 2 s during the flood (probe $probes)"
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  ((ms > worst)) && worst=$ms
+  probes=$((probes + 1))
+  sleep 0.25
+done
+((probes >= 3)) || fail "only $probes status probes ran during the flood"
+log "ok: status answered $probes times during the flood, slowest in $worst ms"
+wait_for "flood to end" 30 pid_gone "$FLOOD_PID"
+wait "$FLOOD_PID" || fail "wgp_attack flood failed: $(cat "$NL_TMP/flood.log")"
+forget_pid "$FLOOD_PID"
+log "flood: $(tail -n 1 "$NL_TMP/flood.log")"
+b_alive "after the flood"
+
+SENT=$(field sent "$NL_TMP/flood.log")
+REPLIES=$(field cookie_replies "$NL_TMP/flood.log")
+RESPONSES=$(field responses "$NL_TMP/flood.log")
+((SENT >= FLOOD_RATE * FLOOD_SECONDS / 2)) ||
+  fail "the flood sent only $SENT initiations (wanted about $((FLOOD_RATE * FLOOD_SECONDS)))"
+((REPLIES > 0)) || fail "no cookie reply came back to the attacker ($SENT initiations sent)"
+((RESPONSES == 0)) || fail "B sent $RESPONSES handshake responses to a key it does not know"
+COOKIE_AFTER=$(counter "dropped cookie sent")
+COOKIES=$((COOKIE_AFTER - COOKIE_BEFORE))
+((COOKIES > 0)) || fail "B's 'dropped cookie sent' did not grow ($COOKIE_BEFORE -> $COOKIE_AFTER)"
+((REPLIES <= COOKIES)) || fail "attacker got $REPLIES cookie replies, B counted only $COOKIES"
+log "ok: $SENT initiations, B sent $COOKIES cookie replies, $REPLIES reached the attacker"
+
+wait_for "ping to end" 30 pid_gone "$PING_PID"
+wait "$PING_PID" || true  # some loss is allowed; measured below
+forget_pid "$PING_PID"
+LOSS=$(grep -oE '[0-9.]+% packet loss' "$NL_TMP/ping.log" | cut -d% -f1)
+[[ -n $LOSS ]] || fail "no ping summary: $(cat "$NL_TMP/ping.log")"
+awk -v l="$LOSS" 'BEGIN {exit !(l < 20)}' ||
+  fail "ping through the tunnel lost $LOSS% during the flood (limit 20%)"
+log "ok: ping through the tunnel during the flood: $LOSS% loss"
+
+wait_for "transfer sender to finish" 65 pid_gone "$SEND_PID"
+wait "$SEND_PID" || fail "transfer sender failed or took over 60 s: $(cat "$NL_TMP/send.log")"
+forget_pid "$SEND_PID"
+wait_for "transfer receiver to finish" 30 pid_gone "$RECV_PID"
+wait "$RECV_PID" || fail "transfer receiver failed: $(cat "$NL_TMP/recv.log")"
+forget_pid "$RECV_PID"
+GOT_SUM=$(sha256sum <"$NL_TMP/recv" | cut -d' ' -f1)
+[[ $GOT_SUM == "$SENT_SUM" ]] || fail "transfer during the flood: sha256 $GOT_SUM != sent $SENT_SUM"
+log "ok: $MIB MiB transfer during the flood arrived intact"
+
+log "=== 3: a flood that answers the cookies meets the per-source rate limiter"
+LIMITED_BEFORE=$(counter "dropped rate limited")
+ns_exec "$NS_C" timeout 20 "$ATTACK" flood --target "$B_WG" --pubkey "$PUBB" --rate 5000 \
+  --seconds 2 --cookies yes >"$NL_TMP/flood2.log" 2>&1 ||
+  fail "wgp_attack flood --cookies yes failed: $(cat "$NL_TMP/flood2.log")"
+log "cookie-answering flood: $(tail -n 1 "$NL_TMP/flood2.log")"
+OPENED=$(field cookies_opened "$NL_TMP/flood2.log")
+((OPENED > 0)) || fail "the attacker could not open any cookie reply (wrong cookie key or AD?)"
+LIMITED=$(($(counter "dropped rate limited") - LIMITED_BEFORE))
+((LIMITED > 0)) || fail "B's 'dropped rate limited' did not grow under a cookie-answering flood"
+log "ok: B rate-limited $LIMITED initiations that carried a valid mac2"
+b_alive "after the cookie-answering flood"
+
+log "=== 4: recovery"
+sleep 1.5  # under-load state is sticky for 1 s
+T0=$(cpu_ticks "$PID_B")
+sleep 2
+TICKS=$(($(cpu_ticks "$PID_B") - T0))
+HZ=$(getconf CLK_TCK)
+((TICKS * 4 < HZ * 2)) || fail "B still burns CPU after the flood: $TICKS ticks in 2 s (HZ $HZ)"
+log "ok: B idle after the flood ($TICKS ticks in 2 s)"
+HS_BEFORE=$(handshake_time "$NS_B" "$IFB" "$PUBA")
+sleep 1  # handshake times have one-second resolution
+ns_exec "$NS_A" wg set "$IFA" peer "$PUBB" remove || fail "wg set ... remove on A failed"
+ns_exec "$NS_A" wg set "$IFA" peer "$PUBB" allowed-ips 10.7.0.2/32 endpoint 192.0.2.2:51820 ||
+  fail "wg set: re-adding B on A failed"
+expect_ping "$NS_A" 10.7.0.2 "fresh handshake after the flood"
+HS_AFTER=$(handshake_time "$NS_B" "$IFB" "$PUBA")
+((HS_AFTER > HS_BEFORE)) || fail "B shows no new handshake with A after the flood ($HS_BEFORE -> $HS_AFTER)"
+log "ok: new handshake A -> B completed after the flood"
+
+log "=== 5: garbage from C"
+declare -A G_BEFORE=()
+G_NAMES=("dropped malformed" "dropped bad mac1" "dropped unknown index" "dropped handshake failed"
+  "registry dropped malformed" "registry answered plain")
+for n in "${G_NAMES[@]}"; do G_BEFORE[$n]=$(counter "$n"); done
+ns_exec "$NS_C" timeout 30 "$ATTACK" garbage --target "$B_WG" --count 3200 --pubkey "$PUBB" \
+  >"$NL_TMP/garbage.log" 2>&1 || fail "wgp_attack garbage failed: $(cat "$NL_TMP/garbage.log")"
+log "garbage: $(tail -n 1 "$NL_TMP/garbage.log")"
+b_alive "after the garbage"
+for n in "${G_NAMES[@]}"; do
+  d=$(($(counter "$n") - G_BEFORE[$n]))
+  ((d > 0)) || fail "B's '$n' did not grow after the garbage"
+  log "ok: $n +$d"
+done
+GL=$NL_TMP/garbage.log
+(($(field answered_dns_response "$GL") == 0)) ||
+  fail "B answered a DNS response (QR=1) $(field answered_dns_response "$GL") times (reflection)"
+for k in dns_pointer_loop dns_truncated_question dns_counts_lie dns_long_label dns_long_name \
+  dns_bad_opt; do
+  a=$(field "answered_$k" "$GL") s=$(field "kind_$k" "$GL")
+  ((a <= s)) || fail "B answered $a times to $s '$k' queries"
+done
+(($(field responses "$GL") == 0)) || fail "B sent a handshake response to garbage"
+(($(field cookie_replies "$GL") == 0)) || fail "B sent cookie replies to garbage at 5000/s"
+((\
+  $(field replies "$GL") <= $(field sent "$GL") && $(field reply_bytes "$GL") <= $(field sent_bytes "$GL"))) ||
+  fail "B answered garbage with more than it got: $(tail -n 1 "$GL")"
+log "ok: B answered $(field replies "$GL") of $(field sent "$GL") garbage datagrams (DNS FORMERR), \
+$(field reply_bytes "$GL") of $(field sent_bytes "$GL") bytes, none to DNS responses"
+expect_ping "$NS_A" 10.7.0.2 "tunnel after the garbage"
+
+wgp_stop "$PID_B" "$NS_B" "$IFB"
+wgp_stop "$PID_A" "$NS_A" "$IFA"
+log "PASS: flood (cookie replies, rate limiter, tunnel and status alive, recovery) and garbage"
