@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Least privilege (issue 5, item 5; DESIGN.md §2):
+#   1. `wgpunch up --user nobody`: once the TUN device, routes and sockets exist the process runs
+#      as nobody (real, effective, saved and filesystem uid/gid; nogroup only), with no effective,
+#      permitted, inheritable or ambient capability and no_new_privs set. The tunnel to a
+#      wireguard-go peer keeps working; `wgpunch status` works for root and for nobody (the
+#      socket is chowned to it) and not for another unprivileged user; no private key in the
+#      log or in status; SIGTERM: exit 0, interface and its routes gone. The socket file cannot
+#      be unlinked by nobody from the root-owned socket directory (reported); a restart on the
+#      same name must not be blocked by it.
+#   2. Discovery after the drop: Alice (behind a NAT, dropped to nobody) finds Bob through the
+#      registry and pings him directly, endpoint "discovered".
+#   3. No privilege at all: root creates a persistent TUN owned by nobody (`ip tuntap ... user
+#      nobody`) and configures it; nobody (no capability, empty bounding set, no_new_privs)
+#      runs `wgpunch up` on it: without a socket directory of its own it fails with one clear
+#      line; with WGPUNCH_RUN_DIR it works (ping both ways, status), and another user cannot
+#      attach to the device. SIGTERM: exit 0, its socket removed, the persistent device (root's)
+#      left in place.
+# A config readable by others is warned about: test_cli.sh covers that.
+# Usage: bash test_privilege.sh /path/to/wgpunch
+# shellcheck disable=SC2153  # the PID_* variables are set by wgp_up and spawn (printf -v)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../../scripts/lib/netns.sh"
+source "$HERE/../../scripts/lib/nat.sh"
+
+[[ $# -ge 1 ]] || fail "usage: $0 /path/to/wgpunch"
+require_netns_capable
+[[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
+WGPUNCH=$(realpath "$1")
+require_tools wireguard-go wg ip ping awk setpriv nft conntrack base32 base64 timeout
+nl_init priv
+
+# The unprivileged users: nobody runs the node, daemon is "someone else". Both exist on every
+# Debian system; the test creates no user.
+U=nobody
+UID_U=$(id -u "$U") || fail "no user $U"
+GID_U=$(id -g "$U")
+OTHER=daemon
+UID_O=$(id -u "$OTHER") || fail "no user $OTHER"
+((UID_U != 0 && UID_O != 0 && UID_U != UID_O)) || fail "users $U and $OTHER are unusable"
+# WGPUNCH must be reachable by nobody (a build dir under /root would not be).
+setpriv --reuid "$UID_U" --regid "$GID_U" --clear-groups test -x "$WGPUNCH" ||
+  fail "$U cannot execute $WGPUNCH (a parent directory is not searchable?)"
+
+# AS_U / AS_O: command prefixes that run a command as U / OTHER with nothing privileged left:
+# no capability in any set (bounding set emptied too), no supplementary groups,
+# no_new_privs. setpriv execs, so a PID taken of it is the command's.
+unpriv() {
+  printf '%s\n' setpriv --reuid "$1" --regid "$2" --clear-groups --inh-caps=-all \
+    --ambient-caps=-all --bounding-set=-all --no-new-privs
+}
+mapfile -t AS_U < <(unpriv "$UID_U" "$GID_U")
+mapfile -t AS_O < <(unpriv "$UID_O" "$(id -g "$OTHER")")
+
+# proc_field PID FIELD: one field of /proc/PID/status ("Uid", "CapEff", ...), tabs as spaces.
+proc_field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status"; }
+
+# expect_unprivileged PID WHAT BOUNDING: the process runs as U in every uid/gid slot, in U's
+# groups only, with no capability (and, if BOUNDING=empty, an empty bounding set), and
+# no_new_privs.
+expect_unprivileged() {
+  local pid=$1 what=$2 bounding=$3 f v
+  [[ $(proc_field "$pid" Uid) == "$UID_U $UID_U $UID_U $UID_U" ]] ||
+    fail "$what: Uid (real, effective, saved, fs) is '$(proc_field "$pid" Uid)', expected $UID_U x4"
+  [[ $(proc_field "$pid" Gid) == "$GID_U $GID_U $GID_U $GID_U" ]] ||
+    fail "$what: Gid (real, effective, saved, fs) is '$(proc_field "$pid" Gid)', expected $GID_U x4"
+  for v in $(proc_field "$pid" Groups); do
+    [[ $v == "$GID_U" ]] || fail "$what: keeps supplementary group $v ($(proc_field "$pid" Groups))"
+  done
+  for f in CapEff CapPrm CapInh CapAmb; do
+    v=$(proc_field "$pid" "$f")
+    [[ $v =~ ^0+$ ]] || fail "$what: $f is $v, expected no capability"
+  done
+  if [[ $bounding == empty ]]; then
+    v=$(proc_field "$pid" CapBnd)
+    [[ $v =~ ^0+$ ]] || fail "$what: CapBnd is $v, expected empty"
+  fi
+  [[ $(proc_field "$pid" NoNewPrivs) == 1 ]] ||
+    fail "$what: NoNewPrivs is '$(proc_field "$pid" NoNewPrivs)', expected 1"
+  log "ok: $what runs as uid $UID_U gid $GID_U, CapEff/CapPrm/CapInh/CapAmb 0," \
+    "CapBnd $(proc_field "$pid" CapBnd), NoNewPrivs 1"
+}
+
+# expect_no_secret FILE WHAT: FILE (an error output) contains no registered private key.
+expect_no_secret() {
+  local s
+  for s in "${NL_SECRETS[@]}"; do
+    ! grep -qF -- "$s" "$1" || fail "$2 contains a private key"
+  done
+}
+
+# expect_status_clean NS IFACE PEER WHO [ENV...]: `wgpunch status IFACE` (text and --json) run
+# as WHO (root or U) succeeds, names PEER and shows no private key.
+expect_status_clean() {
+  local ns=$1 ifc=$2 peer=$3 who=$4 st fmt
+  shift 4
+  for fmt in text --json; do
+    local args=(status "$ifc")
+    [[ $fmt == --json ]] && args+=(--json)
+    if [[ $who == root ]]; then
+      st=$(ns_exec "$ns" env "$@" "$WGPUNCH" "${args[@]}" 2>&1) ||
+        fail "wgpunch ${args[*]} as root failed: $st"
+    else
+      st=$(ns_exec "$ns" "${AS_U[@]}" env "$@" "$WGPUNCH" "${args[@]}" 2>&1) ||
+        fail "wgpunch ${args[*]} as $U failed: $st"
+    fi
+    grep -qF "$peer" <<<"$st" || fail "wgpunch ${args[*]} as $who does not name peer $peer: $st"
+    local s
+    for s in "${NL_SECRETS[@]}"; do
+      ! grep -qF -- "$s" <<<"$st" || fail "wgpunch ${args[*]} as $who printed a private key"
+    done
+  done
+  log "ok: wgpunch status $ifc (text, --json) as $who"
+}
+
+ns_create NS_P  # wgpunch
+ns_create NS_G  # wireguard-go
+veth_link "$NS_P" eth0 "192.0.2.1/24" "$NS_G" eth0 "192.0.2.2/24"
+wgp_keypair KP PUBP
+wg_keypair KG PUBG
+IFG=$(uniq_iface pg)
+write_key "$NL_TMP/$IFG.key" "$KG"
+wgo_start "$NS_G" "$IFG"
+wgo_configure "$NS_G" "$IFG" "$NL_TMP/$IFG.key" 51821 "10.0.0.2/24"
+ns_exec "$NS_G" wg set "$IFG" peer "$PUBP" allowed-ips 10.0.0.1/32
+PID_G=$WGO_PID
+
+# wgpunch_conf FILE: the wgpunch side (it initiates: wireguard-go has no endpoint for it).
+wgpunch_conf() {
+  write_conf "$1" <<EOF
+[Interface]
+PrivateKey = $KP
+ListenPort = 51820
+Address = 10.0.0.1/24
+
+[Peer]
+PublicKey = $PUBG
+AllowedIPs = 10.0.0.2/32
+Endpoint = 192.0.2.2:51821
+EOF
+}
+
+log "=== 1. up --user $U: privileges dropped after setup, tunnel and status keep working"
+IFP=$(uniq_iface pp)
+wgpunch_conf "$NL_TMP/$IFP.conf"
+wgp_up PID_P "$NS_P" "$NL_TMP/$IFP.conf" "" --user "$U"
+wait_for "'running as uid $UID_U with no capabilities' in the log" 5 \
+  grep -qF "running as uid $UID_U with no capabilities" "${NL_WGP_LOG[$IFP]}"
+expect_unprivileged "$PID_P" "wgpunch up --user $U" any
+# Set up before the drop: address, MTU and the route of the peer's AllowedIPs.
+ip -n "$NS_P" addr show dev "$IFP" | grep -q 'inet 10\.0\.0\.1/24' ||
+  fail "$IFP has no address 10.0.0.1/24"
+ip -n "$NS_P" route show 10.0.0.2/32 | grep -q "dev $IFP" || fail "no route 10.0.0.2 via $IFP"
+SOCK=$(sock_of "$IFP")
+[[ $(stat -c '%u %a' "$SOCK") == "$UID_U 700" ]] ||
+  fail "socket $SOCK is owned by uid/mode '$(stat -c '%u %a' "$SOCK")', expected $UID_U 700"
+expect_ping "$NS_P" 10.0.0.2 "wgpunch (as $U) -> wireguard-go"
+expect_ping "$NS_G" 10.0.0.1 "wireguard-go -> wgpunch (as $U)"
+hs=$(handshake_time "$NS_P" "$IFP" "$PUBG")
+[[ -n $hs && $hs != 0 ]] || fail "wg show on the dropped wgpunch shows no handshake"
+expect_status_clean "$NS_P" "$IFP" "$PUBG" root
+expect_status_clean "$NS_P" "$IFP" "$PUBG" "$U"
+# Stock wg as the user too.
+ns_exec "$NS_P" "${AS_U[@]}" wg show "$IFP" latest-handshakes | grep -qF "$PUBG" ||
+  fail "wg show $IFP as $U does not list the peer"
+# Nobody else: the socket is 0700 and belongs to U.
+if out=$(ns_exec "$NS_P" "${AS_O[@]}" "$WGPUNCH" status "$IFP" 2>&1); then
+  fail "wgpunch status $IFP as $OTHER succeeded: the socket is open to other users: $out"
+fi
+! grep -qF "$PUBG" <<<"$out" || fail "wgpunch status as $OTHER failed but showed the peer: $out"
+log "ok: $OTHER is refused: $(head -n 1 <<<"$out")"
+
+# SIGTERM: what DESIGN.md §2 promises and a process without privilege can keep.
+stop_pid "$PID_P" 10
+forget_pid "$PID_P"
+[[ $STOP_RC == 0 ]] || fail "wgpunch --user $U exited with status $STOP_RC after SIGTERM, expected 0"
+! ip -n "$NS_P" link show "$IFP" >/dev/null 2>&1 || fail "wgpunch --user $U left $IFP behind"
+[[ -z $(ip -n "$NS_P" route show 10.0.0.2/32) ]] || fail "route 10.0.0.2 left behind"
+assert_log_clean "$IFP"
+grep -qF "terminated, shutting down" "${NL_WGP_LOG[$IFP]}" || fail "no shutdown line in the log"
+if [[ -e $SOCK ]]; then
+  # Known daemon issue (reported): the directory is root's, nobody cannot unlink in it.
+  log "KNOWN ISSUE: wgpunch --user $U left $SOCK behind after SIGTERM ($(stat -c '%U %A' "$SOCK"))," \
+    "DESIGN.md §2 says the socket file is removed"
+  # It is stale (nothing answers), so it must not block the next start on the same name.
+  out=$(ns_exec "$NS_P" timeout 2 wg show "$IFP" 2>&1) && fail "wg show answers on a stale socket: $out"
+  wgp_up PID_P "$NS_P" "$NL_TMP/$IFP.conf" "${NL_WGP_LOG[$IFP]}.2" --user "$U"
+  expect_ping "$NS_P" 10.0.0.2 "restarted over the stale socket"
+  stop_pid "$PID_P" 10
+  forget_pid "$PID_P"
+  [[ $STOP_RC == 0 ]] || fail "restarted wgpunch exited with status $STOP_RC after SIGTERM"
+  assert_log_clean "$IFP"
+else
+  log "ok: socket $SOCK removed"
+fi
+log "ok: SIGTERM: exit 0, interface and route gone"
+
+log "=== 2. discovery after the drop: Alice (as $U, behind NAT A) finds Bob through the registry"
+nat_topology cone cone
+punch_keys
+punch_configs no 10
+punch_up_registry
+wgp_up PID_ALICE "$NS_ALICE" "$CONF_ALICE" "" --user "$U"
+wgp_up PID_BOB "$NS_BOB" "$CONF_BOB"
+wait_for "Alice's drop to uid $UID_U" 5 \
+  grep -qF "running as uid $UID_U with no capabilities" "${NL_WGP_LOG[$IF_ALICE]}"
+expect_unprivileged "$PID_ALICE" "Alice (--user $U)" any
+T0=$(now_ms)
+ns_exec "$NS_ALICE" ping -n -q -i 0.1 -c 1 -w 20 "$BOB_TUN" >/dev/null 2>&1 ||
+  fail "Alice (as $U) got no ping reply from Bob within 20 s"
+log "ok: Alice (as $U) reaches Bob after $(($(now_ms) - T0)) ms"
+src=$(status_field "$NS_ALICE" "$IF_ALICE" "endpoint source" "$PUB_BOB")
+[[ $src == discovered ]] || fail "Alice's endpoint source for Bob is '$src', expected discovered"
+ep=$(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB")
+[[ $ep == "$NAT_B_OUT":* ]] || fail "Alice's endpoint for Bob is '$ep', expected NAT B ($NAT_B_OUT)"
+answers=$(status_field "$NS_ALICE" "$IF_ALICE" "discovery answers")
+((answers >= 1)) || fail "Alice's status shows '$answers' discovery answers"
+expect_status_clean "$NS_ALICE" "$IF_ALICE" "$PUB_BOB" "$U"
+expect_ping "$NS_BOB" "$ALICE_TUN" "Bob -> Alice (as $U)"
+log "ok: discovery works after the drop: Bob at $ep ($src), $answers answer(s)"
+stop_pid "$PID_ALICE" 10
+forget_pid "$PID_ALICE"
+[[ $STOP_RC == 0 ]] || fail "Alice (--user $U) exited with status $STOP_RC after SIGTERM"
+! ip -n "$NS_ALICE" link show "$IF_ALICE" >/dev/null 2>&1 || fail "Alice left $IF_ALICE behind"
+assert_log_clean "$IF_ALICE"
+wgp_stop "$PID_BOB" "$NS_BOB" "$IF_BOB"
+wgp_stop "$PID_REG" "$NS_REG" "$IF_REG"
+
+log "=== 3. no privilege at all: $U on a persistent TUN device root made for it"
+IFT=$(uniq_iface pt)
+register_iface "$IFT"
+# nobody's own directory for its config and its control socket (NL_TMP is 0700 root).
+chmod 0711 "$NL_TMP"
+UDIR=$NL_TMP/u
+mkdir -m 0700 "$UDIR"
+chown "$UID_U:$GID_U" "$UDIR"
+wgpunch_conf "$UDIR/$IFT.conf"
+chown "$UID_U:$GID_U" "$UDIR/$IFT.conf"
+ip -n "$NS_P" tuntap add dev "$IFT" mode tun user "$U" group "$GID_U" ||
+  fail "cannot create a persistent TUN device for $U"
+add_addrs "$NS_P" "$IFT" 10.0.0.1/24
+ip -n "$NS_P" link set "$IFT" mtu 1420 up
+ip -n "$NS_P" route add 10.0.0.2/32 dev "$IFT"
+
+# Without a socket directory of its own: one clear line, non-zero exit.
+rc=0
+ns_exec "$NS_P" "${AS_U[@]}" timeout 5 "$WGPUNCH" up "$UDIR/$IFT.conf" \
+  >"$NL_TMP/nodir.out" 2>"$NL_TMP/nodir.err" || rc=$?
+((rc != 0 && rc != 124)) || fail "$U without a socket directory: wgpunch up exited with $rc"
+last=$(tail -n 1 "$NL_TMP/nodir.err")
+grep -qF "$(sock_of "$IFT")" <<<"$last" ||
+  fail "$U without a socket directory: the error does not name the socket: $(cat "$NL_TMP/nodir.err")"
+[[ $(grep -vc 'warning' "$NL_TMP/nodir.err") == 1 ]] ||
+  fail "$U without a socket directory: expected one error line: $(cat "$NL_TMP/nodir.err")"
+expect_no_secret "$NL_TMP/nodir.err" "the error output without a socket directory"
+log "ok: without a socket directory: exit $rc, '$last'"
+
+# Another unprivileged user cannot take the device over (with a config and a socket
+# directory of its own, so that only the device stands in its way).
+ODIR=$NL_TMP/o
+mkdir -m 0700 "$ODIR"
+wgpunch_conf "$ODIR/$IFT.conf"
+chown -R "$UID_O" "$ODIR"
+rc=0
+ns_exec "$NS_P" "${AS_O[@]}" env WGPUNCH_RUN_DIR="$ODIR" timeout 5 \
+  "$WGPUNCH" up "$ODIR/$IFT.conf" >"$NL_TMP/other.out" 2>&1 || rc=$?
+((rc != 0 && rc != 124)) || fail "$OTHER attached to $U's TUN device (exit $rc)"
+grep -qF "$IFT" "$NL_TMP/other.out" || fail "$OTHER's failure does not name $IFT: $(cat "$NL_TMP/other.out")"
+expect_no_secret "$NL_TMP/other.out" "$OTHER's error output"
+log "ok: $OTHER cannot attach: $(tail -n 1 "$NL_TMP/other.out")"
+
+RUN=$UDIR/run
+NL_WGP_LOG[$IFT]=$NL_TMP/wgpunch-$IFT.log
+spawn PID_T "$NS_P" "${NL_WGP_LOG[$IFT]}" \
+  "${AS_U[@]}" env WGPUNCH_RUN_DIR="$RUN" "$WGPUNCH" up "$UDIR/$IFT.conf"
+wait_for "$RUN/$IFT.sock" 10 test -S "$RUN/$IFT.sock"
+pid_alive "$PID_T" || fail "unprivileged wgpunch exited"
+expect_unprivileged "$PID_T" "unprivileged wgpunch on $IFT" empty
+grep -q "warning: no permission to set MTU, addresses and routes of $IFT" "${NL_WGP_LOG[$IFT]}" ||
+  fail "no warning that $IFT could not be configured"
+expect_ping "$NS_P" 10.0.0.2 "unprivileged wgpunch -> wireguard-go"
+expect_ping "$NS_G" 10.0.0.1 "wireguard-go -> unprivileged wgpunch"
+expect_status_clean "$NS_P" "$IFT" "$PUBG" "$U" WGPUNCH_RUN_DIR="$RUN"
+expect_status_clean "$NS_P" "$IFT" "$PUBG" root WGPUNCH_RUN_DIR="$RUN"
+stop_pid "$PID_T" 10
+forget_pid "$PID_T"
+[[ $STOP_RC == 0 ]] || fail "unprivileged wgpunch exited with status $STOP_RC after SIGTERM"
+[[ ! -e $RUN/$IFT.sock ]] || fail "unprivileged wgpunch left $RUN/$IFT.sock behind"
+ip -n "$NS_P" link show "$IFT" >/dev/null 2>&1 ||
+  fail "the persistent device $IFT (root's) disappeared with the unprivileged node"
+assert_log_clean "$IFT"
+log "ok: SIGTERM: exit 0, socket removed, persistent $IFT left to its owner"
+
+stop_pid "$PID_G"
+forget_pid "$PID_G"
+log "PASS: --user drops everything after setup (tunnel, discovery, status intact); an unprivileged user runs a node on its own TUN device"
