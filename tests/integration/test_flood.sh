@@ -10,9 +10,10 @@
 #      SHA-256 matches.
 #   3. C floods again and answers the cookie (valid mac2 from then on): B's per-source rate
 #      limiter must stop it (`dropped rate limited`).
-#   4. Recovery: B's CPU goes quiet; A makes a NEW handshake (peer removed and re-added on
-#      A) that B completes.
-#   5. C sends garbage (random, runts, wrong sizes, reserved bits, unknown types, bad mac1,
+#   4. A makes a NEW handshake (peer removed and re-added on A) during a third flood: B
+#      answers it with a cookie, A resends with mac2 after 5 s, and the handshake completes.
+#   5. Recovery: B's CPU goes quiet; another new handshake from A completes at once.
+#   6. C sends garbage (random, runts, wrong sizes, reserved bits, unknown types, bad mac1,
 #      unknown indices, malformed DNS, valid-mac1 junk): the matching `dropped ...` counters
 #      grow, DNS junk gets at most one small answer each, and the tunnel still works.
 # Usage: bash test_flood.sh /path/to/wgpunch   (wgp_attack is looked for beside it)
@@ -96,13 +97,17 @@ spawn RECV_PID "$NS_B" "$NL_TMP/recv.log" socat -u TCP-LISTEN:5001,reuseaddr "CR
 wait_for "receiver listening on 10.7.0.2:5001" 10 \
   bash -c "ip netns exec '$NS_B' ss -Hltn 'sport = :5001' | grep -q LISTEN"
 COOKIE_BEFORE=$(counter "dropped cookie sent")
+DH_BEFORE=$(counter "dropped unknown peer")
+CPU_BEFORE=$(cpu_ticks "$PID_B")
 PING_COUNT=$(((FLOOD_SECONDS + 1) * 20))
 spawn PING_PID "$NS_A" "$NL_TMP/ping.log" ping -n -q -i 0.05 -W 1 -c "$PING_COUNT" 10.7.0.2
 spawn FLOOD_PID "$NS_C" "$NL_TMP/flood.log" "$ATTACK" flood --target "$B_WG" --pubkey "$PUBB" \
   --rate "$FLOOD_RATE" --seconds "$FLOOD_SECONDS"
 sleep 0.5  # the flood is on (the tool builds its packet pool first)
+T_SEND=$(date +%s.%N)
 spawn SEND_PID "$NS_A" "$NL_TMP/send.log" \
-  timeout 60 socat -u "OPEN:$NL_TMP/payload,rdonly" TCP:10.7.0.2:5001
+  timeout 60 bash -c 'socat -u "OPEN:$1,rdonly" TCP:10.7.0.2:5001 && date +%s.%N >"$2"' _ \
+  "$NL_TMP/payload" "$NL_TMP/sent_at"
 
 # B must answer `status` within 2 s all through the flood.
 worst=0 probes=0
@@ -136,6 +141,14 @@ COOKIES=$((COOKIE_AFTER - COOKIE_BEFORE))
 ((COOKIES > 0)) || fail "B's 'dropped cookie sent' did not grow ($COOKIE_BEFORE -> $COOKIE_AFTER)"
 ((REPLIES <= COOKIES)) || fail "attacker got $REPLIES cookie replies, B counted only $COOKIES"
 log "ok: $SENT initiations, B sent $COOKIES cookie replies, $REPLIES reached the attacker"
+# The point of cookies: B spends a Diffie-Hellman only on what arrives before it is under
+# load (128 per 125 ms window), then on none while the flood lasts (the state is sticky).
+DH=$(($(counter "dropped unknown peer") - DH_BEFORE))
+((DH > 0 && DH * 20 <= SENT)) ||
+  fail "B decrypted $DH of $SENT flood initiations (Diffie-Hellman each); expected > 0 and <= 5%"
+log "ok: B spent a Diffie-Hellman on $DH of $SENT initiations," \
+  "$(awk -v t=$(($(cpu_ticks "$PID_B") - CPU_BEFORE)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "%.2f", t / hz}') s of CPU during the flood"
 
 wait_for "ping to end" 30 pid_gone "$PING_PID"
 wait "$PING_PID" || true  # some loss is allowed; measured below
@@ -154,10 +167,13 @@ wait "$RECV_PID" || fail "transfer receiver failed: $(cat "$NL_TMP/recv.log")"
 forget_pid "$RECV_PID"
 GOT_SUM=$(sha256sum <"$NL_TMP/recv" | cut -d' ' -f1)
 [[ $GOT_SUM == "$SENT_SUM" ]] || fail "transfer during the flood: sha256 $GOT_SUM != sent $SENT_SUM"
-log "ok: $MIB MiB transfer during the flood arrived intact"
+log "ok: $MIB MiB transfer started during the flood arrived intact" \
+  "(sent in $(awk -v a="$T_SEND" -v b="$(cat "$NL_TMP/sent_at")" 'BEGIN {printf "%.2f", b - a}') s," \
+  "the flood lasted $FLOOD_SECONDS s and began 0.5 s before)"
 
 log "=== 3: a flood that answers the cookies meets the per-source rate limiter"
 LIMITED_BEFORE=$(counter "dropped rate limited")
+DH_BEFORE=$(counter "dropped unknown peer")
 ns_exec "$NS_C" timeout 20 "$ATTACK" flood --target "$B_WG" --pubkey "$PUBB" --rate 5000 \
   --seconds 2 --cookies yes >"$NL_TMP/flood2.log" 2>&1 ||
   fail "wgp_attack flood --cookies yes failed: $(cat "$NL_TMP/flood2.log")"
@@ -166,10 +182,41 @@ OPENED=$(field cookies_opened "$NL_TMP/flood2.log")
 ((OPENED > 0)) || fail "the attacker could not open any cookie reply (wrong cookie key or AD?)"
 LIMITED=$(($(counter "dropped rate limited") - LIMITED_BEFORE))
 ((LIMITED > 0)) || fail "B's 'dropped rate limited' did not grow under a cookie-answering flood"
-log "ok: B rate-limited $LIMITED initiations that carried a valid mac2"
+# What passes: the first 128 before B is under load, then 5 (burst) + 20 a second.
+DH=$(($(counter "dropped unknown peer") - DH_BEFORE))
+((DH <= 128 + 5 + 20 * 3)) || fail "B decrypted $DH initiations from one source with cookies in 2 s"
+log "ok: B rate-limited $LIMITED initiations that carried a valid mac2, decrypted $DH"
 b_alive "after the cookie-answering flood"
 
-log "=== 4: recovery"
+# rehandshake_a: A forgets B and learns it again, so its next packet starts a new handshake.
+rehandshake_a() {
+  ns_exec "$NS_A" wg set "$IFA" peer "$PUBB" remove || fail "wg set ... remove on A failed"
+  ns_exec "$NS_A" wg set "$IFA" peer "$PUBB" allowed-ips 10.7.0.2/32 endpoint 192.0.2.2:51820 ||
+    fail "wg set: re-adding B on A failed"
+}
+
+log "=== 4: a new handshake from A while C floods B: through a cookie and mac2"
+# B is under load all along, so A's first initiation only earns a cookie reply; A resends
+# after REKEY_TIMEOUT (5 s) with mac2, which B's rate limiter lets through (A's own budget).
+HS_BEFORE=$(handshake_time "$NS_B" "$IFB" "$PUBA")
+sleep 1  # handshake times have one-second resolution
+spawn FLOOD_PID "$NS_C" "$NL_TMP/flood3.log" "$ATTACK" flood --target "$B_WG" --pubkey "$PUBB" \
+  --rate "$FLOOD_RATE" --seconds 10
+sleep 0.5
+rehandshake_a
+T0=$(date +%s%N)
+ping_ok "$NS_A" 10.7.0.2 9 || fail "A could not handshake with B during the flood (9 s)"
+HS_MS=$((($(date +%s%N) - T0) / 1000000))
+pid_alive "$FLOOD_PID" || fail "the flood ended before A's handshake completed: inconclusive"
+HS_AFTER=$(handshake_time "$NS_B" "$IFB" "$PUBA")
+((HS_AFTER > HS_BEFORE)) || fail "ping got through but B shows no new handshake with A"
+log "ok: A's new handshake completed under the flood after $HS_MS ms"
+wait_for "flood to end" 30 pid_gone "$FLOOD_PID"
+wait "$FLOOD_PID" || fail "wgp_attack flood failed: $(cat "$NL_TMP/flood3.log")"
+forget_pid "$FLOOD_PID"
+b_alive "after the third flood"
+
+log "=== 5: recovery"
 sleep 1.5  # under-load state is sticky for 1 s
 T0=$(cpu_ticks "$PID_B")
 sleep 2
@@ -178,16 +225,16 @@ HZ=$(getconf CLK_TCK)
 ((TICKS * 4 < HZ * 2)) || fail "B still burns CPU after the flood: $TICKS ticks in 2 s (HZ $HZ)"
 log "ok: B idle after the flood ($TICKS ticks in 2 s)"
 HS_BEFORE=$(handshake_time "$NS_B" "$IFB" "$PUBA")
-sleep 1  # handshake times have one-second resolution
-ns_exec "$NS_A" wg set "$IFA" peer "$PUBB" remove || fail "wg set ... remove on A failed"
-ns_exec "$NS_A" wg set "$IFA" peer "$PUBB" allowed-ips 10.7.0.2/32 endpoint 192.0.2.2:51820 ||
-  fail "wg set: re-adding B on A failed"
+sleep 1
+rehandshake_a
+T0=$(date +%s%N)
 expect_ping "$NS_A" 10.7.0.2 "fresh handshake after the flood"
+HS_MS=$((($(date +%s%N) - T0) / 1000000))
 HS_AFTER=$(handshake_time "$NS_B" "$IFB" "$PUBA")
 ((HS_AFTER > HS_BEFORE)) || fail "B shows no new handshake with A after the flood ($HS_BEFORE -> $HS_AFTER)"
-log "ok: new handshake A -> B completed after the flood"
+log "ok: new handshake A -> B completed after the flood in $HS_MS ms (no cookie round)"
 
-log "=== 5: garbage from C"
+log "=== 6: garbage from C"
 declare -A G_BEFORE=()
 G_NAMES=("dropped malformed" "dropped bad mac1" "dropped unknown index" "dropped handshake failed"
   "registry dropped malformed" "registry answered plain")
