@@ -14,6 +14,7 @@
 #       no new handshake on B.
 #   (c) forged data (a captured packet with a bit flipped in the tag, and one in the
 #       counter) from C: `dropped decrypt failed` grows by that many, endpoint unchanged.
+#   (d) everything captured, both directions, replayed from C: no answer, endpoint unchanged.
 #   Then the tunnel still works both ways (B -> A too: B still sends to A's real address).
 # Usage: bash test_replay.sh /path/to/wgpunch   (wgp_attack is looked for beside it)
 set -euo pipefail
@@ -108,8 +109,10 @@ no_answer() {
 
 log "=== capture A's handshake and data on B's link"
 # -Z root: tcpdump must not drop to its own user, which cannot write into the 0700 temp dir.
-spawn DUMP_PID "$NS_B" "$NL_TMP/tcpdump.log" \
-  tcpdump -i eth0 -n -U -Z root -w "$NL_TMP/capture.pcap" udp port 51820
+# --immediate-mode: without it packets wait in a kernel ring block (up to a second) and are
+# lost when tcpdump is stopped.
+spawn DUMP_PID "$NS_B" "$NL_TMP/tcpdump.log" tcpdump -i eth0 -n -U --immediate-mode -Z root \
+  -w "$NL_TMP/capture.pcap" udp port 51820
 wait_for "tcpdump to listen" 10 grep -q "listening on" "$NL_TMP/tcpdump.log"
 wgp_up PID_B "$NS_B" "$NL_TMP/$IFB.conf"
 wgp_up PID_A "$NS_A" "$NL_TMP/$IFA.conf"
@@ -157,6 +160,17 @@ log "ok: (c) $want forged data packets failed authentication"
 no_answer forged-tag
 no_answer forged-counter
 endpoint_unchanged "(c) after forged data"
+
+log "=== (d) the whole capture, both directions, replayed from C"
+ns_exec "$NS_C" timeout 30 "$ATTACK" replay --pcap "$NL_TMP/capture.pcap" --target "$B_WG" \
+  --listen-ms 1000 >"$NL_TMP/all.log" 2>&1 || fail "wgp_attack replay (all) failed: $(cat "$NL_TMP/all.log")"
+log "all: $(tail -n 1 "$NL_TMP/all.log")"
+(($(field sent "$NL_TMP/all.log") == $(field captured "$NL_TMP/all.log"))) ||
+  fail "(d) not every captured datagram was replayed: $(tail -n 1 "$NL_TMP/all.log")"
+no_answer all
+endpoint_unchanged "(d) after replaying everything"
+HS1=$(handshake_time "$NS_B" "$IFB" "$PUBA")
+[[ $HS1 == "$HS0" ]] || fail "(d) B's latest handshake with A changed ($HS0 -> $HS1) after a replay"
 
 log "=== the tunnel still works both ways"
 pid_alive "$PID_B" || fail "wgpunch B died during the replays"
