@@ -118,14 +118,15 @@ int replay(const Options& o) {
 }
 
 void usage() {
-  std::fprintf(stderr,
-               "usage: wgp_attack flood --target IP:PORT --pubkey B64 [--rate N] [--seconds S]\n"
-               "                        [--key PRIVB64] [--pool N] [--cookies yes] [--bind-port P]\n"
-               "       wgp_attack garbage --target IP:PORT [--count N] [--rate N] [--pubkey B64]\n"
-               "                          [--bind-port P]\n"
-               "       wgp_attack replay --pcap FILE --target IP:PORT [--from-port P] [--to-port P]\n"
-               "                         [--from-ip IP] [--type T] [--limit N] [--flip OFFSET]\n"
-               "                         [--gap-ms MS] [--listen-ms MS] [--bind-port P]\n");
+  std::fprintf(
+      stderr,
+      "usage: wgp_attack flood --target IP:PORT --pubkey B64 [--rate N] [--seconds S]\n"
+      "                        [--key PRIVB64] [--pool N] [--cookies yes] [--bind-port P]\n"
+      "       wgp_attack garbage --target IP:PORT [--count N] [--rate N] [--pubkey B64]\n"
+      "                          [--bind-port P]\n"
+      "       wgp_attack replay --pcap FILE --target IP:PORT [--from-port P] [--to-port P]\n"
+      "                         [--from-ip IP] [--type T] [--limit N] [--flip OFFSET]\n"
+      "                         [--gap-ms MS] [--listen-ms MS] [--bind-port P]\n");
 }
 
 }  // namespace

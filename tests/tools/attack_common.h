@@ -103,9 +103,11 @@ size_t drain(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, OnReply
       counts.bytes += d.size();
       on_reply(d);
       uint32_t type = d.size() >= 4 ? load_le32(d.data()) : 0;
-      if (type == uint32_t(noise::MessageType::kCookieReply) && d.size() == noise::kCookieReplySize) {
+      if (type == uint32_t(noise::MessageType::kCookieReply) &&
+          d.size() == noise::kCookieReplySize) {
         ++counts.cookie_replies;
-      } else if (type == uint32_t(noise::MessageType::kResponse) && d.size() == noise::kResponseSize) {
+      } else if (type == uint32_t(noise::MessageType::kResponse) &&
+                 d.size() == noise::kResponseSize) {
         ++counts.responses;
       } else {
         ++counts.other;
@@ -137,10 +139,10 @@ inline void listen_for(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& count
 }
 
 inline void print_replies(const ReplyCounts& c) {
-  std::printf("cookie_replies=%llu responses=%llu other_replies=%llu replies=%llu reply_bytes=%llu\n",
-              (unsigned long long)c.cookie_replies, (unsigned long long)c.responses,
-              (unsigned long long)c.other, (unsigned long long)c.total(),
-              (unsigned long long)c.bytes);
+  std::printf(
+      "cookie_replies=%llu responses=%llu other_replies=%llu replies=%llu reply_bytes=%llu\n",
+      (unsigned long long)c.cookie_replies, (unsigned long long)c.responses,
+      (unsigned long long)c.other, (unsigned long long)c.total(), (unsigned long long)c.bytes);
 }
 
 // Sends one datagram, retrying briefly while the send buffer is full.

@@ -21,11 +21,22 @@ namespace wgp::attack {
 
 class GarbageMaker {
  public:
-  static constexpr const char* kKinds[] = {
-      "random",     "runt",        "wrong_size",  "reserved_bits", "unknown_type",
-      "bad_mac1",   "unknown_index", "dns_pointer_loop", "dns_truncated_question",
-      "dns_counts_lie", "dns_long_label", "dns_long_name", "dns_response", "dns_bad_opt",
-      "valid_mac1_initiation", "valid_mac1_response"};
+  static constexpr const char* kKinds[] = {"random",
+                                           "runt",
+                                           "wrong_size",
+                                           "reserved_bits",
+                                           "unknown_type",
+                                           "bad_mac1",
+                                           "unknown_index",
+                                           "dns_pointer_loop",
+                                           "dns_truncated_question",
+                                           "dns_counts_lie",
+                                           "dns_long_label",
+                                           "dns_long_name",
+                                           "dns_response",
+                                           "dns_bad_opt",
+                                           "valid_mac1_initiation",
+                                           "valid_mac1_response"};
   static constexpr size_t kKindCount = std::size(kKinds);
   // First byte of the DNS kinds' query IDs: kDnsIdTag + kind.
   static constexpr uint8_t kDnsIdTag = 0x80;
@@ -34,9 +45,9 @@ class GarbageMaker {
   explicit GarbageMaker(std::optional<PublicKey> target) {
     if (target) {
       static constexpr std::string_view kLabelMac1 = "mac1----";
-      blake2s(mac1_key_, {ByteView(reinterpret_cast<const uint8_t*>(kLabelMac1.data()),
-                                   kLabelMac1.size()),
-                          ByteView(*target)});
+      blake2s(mac1_key_,
+              {ByteView(reinterpret_cast<const uint8_t*>(kLabelMac1.data()), kLabelMac1.size()),
+               ByteView(*target)});
       have_key_ = true;
     }
   }
@@ -53,8 +64,12 @@ class GarbageMaker {
         random_bytes(1 + rng_.u32() % 1472, out);
         if ((out[0] & 0xf0) == kDnsIdTag) out[0] &= 0x7f;  // keep the DNS kinds' IDs unique
         break;
-      case 1: random_bytes(1 + rng_.u32() % 3, out); break;
-      case 2: wrong_size(out); break;
+      case 1:
+        random_bytes(1 + rng_.u32() % 3, out);
+        break;
+      case 2:
+        wrong_size(out);
+        break;
       case 3:  // a right-size initiation whose reserved bytes are not zero
         random_bytes(148, out);
         out[0] = 1;
@@ -77,10 +92,16 @@ class GarbageMaker {
         store_le32(out.data(), cookie ? 3 : 4);
         break;
       }
-      case 7: dns(out, {0xc0, 0x0c}, 1); break;                 // name = pointer to itself
-      case 8: dns(out, {3, 'w', 'w', 'w', 7, 'e', 'x'}, 1); break;  // question cut short
-      case 9: dns(out, {0, 0, 1, 0, 1}, 40); break;             // 40 questions, one present
-      case 10: {                                                  // label of 64 (> 63)
+      case 7:
+        dns(out, {0xc0, 0x0c}, 1);
+        break;  // name = pointer to itself
+      case 8:
+        dns(out, {3, 'w', 'w', 'w', 7, 'e', 'x'}, 1);
+        break;  // question cut short
+      case 9:
+        dns(out, {0, 0, 1, 0, 1}, 40);
+        break;    // 40 questions, one present
+      case 10: {  // label of 64 (> 63)
         std::vector<uint8_t> q{64};
         q.insert(q.end(), 64, 'a');
         q.insert(q.end(), {0, 0, 12, 0, 1});
@@ -105,8 +126,12 @@ class GarbageMaker {
         dns(out, {0, 0, 12, 0, 1, 0, 0, 41}, 1);
         out[11] = 1;
         break;
-      case 14: valid_mac1(148, 1, 116, out); break;
-      case 15: valid_mac1(92, 2, 60, out); break;
+      case 14:
+        valid_mac1(148, 1, 116, out);
+        break;
+      case 15:
+        valid_mac1(92, 2, 60, out);
+        break;
     }
   }
 

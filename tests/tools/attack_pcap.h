@@ -59,7 +59,9 @@ inline ByteView ip_of(uint32_t linktype, ByteView f) {
     case 0:  // BSD loopback: a 4-byte address family in the writer's order
       if (f.size() < 4) return {};
       return f.subspan(4);
-    case 12: case 14: case 101:  // raw IP
+    case 12:
+    case 14:
+    case 101:  // raw IP
       return f;
     default:
       throw std::runtime_error("pcap link type " + std::to_string(linktype) + " not supported");
