@@ -249,9 +249,10 @@ expect_second_up_fails() {
   ! grep -qF "$KA" <<<"$err" || fail "$what: the error shows the private key"
   pid_alive "$PID_A" || fail "$what: the first wgpunch on $IFA died"
   [[ -S $(sock_of "$IFA") ]] || fail "$what: the first node's socket $(sock_of "$IFA") is gone"
-  ns_exec "$NS_A" wg show "$IFA" public-key | grep -qxF "$PUBA" ||
+  # (Output captured first: with pipefail, grep -q closing the pipe early could fail ip/wg.)
+  grep -qxF "$PUBA" <<<"$(ns_exec "$NS_A" wg show "$IFA" public-key)" ||
     fail "$what: the first node no longer answers on its socket"
-  ip -n "$NS_A" addr show dev "$IFA" | grep -q 'inet 10\.0\.0\.1/24' ||
+  grep -q 'inet 10\.0\.0\.1/24' <<<"$(ip -n "$NS_A" addr show dev "$IFA")" ||
     fail "$what: $IFA lost its address"
   expect_ping "$NS_A" 10.0.0.2 "first node still carries traffic after: $what"
   log "ok: $what: exit $rc, '$err'"
@@ -329,7 +330,7 @@ b0=$(answers_of "$NS_BOB" "$IF_BOB")
 
 # The registry comes back on the socket path its killed predecessor left behind.
 [[ -e $(sock_of "$IF_REG") ]] && log "the killed registry left $(sock_of "$IF_REG") behind (stale)"
-punch_up_registry
+wgp_up PID_REG "$NS_REG" "$CONF_REG" "$NL_TMP/wgpunch-$IF_REG-restarted.log"
 T_UP=$(now_ms)
 answers_grew() {
   (($(answers_of "$NS_ALICE" "$IF_ALICE") > a0 && $(answers_of "$NS_BOB" "$IF_BOB") > b0))

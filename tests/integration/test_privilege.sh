@@ -149,9 +149,10 @@ wait_for "'running as uid $UID_U with no capabilities' in the log" 5 \
   grep -qF "running as uid $UID_U with no capabilities" "${NL_WGP_LOG[$IFP]}"
 expect_unprivileged "$PID_P" "wgpunch up --user $U" any
 # Set up before the drop: address, MTU and the route of the peer's AllowedIPs.
-ip -n "$NS_P" addr show dev "$IFP" | grep -q 'inet 10\.0\.0\.1/24' ||
+# (Output captured first: with pipefail, grep -q closing the pipe early could fail ip/wg.)
+grep -q 'inet 10\.0\.0\.1/24' <<<"$(ip -n "$NS_P" addr show dev "$IFP")" ||
   fail "$IFP has no address 10.0.0.1/24"
-ip -n "$NS_P" route show 10.0.0.2/32 | grep -q "dev $IFP" || fail "no route 10.0.0.2 via $IFP"
+grep -q "dev $IFP" <<<"$(ip -n "$NS_P" route show 10.0.0.2/32)" || fail "no route 10.0.0.2 via $IFP"
 SOCK=$(sock_of "$IFP")
 [[ $(stat -c '%u %a' "$SOCK") == "$UID_U 700" ]] ||
   fail "socket $SOCK is owned by uid/mode '$(stat -c '%u %a' "$SOCK")', expected $UID_U 700"
@@ -162,7 +163,7 @@ hs=$(handshake_time "$NS_P" "$IFP" "$PUBG")
 expect_status_clean "$NS_P" "$IFP" "$PUBG" root
 expect_status_clean "$NS_P" "$IFP" "$PUBG" "$U"
 # Stock wg as the user too.
-ns_exec "$NS_P" "${AS_U[@]}" wg show "$IFP" latest-handshakes | grep -qF "$PUBG" ||
+grep -qF "$PUBG" <<<"$(ns_exec "$NS_P" "${AS_U[@]}" wg show "$IFP" latest-handshakes)" ||
   fail "wg show $IFP as $U does not list the peer"
 # Nobody else: the socket is 0700 and belongs to U.
 if out=$(ns_exec "$NS_P" "${AS_O[@]}" "$WGPUNCH" status "$IFP" 2>&1); then
