@@ -5,7 +5,8 @@
 #      permitted, inheritable or ambient capability and no_new_privs set. The tunnel to a
 #      wireguard-go peer keeps working; `wgpunch status` works for root and for nobody (the
 #      socket is chowned to it) and not for another unprivileged user; no private key in the
-#      log or in status; SIGTERM: exit 0, interface and its routes gone. The socket file cannot
+#      log or in status; `wg set` of what needs privilege (port 80, fwmark) is refused and
+#      changes nothing, the node keeps working; SIGTERM: exit 0, interface and its routes gone. The socket file cannot
 #      be unlinked by nobody from the root-owned socket directory (reported); a restart on the
 #      same name must not be blocked by it.
 #   2. Discovery after the drop: Alice (behind a NAT, dropped to nobody) finds Bob through the
@@ -171,6 +172,24 @@ if out=$(ns_exec "$NS_P" "${AS_O[@]}" "$WGPUNCH" status "$IFP" 2>&1); then
 fi
 ! grep -qF "$PUBG" <<<"$out" || fail "wgpunch status as $OTHER failed but showed the peer: $out"
 log "ok: $OTHER is refused: $(head -n 1 <<<"$out")"
+
+# What needs privilege now fails, and changes nothing: a port below the namespace's
+# unprivileged range, a fwmark (CAP_NET_ADMIN). The node keeps its port and its tunnel.
+(($(ns_exec "$NS_P" sysctl -n net.ipv4.ip_unprivileged_port_start) > 80)) ||
+  fail "port 80 is not privileged in $NS_P"
+for change in "listen-port 80" "fwmark 0x42"; do
+  # shellcheck disable=SC2086  # "key value"
+  if out=$(ns_exec "$NS_P" wg set "$IFP" $change 2>&1); then
+    fail "wg set $change succeeded on a node without privileges"
+  fi
+  [[ $(ns_exec "$NS_P" wg show "$IFP" listen-port) == 51820 ]] ||
+    fail "after the refused 'wg set $change' the node is not on port 51820"
+  [[ $(ns_exec "$NS_P" wg show "$IFP" fwmark) == off ]] ||
+    fail "after the refused 'wg set $change' the fwmark is $(ns_exec "$NS_P" wg show "$IFP" fwmark)"
+  pid_alive "$PID_P" || fail "wgpunch --user $U died on 'wg set $change'"
+  log "ok: 'wg set $change' refused ($out)"
+done
+expect_ping "$NS_P" 10.0.0.2 "after the refused changes"
 
 # SIGTERM: what DESIGN.md §2 promises and a process without privilege can keep.
 stop_pid "$PID_P" 10
