@@ -9,7 +9,7 @@ WGPUNCH_PACKAGES=(
   build-essential cmake pkg-config
   android-libboringssl-dev libsodium-dev libb2-dev libldns-dev libboost-dev libboost-system-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  wireguard-go wireguard-tools iproute2 nftables iputils-ping procps socat
+  wireguard-go wireguard-tools iproute2 nftables iputils-ping procps socat python3 util-linux
   iperf3 tcpdump bind9-dnsutils knot-dnsutils ldnsutils conntrack coreutils
 )
 

@@ -28,7 +28,7 @@ source "$HERE/../../scripts/lib/nat.sh"
 require_netns_capable
 [[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
 WGPUNCH=$(realpath "$1")
-require_tools wg ip ping awk tc python3 socat sha256sum ss timeout nft conntrack base32 base64
+require_tools wg ip ping awk tc socat sha256sum ss timeout nft conntrack base32 base64
 nl_init faults
 MIB=${FAULTS_MIB:-16}
 TRANSFER_BOUND=75  # seconds for the lossy transfer
@@ -74,6 +74,7 @@ if [[ $IMPAIR == netem ]]; then
   A_SEES_B=198.51.100.2:51820  # routed through R, netem on the way out of R
   log "impairment: tc netem on the router's links (loss 10% delay 5ms reorder 25% 50%)"
 elif [[ $IMPAIR == relay ]]; then
+  require_tools python3
   # R does not forward: everything between A and B crosses this relay. A sends to
   # 192.0.2.254:RELAY_PORT, the relay sends on to B from 198.51.100.254:RELAY_PORT and B's
   # replies go back to whoever last wrote from A's side. Each packet: dropped with
