@@ -32,6 +32,11 @@ void drop_privileges(const UserIds& ids) {
     check(initgroups(pw->pw_name, ids.gid), "drop privileges: initgroups");
   else
     check(setgroups(0, nullptr), "drop privileges: setgroups");
+  // Empty the bounding set while we still may (CAP_SETPCAP): no capability
+  // can come back even through a file capability.
+  for (int cap = 0; cap <= 63; ++cap)
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+      check(prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "drop privileges: bounding set");
   check(setresgid(ids.gid, ids.gid, ids.gid), "drop privileges: setresgid");
   check(setresuid(ids.uid, ids.uid, ids.uid), "drop privileges: setresuid");
   check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "drop privileges: no_new_privs");

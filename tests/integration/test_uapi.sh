@@ -103,7 +103,10 @@ log "ok: wgpunch status shows the peer, no secrets"
 
 w set "$IFP" peer "$PUBX" remove || fail "wg set remove failed"
 [[ $(w show "$IFP" peers) == "$PUBY" ]] || fail "peer still listed after remove"
-! w showconf "$IFP" | grep -qF "$PUBX" || fail "removed peer still in showconf"
+# Output captured first: under pipefail, grep -q closing the pipe early would
+# make the writer die of SIGPIPE and hide a match.
+conf=$(w showconf "$IFP")
+[[ $conf != *"$PUBX"* ]] || fail "removed peer still in showconf"
 log "ok: add / allowed-ips / endpoint / keepalive / psk / remove"
 
 log "=== wg set listen-port, then a wireguard-go peer handshakes to the new port"
@@ -111,7 +114,7 @@ w set "$IFP" listen-port 52777 || fail "wg set listen-port failed"
 [[ $(w show "$IFP" listen-port) == 52777 ]] || fail "listen-port not 52777 after wg set"
 wait_for "wgpunch listening on udp 52777" 5 \
   bash -c "ip netns exec '$NS_P' ss -Hlun 'sport = :52777' | grep -q ."
-if ns_exec "$NS_P" ss -Hlun 'sport = :51820' | grep -q .; then
+if [[ -n $(ns_exec "$NS_P" ss -Hlun 'sport = :51820') ]]; then
   fail "wgpunch still listens on the old port 51820"
 fi
 wgo_start "$NS_G" "$IFG"
