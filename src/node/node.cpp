@@ -5,10 +5,10 @@
 // the device's next deadline.
 #include "node/node.h"
 
-#include "node/dnssd_roles.h"
-
 #include <cerrno>
-#include <iostream>
+#include <cstring>
+
+#include "node/dnssd_roles.h"
 
 namespace wgp {
 

@@ -1,6 +1,7 @@
 // Device, send path: route TUN packets to peers by destination, encrypt with
 // the current session or stage them and start a handshake; build handshake
 // messages (PROTOCOL.md §2.1, §2.3, §4.1, §5.2).
+#include <algorithm>
 #include <cstring>
 
 #include "crypto/tai64n.h"
