@@ -72,6 +72,22 @@ bool AeadKey::seal(uint64_t counter, ByteView plaintext, ByteView ad, MutableByt
   return seal_with(&ctx_, nonce, plaintext, ad, out);
 }
 
+bool AeadKey::seal_padded(uint64_t counter, ByteView plaintext, size_t padding,
+                          MutableByteView out) const {
+  static constexpr uint8_t kZeros[16] = {};
+  if (padding > sizeof(kZeros) || out.size() != plaintext.size() + padding + kAeadTagSize)
+    return false;
+  auto nonce = counter_nonce(counter);
+  // The padding goes in as BoringSSL's "extra input": encrypted and written
+  // right after the ciphertext, ahead of the tag, which is where it belongs.
+  uint8_t* tail = out.data() + plaintext.size();
+  size_t tail_len = 0;
+  return EVP_AEAD_CTX_seal_scatter(&ctx_, out.data(), tail, &tail_len, padding + kAeadTagSize,
+                                   nonce.data(), nonce.size(), plaintext.data(), plaintext.size(),
+                                   kZeros, padding, nullptr, 0) == 1 &&
+         tail_len == padding + kAeadTagSize;
+}
+
 bool AeadKey::open(uint64_t counter, ByteView ciphertext, ByteView ad, MutableByteView out) const {
   auto nonce = counter_nonce(counter);
   return open_with(&ctx_, nonce, ciphertext, ad, out);

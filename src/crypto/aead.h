@@ -26,6 +26,12 @@ class AeadKey {
   // out.size() must be plaintext.size() + 16. False only on misuse.
   [[nodiscard]] bool seal(uint64_t counter, ByteView plaintext, ByteView ad,
                           MutableByteView out) const;
+  // Seals `plaintext` followed by `padding` zero bytes (at most 16) without
+  // first copying them together: out.size() must be plaintext.size() +
+  // padding + 16, and out must not overlap plaintext. False only on misuse,
+  // and then out is all zeros.
+  [[nodiscard]] bool seal_padded(uint64_t counter, ByteView plaintext, size_t padding,
+                                 MutableByteView out) const;
   // out.size() must be ciphertext.size() - 16. False when authentication fails.
   [[nodiscard]] bool open(uint64_t counter, ByteView ciphertext, ByteView ad,
                           MutableByteView out) const;

@@ -2,12 +2,20 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 namespace wgp {
 namespace {
@@ -83,16 +91,44 @@ DatagramBatch::DatagramBatch(size_t slots, size_t slot_size)
       lengths_(slots, 0),
       endpoints_(slots),
       truncated_(slots, 0),
+      segment_sizes_(slots, 0),
+      controls_(slots),
       addrs_(slots),
       iovs_(slots),
       msgs_(slots) {}
 
 bool DatagramBatch::set(size_t i, const Endpoint& to, ByteView payload) {
-  if (payload.size() > slot_size_) return false;
-  std::memcpy(storage_.data() + i * slot_size_, payload.data(), payload.size());
-  lengths_[i] = payload.size();
-  endpoints_[i] = to;
+  MutableByteView out = reserve(i, to, payload.size());
+  if (out.size() != payload.size()) return false;
+  if (!payload.empty()) std::memcpy(out.data(), payload.data(), payload.size());
   return true;
+}
+
+bool DatagramBatch::append(size_t i, const Endpoint& to, ByteView payload) {
+  MutableByteView out = reserve_append(i, to, payload.size());
+  if (out.empty()) return false;
+  std::memcpy(out.data(), payload.data(), payload.size());
+  return true;
+}
+
+MutableByteView DatagramBatch::reserve(size_t i, const Endpoint& to, size_t size) {
+  if (size > slot_size_) return {};
+  lengths_[i] = size;
+  endpoints_[i] = to;
+  segment_sizes_[i] = size;
+  return {storage_.data() + i * slot_size_, size};
+}
+
+MutableByteView DatagramBatch::reserve_append(size_t i, const Endpoint& to, size_t size) {
+  const size_t segment = segment_sizes_[i];
+  const size_t used = lengths_[i];
+  // Only the last datagram of a segmented send may be shorter than the rest.
+  if (size == 0 || segment == 0 || size > segment || used % segment != 0) return {};
+  if (used / segment >= kMaxSegments) return {};
+  if (used + size > std::min(slot_size_, kMaxSegmentedBytes)) return {};
+  if (endpoints_[i] != to) return {};
+  lengths_[i] = used + size;
+  return {storage_.data() + i * slot_size_ + used, size};
 }
 
 UdpSocket UdpSocket::open(uint16_t port) {
@@ -128,6 +164,21 @@ UdpSocket UdpSocket::from_fd(UniqueFd fd) {
   return UdpSocket(std::move(fd), family, port);
 }
 
+void UdpSocket::enable_offloads() {
+  int one = 1;
+  gro_ = ::setsockopt(fd_.get(), IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+  // A kernel that knows UDP_SEGMENT answers the getsockopt (with 0).
+  int segment = 0;
+  socklen_t len = sizeof(segment);
+  gso_ = ::getsockopt(fd_.get(), IPPROTO_UDP, UDP_SEGMENT, &segment, &len) == 0;
+}
+
+void UdpSocket::disable_offloads() {
+  int zero = 0;
+  if (gro_) ::setsockopt(fd_.get(), IPPROTO_UDP, UDP_GRO, &zero, sizeof(zero));
+  gro_ = gso_ = false;
+}
+
 std::error_code UdpSocket::set_fwmark(uint32_t mark) {
   if (::setsockopt(fd_.get(), SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
     return {errno, std::generic_category()};
@@ -160,6 +211,10 @@ int UdpSocket::receive(DatagramBatch& batch) {
     h.msg_namelen = sizeof(sockaddr_storage);
     h.msg_iov = &batch.iovs_[i];
     h.msg_iovlen = 1;
+    if (gro_) {
+      h.msg_control = batch.controls_[i].bytes;
+      h.msg_controllen = sizeof(batch.controls_[i].bytes);
+    }
     batch.msgs_[i].msg_len = 0;
   }
   int got =
@@ -170,9 +225,23 @@ int UdpSocket::receive(DatagramBatch& batch) {
     batch.lengths_[i] = m.msg_len;
     batch.truncated_[i] = (m.msg_hdr.msg_flags & MSG_TRUNC) != 0;
     batch.endpoints_[i] = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&batch.addrs_[i]));
+    batch.segment_sizes_[i] = 0;
+    msghdr& h = batch.msgs_[i].msg_hdr;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level != IPPROTO_UDP || c->cmsg_type != UDP_GRO) continue;
+      int segment = 0;
+      std::memcpy(&segment, CMSG_DATA(c), sizeof(segment));
+      if (segment > 0 && size_t(segment) < m.msg_len) batch.segment_sizes_[i] = size_t(segment);
+    }
   }
   return got;
 }
+
+namespace {
+bool is_segmented(const DatagramBatch& batch, size_t i) {
+  return batch.segment_size(i) != 0 && batch.length(i) > batch.segment_size(i);
+}
+}  // namespace
 
 int UdpSocket::send(DatagramBatch& batch, size_t count, int* dropped, int* last_error) {
   count = std::min(count, batch.capacity());
@@ -186,22 +255,44 @@ int UdpSocket::send(DatagramBatch& batch, size_t count, int* dropped, int* last_
     h.msg_name = &batch.addrs_[i];
     h.msg_iov = &batch.iovs_[i];
     h.msg_iovlen = 1;
+    if (gso_ && is_segmented(batch, i)) {
+      h.msg_control = batch.controls_[i].bytes;
+      h.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = IPPROTO_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t segment = static_cast<uint16_t>(batch.segment_sizes_[i]);
+      std::memcpy(CMSG_DATA(c), &segment, sizeof(segment));
+    }
   }
   auto drop = [&](int err) {
     if (dropped) ++*dropped;
     if (last_error) *last_error = err;
   };
+  // A segmented slot that cannot go through GSO now (turned off, or
+  // prepared before it was) goes one datagram at a time.
+  auto needs_singly = [&](size_t i) {
+    return is_segmented(batch, i) && (!gso_ || batch.msgs_[i].msg_hdr.msg_control == nullptr);
+  };
   size_t done = 0;
-  // Each pass either sends >= 1 datagram, drops exactly one, or stops: at
-  // most 2 * count passes (EINTR aside, which the kernel bounds).
+  // Each pass either sends >= 1 slot, drops or splits exactly one, or stops:
+  // at most 2 * count passes (EINTR aside, which the kernel bounds).
   while (done < count) {
     if (batch.msgs_[done].msg_hdr.msg_namelen == 0) {
       drop(EAFNOSUPPORT);
       ++done;
       continue;
     }
+    if (needs_singly(done)) {
+      if (send_segments_singly(batch, done, dropped, last_error) == EAGAIN) break;
+      ++done;
+      continue;
+    }
     size_t run = 1;  // a run of addressable slots: sendmmsg stops at the first error anyway
-    while (done + run < count && batch.msgs_[done + run].msg_hdr.msg_namelen != 0) ++run;
+    while (done + run < count && batch.msgs_[done + run].msg_hdr.msg_namelen != 0 &&
+           !needs_singly(done + run))
+      ++run;
     int sent = ::sendmmsg(fd_.get(), &batch.msgs_[done], static_cast<unsigned>(run), MSG_DONTWAIT);
     if (sent > 0) {
       done += static_cast<size_t>(sent);
@@ -210,10 +301,45 @@ int UdpSocket::send(DatagramBatch& batch, size_t count, int* dropped, int* last_
     int err = sent == 0 ? EIO : errno;
     if (err == EINTR) continue;
     if (is_retryable(err)) break;
+    if (batch.msgs_[done].msg_hdr.msg_control && (err == EIO || err == EINVAL || err == EMSGSIZE)) {
+      // The kernel would not segment this slot. EIO means it never will
+      // (no checksum offload on the way out); EINVAL/EMSGSIZE that these
+      // datagrams exceed the path MTU, which sending them singly fragments.
+      if (err == EIO) gso_ = false;
+      batch.msgs_[done].msg_hdr.msg_control = nullptr;
+      batch.msgs_[done].msg_hdr.msg_controllen = 0;
+      if (send_segments_singly(batch, done, dropped, last_error) == EAGAIN) break;
+      ++done;
+      continue;
+    }
     drop(err);  // this datagram cannot go; move past it
     ++done;
   }
   return static_cast<int>(done);
+}
+
+int UdpSocket::send_segments_singly(DatagramBatch& batch, size_t i, int* dropped,
+                                    int* last_error) {
+  const size_t segment = batch.segment_size(i);
+  ByteView all = batch.data(i);
+  int result = 0;
+  for (size_t offset = 0; offset < all.size(); offset += segment) {
+    ssize_t n = send_to(batch.endpoint(i), all.subspan(offset, std::min(segment, all.size() - offset)));
+    if (n >= 0) continue;
+    int err = static_cast<int>(-n);
+    if (is_retryable(err)) {
+      // Partly sent: the rest is lost like any datagram the buffer refuses,
+      // and the slot is consumed so nothing is sent twice.
+      if (offset == 0) return EAGAIN;
+      if (dropped) *dropped += static_cast<int>((all.size() - offset + segment - 1) / segment);
+      if (last_error) *last_error = err;
+      return err;
+    }
+    if (dropped) ++*dropped;
+    if (last_error) *last_error = err;
+    result = err;
+  }
+  return result;
 }
 
 ssize_t UdpSocket::send_to(const Endpoint& to, ByteView payload) {

@@ -8,12 +8,13 @@
 // path allocates nothing per packet and never throws: it returns counts and
 // -errno. Only open()/from_fd() throw (std::system_error naming the port).
 //
-// Extension points for the performance issue: UDP_GRO (setsockopt at open,
-// then a cmsg per slot carrying the segment size of a coalesced receive) and
-// UDP_SEGMENT (one slot holding many equal-sized datagrams to the same
-// endpoint, with the segment size in a cmsg) plug into receive()/send() and a
-// per-slot control buffer in DatagramBatch. A slot is already 64 KiB by
-// default so a coalesced super-datagram fits. Not implemented yet.
+// Offloads (Linux 4.18+/5.0+, each switched on when the kernel takes it):
+// UDP_SEGMENT lets one slot carry a run of equal-sized datagrams to one
+// endpoint that the kernel cuts up late (one pass through the stack instead
+// of one per datagram); UDP_GRO lets one received slot carry several
+// datagrams of one sender coalesced by the kernel, with their size in
+// segment_size(). A kernel that accepts the socket option but cannot
+// segment (EIO, e.g. no checksum offload on the route) turns GSO off for good.
 #pragma once
 
 #include <sys/socket.h>
@@ -39,6 +40,10 @@ struct DatagramBatch {
  public:
   static constexpr size_t kDefaultSlots = 64;
   static constexpr size_t kMaxDatagram = 65535;
+  // The kernel's UDP_MAX_SEGMENTS, and a total that stays under the 64 KiB
+  // IP limit with IPv4 or IPv6 and UDP headers.
+  static constexpr size_t kMaxSegments = 64;
+  static constexpr size_t kMaxSegmentedBytes = 64000;
 
   // Precondition: slots > 0, slot_size > 0.
   explicit DatagramBatch(size_t slots = kDefaultSlots, size_t slot_size = kMaxDatagram);
@@ -63,9 +68,24 @@ struct DatagramBatch {
   // True when the received datagram was longer than slot_size() and cut.
   bool truncated(size_t i) const { return truncated_[i] != 0; }
 
+  // Received: the size of each datagram a GRO slot holds (the last may be
+  // shorter), 0 for a slot holding one datagram. To send: set by set() and
+  // append(); a slot longer than its segment size goes out with UDP_SEGMENT.
+  size_t segment_size(size_t i) const { return segment_sizes_[i]; }
+
   // Copies `payload` into slot i addressed to `to`. False (slot unchanged)
   // when it does not fit.
   bool set(size_t i, const Endpoint& to, ByteView payload);
+  // Appends `payload` as one more datagram to slot i, which must already
+  // hold datagrams to `to` of exactly payload.size() bytes each. False (slot
+  // unchanged) when it cannot: another endpoint or size, a shorter datagram
+  // already last, kMaxSegments or kMaxSegmentedBytes reached.
+  bool append(size_t i, const Endpoint& to, ByteView payload);
+  // Reserves room for a datagram of `size` bytes to `to` as set() or
+  // append() would place it, without copying: returns the bytes to fill, or
+  // an empty view when it does not fit (append: incompatible, see above).
+  MutableByteView reserve(size_t i, const Endpoint& to, size_t size);
+  MutableByteView reserve_append(size_t i, const Endpoint& to, size_t size);
 
  private:
   friend class UdpSocket;
@@ -75,7 +95,12 @@ struct DatagramBatch {
   std::vector<size_t> lengths_;
   std::vector<Endpoint> endpoints_;
   std::vector<uint8_t> truncated_;
+  std::vector<size_t> segment_sizes_;
   // Scratch for the system calls, one of each per slot.
+  struct alignas(cmsghdr) Control {
+    uint8_t bytes[CMSG_SPACE(sizeof(int))];
+  };
+  std::vector<Control> controls_;
   std::vector<sockaddr_storage> addrs_;
   std::vector<iovec> iovs_;
   std::vector<mmsghdr> msgs_;
@@ -103,6 +128,12 @@ class UdpSocket {
   // AF_INET6 (dual-stack) or AF_INET.
   int family() const { return family_; }
 
+  // Whether sends may carry UDP_SEGMENT / receives may be GRO-coalesced.
+  bool gso() const { return gso_; }
+  bool gro() const { return gro_; }
+  // Turns both off (for comparisons and to exercise the plain path).
+  void disable_offloads();
+
   // SO_MARK on outgoing packets (0 clears it); needs CAP_NET_ADMIN (EPERM otherwise).
   [[nodiscard]] std::error_code set_fwmark(uint32_t mark);
 
@@ -111,8 +142,8 @@ class UdpSocket {
   // EINTR); -errno on any other failure.
   int receive(DatagramBatch& batch);
 
-  // Sends slots 0..count-1 (count <= capacity) to their endpoints. Returns
-  // how many were consumed from the front: sent, or refused by the kernel for
+  // Sends slots 0..count-1 (count <= capacity) to their endpoints, each
+  // segmented slot as its datagrams. Returns how many slots were consumed from the front: sent, or refused by the kernel for
   // a reason resending will not fix (unreachable, v6 endpoint on a v4-only
   // socket, ...), those counted in *dropped with the errno in *last_error.
   // Fewer than count only when the send buffer is full (EAGAIN/ENOBUFS).
@@ -124,7 +155,13 @@ class UdpSocket {
 
  private:
   UdpSocket(UniqueFd fd, int family, uint16_t port)
-      : fd_(std::move(fd)), family_(family), port_(port) {}
+      : fd_(std::move(fd)), family_(family), port_(port) {
+    enable_offloads();
+  }
+  void enable_offloads();
+  // Sends a segmented slot one datagram at a time (GSO refused); returns the
+  // errno of the last failure, 0 when all went, or EAGAIN to retry later.
+  int send_segments_singly(DatagramBatch& batch, size_t i, int* dropped, int* last_error);
   // The sockaddr to send to: v4-mapped IPv6 for an IPv4 endpoint on a
   // dual-stack socket. Returns 0 when this socket cannot reach `to`.
   socklen_t destination(const Endpoint& to, sockaddr_storage& out) const;
@@ -132,6 +169,8 @@ class UdpSocket {
   UniqueFd fd_;
   int family_ = AF_INET6;
   uint16_t port_ = 0;
+  bool gso_ = false;
+  bool gro_ = false;
 };
 
 }  // namespace wgp

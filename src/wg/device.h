@@ -32,6 +32,13 @@ class DeviceOutput {
   virtual ~DeviceOutput() = default;
   virtual void send_datagram(const Endpoint& to, ByteView datagram) = 0;
   virtual void write_tun(ByteView ip_packet) = 0;
+  // Lends `size` bytes of the outgoing batch for a datagram to `to`, so the
+  // device encrypts straight into it instead of building it elsewhere and
+  // having send_datagram() copy it. The datagram counts as sent unless
+  // cancel_datagram() follows before any other call. An empty view means
+  // "build it yourself" (the default).
+  virtual MutableByteView reserve_datagram(const Endpoint& /*to*/, size_t /*size*/) { return {}; }
+  virtual void cancel_datagram() {}
 };
 
 // The two clocks at one moment: monotonic for protocol timing, wall for
@@ -107,6 +114,8 @@ class Device {
   void run_timers(Now now);
 
   const DropCounters& drops() const { return drops_; }
+  // Counts a drop the caller decided on (e.g. a TUN frame it could not parse).
+  void count_drop(DropReason r) { drop(r); }
   size_t index_count() const { return indices_.size(); }
   // Handshake messages are answered with cookies while this holds.
   bool under_load(Instant now) const;

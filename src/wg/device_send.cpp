@@ -56,22 +56,27 @@ bool Device::encrypt_and_send(Peer& peer, ByteView payload, Now now) {
   Keypair* kp = peer.keypairs.current();
   if (!kp || !kp->usable_for_sending(now.mono) || !peer.endpoint) return false;
 
-  size_t padded = payload.size() + padding_for(payload.size());
-  size_t total = kTransportHeaderSize + padded + kTagSize;
-  if (total > scratch_.size()) return false;
+  const size_t padding = padding_for(payload.size());
+  const size_t total = kTransportHeaderSize + payload.size() + padding + kTagSize;
+  // Encrypt straight into the output batch when it lends us room.
+  MutableByteView out = out_.reserve_datagram(*peer.endpoint, total);
+  const bool lent = !out.empty();
+  if (!lent) {
+    if (total > scratch_.size()) return false;
+    out = MutableByteView(scratch_.data(), total);
+  }
 
-  uint8_t* out = scratch_.data();
   uint64_t counter = kp->send_counter++;
-  store_le32(out, uint32_t(MessageType::kTransport));
-  store_le32(out + kTransportReceiverOffset, kp->remote_index);
-  store_le64(out + kTransportCounterOffset, counter);
-  uint8_t* body = out + kTransportHeaderSize;
-  if (!payload.empty()) std::memcpy(body, payload.data(), payload.size());
-  std::memset(body + payload.size(), 0, padded - payload.size());
-  if (!kp->send_key.seal(counter, ByteView(body, padded), {}, MutableByteView(body, padded + kTagSize)))
+  store_le32(out.data(), uint32_t(MessageType::kTransport));
+  store_le32(out.data() + kTransportReceiverOffset, kp->remote_index);
+  store_le64(out.data() + kTransportCounterOffset, counter);
+  if (!kp->send_key.seal_padded(counter, payload, padding, out.subspan(kTransportHeaderSize))) {
+    if (lent) out_.cancel_datagram();
     return false;
+  }
 
-  transmit(peer, ByteView(out, total));
+  peer.tx_bytes += total;
+  if (!lent) out_.send_datagram(*peer.endpoint, out);
   peer.timers.on_any_authenticated_packet_sent();
   peer.timers.on_any_authenticated_packet_traversal(now.mono);
   return true;

@@ -104,6 +104,28 @@ TEST(Aead, EmptyPlaintextIsTagOnly) {
   EXPECT_FALSE(k.open(0, tag, {}, MutableByteView()));
 }
 
+// The data path seals payload + zero padding straight into the send buffer;
+// it must give exactly what sealing the padded copy gives, for every padding.
+TEST(Aead, SealPaddedEqualsSealOfThePaddedCopy) {
+  auto key = hex_secret<32>(kKey80);
+  AeadKey k(key);
+  for (size_t length : {0, 1, 15, 16, 17, 113, 1420}) {
+    for (size_t padding = 0; padding <= 16; ++padding) {
+      std::vector<uint8_t> plain(length + padding, 0);
+      for (size_t i = 0; i < length; ++i) plain[i] = uint8_t(i * 7 + 3);
+      std::vector<uint8_t> expected(plain.size() + 16), got(plain.size() + 16, 0xee);
+      ASSERT_TRUE(k.seal(42, plain, {}, expected));
+      ASSERT_TRUE(k.seal_padded(42, ByteView(plain.data(), length), padding, got))
+          << length << "+" << padding;
+      EXPECT_EQ(got, expected) << length << "+" << padding;
+    }
+  }
+  std::vector<uint8_t> in(20), out(20 + 17 + 16);
+  EXPECT_FALSE(k.seal_padded(0, in, 17, out)) << "padding over 16";
+  std::vector<uint8_t> out_short(20 + 3 + 15);
+  EXPECT_FALSE(k.seal_padded(0, in, 3, out_short));
+}
+
 TEST(Aead, WrongOutputSizesAreRefused) {
   auto key = hex_secret<32>(kKey80);
   AeadKey k(key);
