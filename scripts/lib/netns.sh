@@ -334,6 +334,38 @@ peer_endpoint() {
   ns_exec "$1" wg show "$2" endpoints | awk -v k="$3" '$1 == k {print $2}'
 }
 
+# tcp_transfer FROM_NS TO_NS TO_ADDR PORT WHAT FILE: sends FILE over one TCP connection (socat)
+# from FROM_NS to TO_ADDR:PORT in TO_NS and fails unless the SHA-256 of what arrived equals
+# FILE's. Bounded: 90 s to send, 30 s more to finish receiving. Logs the rate.
+tcp_transfer() {
+  local from=$1 to=$2 addr=$3 port=$4 what=$5 file=$6 rpid spid t0 t1 sent got bytes
+  local recv=$NL_TMP/recv-$port listen=TCP-LISTEN connect=TCP:$addr:$port
+  [[ $addr == *:* ]] && listen=TCP6-LISTEN connect=TCP6:[$addr]:$port
+  sent=$(sha256sum <"$file" | cut -d' ' -f1)
+  bytes=$(stat -c %s "$file")
+  rm -f "$recv"
+  spawn rpid "$to" "$NL_TMP/recv-$port.log" \
+    socat -u "$listen:$port,reuseaddr" "CREATE:$recv"
+  wait_for "receiver listening on $addr:$port" 10 \
+    bash -c "ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q LISTEN"
+  t0=$(date +%s.%N)
+  # Sender in the background, polled, so that a signal to the test is handled at once.
+  spawn spid "$from" "$NL_TMP/send-$port.log" \
+    timeout 90 socat -u "OPEN:$file,rdonly" "$connect"
+  wait_for "$what: sender to finish" 95 pid_gone "$spid"
+  wait "$spid" || fail "$what: sender failed or took over 90 s"
+  forget_pid "$spid"
+  wait_for "$what: receiver to finish" 30 pid_gone "$rpid"
+  t1=$(date +%s.%N)
+  wait "$rpid" || fail "$what: receiver failed"
+  forget_pid "$rpid"
+  got=$(sha256sum <"$recv" | cut -d' ' -f1)
+  rm -f "$recv"
+  [[ $got == "$sent" ]] || fail "$what: sha256 of received data $got != sent $sent"
+  log "ok: $what: $((bytes >> 20)) MiB intact, $(awk -v s="$t0" -v e="$t1" -v b="$bytes" \
+    'BEGIN {printf "%.2f s, %.0f Mbit/s", e - s, b * 8 / 1e6 / (e - s)}')"
+}
+
 # cleanup: stop every started process, delete every namespace, remove socket files and the
 # temp dir. Idempotent; installed as the EXIT trap by nl_init.
 cleanup() {

@@ -3,6 +3,11 @@
 // the device packet by packet, and flushes what the device produced in one
 // sendmmsg / one pass of TUN writes. Then the protocol timer is re-armed from
 // the device's next deadline.
+//
+// With offloads, one UDP slot may carry many datagrams each way (GRO on
+// receive, GSO on send: consecutive datagrams to one endpoint of one size
+// share a slot), and TunIo segments and coalesces on the TUN side. The
+// device encrypts straight into the outgoing slots (reserve_datagram).
 #include "node/node.h"
 
 #include <cerrno>
@@ -16,9 +21,6 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr size_t kBatch = 64;
-// Room for a TUN packet of any MTU we allow, plus the data-message header in
-// front for in-place encryption later.
-constexpr size_t kTunSlot = 65536;
 }  // namespace
 
 Node::Node(asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu)
@@ -31,13 +33,13 @@ Node::Node(asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu)
       timer_(io),
       udp_in_(kBatch),
       udp_out_(kBatch),
-      tun_in_storage_(kBatch * kTunSlot),
-      tun_in_lengths_(kBatch),
-      tun_out_storage_(kBatch * kTunSlot) {
+      tun_io_(tun_, kBatch) {
   device_.set_mtu(mtu);
-  for (size_t i = 0; i < kBatch; ++i)
-    tun_in_bufs_.emplace_back(tun_in_storage_.data() + i * kTunSlot, kTunSlot);
-  tun_out_.reserve(kBatch);
+}
+
+void Node::disable_udp_offloads() {
+  udp_offloads_ = false;
+  udp_.disable_offloads();
 }
 
 Node::~Node() {
@@ -97,10 +99,23 @@ void Node::on_udp_readable() {
   Now t = now();
   for (int i = 0; i < n; ++i) {
     if (udp_in_.truncated(i)) continue;
-    if (dnssd_)
-      dnssd_->receive_datagram(udp_in_.data(i), udp_in_.endpoint(i), t);
-    else
-      (void)device_.receive_datagram(udp_in_.data(i), udp_in_.endpoint(i), t);
+    const Endpoint& from = udp_in_.endpoint(i);
+    auto receive = [&](ByteView datagram) {
+      if (dnssd_)
+        dnssd_->receive_datagram(datagram, from, t);
+      else
+        (void)device_.receive_datagram(datagram, from, t);
+    };
+    ByteView all = udp_in_.data(i);
+    // A GRO slot holds several datagrams of one sender, each segment_size
+    // long but the last; segment_size is 0 for a slot of one datagram.
+    size_t segment = udp_in_.segment_size(i);
+    if (segment == 0) {
+      receive(all);
+      continue;
+    }
+    for (size_t offset = 0; offset < all.size(); offset += segment)
+      receive(all.subspan(offset, std::min(segment, all.size() - offset)));
   }
   flush();
   reschedule();
@@ -108,20 +123,19 @@ void Node::on_udp_readable() {
 }
 
 void Node::on_tun_readable() {
-  int n = tun_.read_batch(tun_in_bufs_, tun_in_lengths_);
-  if (n < 0) {
-    if (n == -EBADFD || n == -ENODEV || n == -EIO) {
-      fatal("TUN device " + tun_.name() + " is gone");
-      return;
-    }
-    n = 0;
+  batch_now_ = now();
+  int n = tun_io_.read(*this);
+  if (n < 0 && (n == -EBADFD || n == -ENODEV || n == -EIO)) {
+    fatal("TUN device " + tun_.name() + " is gone");
+    return;
   }
-  Now t = now();
-  for (int i = 0; i < n; ++i)
-    (void)device_.send_packet(ByteView(tun_in_bufs_[i].data(), tun_in_lengths_[i]), t);
   flush();
   reschedule();
   wait_tun();
+}
+
+void Node::packet(MutableByteView ip_packet) {
+  (void)device_.send_packet(ip_packet, batch_now_);
 }
 
 void Node::on_timer() {
@@ -154,17 +168,38 @@ void Node::reschedule() {
 }
 
 void Node::send_datagram(const Endpoint& to, ByteView datagram) {
-  if (udp_out_count_ == udp_out_.capacity()) flush();
-  if (udp_out_.set(udp_out_count_, to, datagram)) ++udp_out_count_;
+  MutableByteView out = reserve_datagram(to, datagram.size());
+  if (out.size() != datagram.size()) return;  // larger than a slot: cannot happen for WireGuard
+  if (!datagram.empty()) std::memcpy(out.data(), datagram.data(), datagram.size());
 }
 
-void Node::write_tun(ByteView packet) {
-  if (tun_out_.size() == kBatch || tun_out_used_ + packet.size() > tun_out_storage_.size()) flush();
-  uint8_t* slot = tun_out_storage_.data() + tun_out_used_;
-  std::memcpy(slot, packet.data(), packet.size());
-  tun_out_.emplace_back(slot, packet.size());
-  tun_out_used_ += packet.size();
+MutableByteView Node::reserve_datagram(const Endpoint& to, size_t size) {
+  // Join the previous slot as one more GSO segment when the kernel can cut it.
+  if (udp_.gso() && udp_out_count_ > 0) {
+    size_t last = udp_out_count_ - 1;
+    size_t previous = udp_out_.length(last);
+    MutableByteView out = udp_out_.reserve_append(last, to, size);
+    if (!out.empty()) {
+      reservation_ = {last, previous, true};
+      return out;
+    }
+  }
+  if (udp_out_count_ == udp_out_.capacity()) flush();
+  MutableByteView out = udp_out_.reserve(udp_out_count_, to, size);
+  if (out.size() != size) return {};
+  reservation_ = {udp_out_count_, 0, false};
+  ++udp_out_count_;
+  return out;
 }
+
+void Node::cancel_datagram() {
+  if (reservation_.appended)
+    udp_out_.set_length(reservation_.slot, reservation_.previous_length);
+  else if (udp_out_count_ > 0 && reservation_.slot == udp_out_count_ - 1)
+    --udp_out_count_;
+}
+
+void Node::write_tun(ByteView packet) { tun_io_.write(packet); }
 
 void Node::flush() {
   if (udp_out_count_) {
@@ -175,14 +210,7 @@ void Node::flush() {
     udp_send_errors_ += dropped + (udp_out_count_ - size_t(sent));
     udp_out_count_ = 0;
   }
-  if (!tun_out_.empty()) {
-    int refused = 0;
-    int written = tun_.write_batch(tun_out_, &refused);
-    if (written < 0) written = 0;
-    tun_write_errors_ += refused + (tun_out_.size() - size_t(written));
-    tun_out_.clear();
-    tun_out_used_ = 0;
-  }
+  tun_io_.flush();
 }
 
 }  // namespace wgp

@@ -18,6 +18,7 @@
 #include "crypto/random.h"
 #include "net/udp_socket.h"
 #include "tun/tun_device.h"
+#include "tun/tun_io.h"
 #include "util/lazy_buffer.h"
 #include "wg/device.h"
 
@@ -25,7 +26,7 @@ namespace wgp {
 
 class DnssdRoles;
 
-class Node final : public DeviceControl, private DeviceOutput {
+class Node final : public DeviceControl, private DeviceOutput, private PacketSink {
  public:
   // Takes an open TUN device and a bound UDP socket; nothing runs until start().
   Node(boost::asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu);
@@ -46,6 +47,12 @@ class Node final : public DeviceControl, private DeviceOutput {
   void stop();
   // Called when the TUN device reports it is gone (deleted by `ip link del`).
   void on_fatal(std::function<void(const std::string&)> handler) { on_fatal_ = std::move(handler); }
+
+  // Keeps the UDP socket (also one opened later by set_listen_port) off
+  // GSO/GRO: for comparisons, and to exercise the plain path in tests.
+  void disable_udp_offloads();
+  // The offloads in use, "tun-csum tun-tso4 ... udp-gso udp-gro" or "none".
+  std::string offload_summary() const;
 
   // Re-arms the protocol timer after the device's state changed from outside
   // the packet handlers (config, control socket).
@@ -72,6 +79,10 @@ class Node final : public DeviceControl, private DeviceOutput {
   // DeviceOutput: queue into batches, flushed after each input batch.
   void send_datagram(const Endpoint& to, ByteView datagram) override;
   void write_tun(ByteView ip_packet) override;
+  MutableByteView reserve_datagram(const Endpoint& to, size_t size) override;
+  void cancel_datagram() override;
+  // PacketSink: one IP packet read from the TUN (a segment of a super-packet).
+  void packet(MutableByteView ip_packet) override;
 
   void wait_udp();
   void wait_tun();
@@ -96,13 +107,15 @@ class Node final : public DeviceControl, private DeviceOutput {
   DatagramBatch udp_in_;
   DatagramBatch udp_out_;
   size_t udp_out_count_ = 0;
-  LazyBuffer tun_in_storage_;
-  std::vector<MutableByteView> tun_in_bufs_;
-  std::vector<size_t> tun_in_lengths_;
-  LazyBuffer tun_out_storage_;
-  std::vector<ByteView> tun_out_;
-  size_t tun_out_used_ = 0;
-  uint64_t tun_write_errors_ = 0;
+  bool udp_offloads_ = true;
+  // What the last reserve_datagram() did, so cancel_datagram() can undo it.
+  struct Reservation {
+    size_t slot = 0;
+    size_t previous_length = 0;  // of the slot, when appended to
+    bool appended = false;
+  } reservation_;
+  TunIo tun_io_;
+  Now batch_now_{};  // the moment of the TUN batch being read
   uint64_t udp_send_errors_ = 0;
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;

@@ -33,8 +33,28 @@ DeviceSnapshot Node::snapshot() const {
                            std::to_string(n));
   if (dnssd_) dnssd_->add_status(s.extra, now());
   if (udp_send_errors_) s.extra.emplace_back("udp_send_errors", std::to_string(udp_send_errors_));
-  if (tun_write_errors_) s.extra.emplace_back("tun_write_errors", std::to_string(tun_write_errors_));
+  if (tun_io_.write_errors())
+    s.extra.emplace_back("tun_write_errors", std::to_string(tun_io_.write_errors()));
+  if (tun_io_.bad_frames())
+    s.extra.emplace_back("tun_bad_frames", std::to_string(tun_io_.bad_frames()));
+  s.extra.emplace_back("offloads", offload_summary());
+  if (tun_io_.offloads()) {
+    s.extra.emplace_back("tun_frames_split", std::to_string(tun_io_.frames_split()));
+    s.extra.emplace_back("tun_packets_coalesced", std::to_string(tun_io_.packets_coalesced()));
+  }
   return s;
+}
+
+std::string Node::offload_summary() const {
+  std::string out;
+  auto add = [&](const char* word) {
+    if (!out.empty()) out += ' ';
+    out += word;
+  };
+  for (const char* name : tun_.offload_names()) add(name);
+  if (udp_.gso()) add("udp-gso");
+  if (udp_.gro()) add("udp-gro");
+  return out.empty() ? "none" : out;
 }
 
 void Node::set_private_key(const PrivateKey& key) {
@@ -46,6 +66,7 @@ std::error_code Node::set_listen_port(uint16_t port) {
   if (port != 0 && port == udp_.port()) return {};
   try {
     UdpSocket fresh = UdpSocket::open(port);
+    if (!udp_offloads_) fresh.disable_offloads();
     if (fwmark_) {
       if (auto ec = fresh.set_fwmark(fwmark_)) return ec;
     }

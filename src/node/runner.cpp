@@ -32,6 +32,22 @@ bool already_running(const std::string& name) {
   return fd && connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
+// Which offloads WGPUNCH_OFFLOAD allows: unset or "on" all, "off" none,
+// "tun" or "udp" only that side. For benchmarks and to test the plain paths.
+struct OffloadChoice {
+  bool tun = true;
+  bool udp = true;
+};
+OffloadChoice offload_choice_from_environment() {
+  const char* value = std::getenv("WGPUNCH_OFFLOAD");
+  std::string v = value ? value : "on";
+  if (v == "on" || v == "1" || v.empty()) return {true, true};
+  if (v == "off" || v == "0" || v == "none") return {false, false};
+  if (v == "tun") return {true, false};
+  if (v == "udp") return {false, true};
+  throw std::runtime_error("WGPUNCH_OFFLOAD=" + v + ": expected on, off, tun or udp");
+}
+
 void apply_config(Node& node, const Config& config) {
   node.set_private_key(config.private_key);
   if (config.fwmark) {
@@ -106,7 +122,8 @@ int run_interface(const RunOptions& options) {
     std::optional<UserIds> user;
     if (options.user) user = lookup_user(*options.user);
 
-    TunDevice tun = TunDevice::create(name);
+    OffloadChoice offloads = offload_choice_from_environment();
+    TunDevice tun = TunDevice::create(name, offloads.tun);
     size_t mtu = options.config ? options.config->mtu : kDefaultMtu;
     if (options.config) {
       try {
@@ -125,6 +142,7 @@ int run_interface(const RunOptions& options) {
 
     boost::asio::io_context io(1);
     Node node(io, std::move(tun), std::move(udp), mtu);
+    if (!offloads.udp) node.disable_udp_offloads();
     if (options.config) {
       apply_config(node, *options.config);
       node.enable_dnssd(*options.config);
@@ -164,7 +182,7 @@ int run_interface(const RunOptions& options) {
 
     node.start();
     Log::info("up: listening on UDP port ", node.listen_port(), ", ",
-              node.device().peers().size(), " peer(s)");
+              node.device().peers().size(), " peer(s); offloads: ", node.offload_summary());
     report_ready("ok");
     io.run();
     return 0;

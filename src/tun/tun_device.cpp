@@ -18,29 +18,30 @@ namespace {
   throw std::system_error(err, std::generic_category(), what);
 }
 
-// The flags passed to TUNSETIFF. IFF_VNET_HDR joins here once offloads exist
-// (performance issue); attaching to a persistent device replaces its feature
-// flags with these, so an `ip tuntap add ... vnet_hdr` device is tamed too.
-int open_flags() { return IFF_TUN | IFF_NO_PI; }
+// Debian 12's headers predate TUN's UDP segmentation offload (Linux 6.2).
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 
-// Placeholder for TUNSETOFFLOAD / TUNSETVNETHDRSZ once IFF_VNET_HDR is used.
-// Without a vnet header the kernel must not hand us coalesced segments, which
-// is exactly what leaving offloads at their default (none) guarantees.
-void configure_offloads(int /*fd*/, const std::string& /*name*/) {}
+// The offload sets tried in order: everything, then without USO for kernels
+// before 6.2. TUN_F_CSUM is required by the others.
+constexpr unsigned kOffloadsWithUso =
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6;
+constexpr unsigned kOffloadsTcpOnly = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 
-bool is_retryable(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
+// The 10-byte struct virtio_net_hdr; TUN's default, set explicitly because a
+// persistent device may have been left with another size.
+constexpr int kVnetHeaderBytes = 10;
 
-}  // namespace
-
-TunDevice TunDevice::create(const std::string& name) {
-  const std::string what = "open TUN device " + (name.empty() ? std::string("(any)") : name);
-  if (name.size() >= IFNAMSIZ) throw_errno(EINVAL, what + " (name longer than 15 characters)");
-
+// Opens /dev/net/tun and attaches it to `name` with `flags`. Attaching to a
+// persistent device replaces its feature flags with these, so an `ip tuntap
+// add ... vnet_hdr` device is tamed too. Returns the fd and the actual name.
+UniqueFd attach(const std::string& name, int flags, const std::string& what, std::string& actual) {
   UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
   if (!fd) throw_errno(errno, what + ": /dev/net/tun");
-
   ifreq ifr{};
-  ifr.ifr_flags = static_cast<short>(open_flags());
+  ifr.ifr_flags = static_cast<short>(flags);
   std::memcpy(ifr.ifr_name, name.data(), name.size());
   if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) {
     int err = errno;
@@ -49,8 +50,38 @@ TunDevice TunDevice::create(const std::string& name) {
     throw_errno(err, what);
   }
   // The kernel writes back the actual name (matters when it picked one).
-  std::string actual(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
-  configure_offloads(fd.get(), actual);
+  actual.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  return fd;
+}
+
+// Turns on the vnet header and the largest offload set the kernel takes.
+// Returns the TUN_F_* flags accepted, or 0 when none was (the caller then
+// reopens the device plain).
+unsigned enable_offloads(int fd) {
+  int size = kVnetHeaderBytes;
+  if (::ioctl(fd, TUNSETVNETHDRSZ, &size) < 0) return 0;
+  for (unsigned flags : {kOffloadsWithUso, kOffloadsTcpOnly}) {
+    if (::ioctl(fd, TUNSETOFFLOAD, static_cast<unsigned long>(flags)) == 0) return flags;
+  }
+  return 0;
+}
+
+bool is_retryable(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
+
+}  // namespace
+
+TunDevice TunDevice::create(const std::string& name, bool offloads) {
+  const std::string what = "open TUN device " + (name.empty() ? std::string("(any)") : name);
+  if (name.size() >= IFNAMSIZ) throw_errno(EINVAL, what + " (name longer than 15 characters)");
+
+  std::string actual;
+  if (offloads) {
+    UniqueFd fd = attach(name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, what, actual);
+    if (unsigned accepted = enable_offloads(fd.get()))
+      return TunDevice(std::move(fd), std::move(actual), accepted);
+    // Refused: closing removes a device we created; attach again without.
+  }
+  UniqueFd fd = attach(name, IFF_TUN | IFF_NO_PI, what, actual);
   return TunDevice(std::move(fd), std::move(actual));
 }
 
@@ -59,6 +90,16 @@ TunDevice TunDevice::from_fd(UniqueFd fd, std::string name) {
   TunDevice dev(std::move(fd), std::move(name));
   dev.set_nonblocking(true);
   return dev;
+}
+
+std::vector<const char*> TunDevice::offload_names() const {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {TUN_F_CSUM, "tun-csum"}, {TUN_F_TSO4, "tun-tso4"}, {TUN_F_TSO6, "tun-tso6"},
+      {TUN_F_USO4, "tun-uso4"}, {TUN_F_USO6, "tun-uso6"}};
+  std::vector<const char*> names;
+  for (auto [flag, name] : kNames)
+    if (offload_flags_ & flag) names.push_back(name);
+  return names;
 }
 
 int TunDevice::ifindex() const {
@@ -93,8 +134,8 @@ ssize_t TunDevice::write(ByteView packet) {
 int TunDevice::read_batch(std::span<const MutableByteView> bufs, std::span<size_t> lengths) {
   const size_t max = std::min(bufs.size(), lengths.size());
   size_t count = 0;
-  // A TUN descriptor without a vnet header yields one packet per read(2);
-  // there is no readv-of-many for it, so the batch is a bounded loop.
+  // A TUN descriptor yields one packet (or, with offloads, one super-packet)
+  // per read(2); there is no readv-of-many for it, so the batch is a bounded loop.
   while (count < max) {
     ssize_t n = read(bufs[count]);
     if (n < 0) {

@@ -7,14 +7,14 @@
 // device. The data path (read, write and their batch forms) never throws and
 // never allocates: it returns counts or -errno.
 //
-// Extension point for the performance issue: opening with IFF_VNET_HDR and
-// enabling TUNSETOFFLOAD (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 |
-// TUN_F_USO6) makes each read carry a struct virtio_net_hdr followed by up to
-// 64 KiB of coalesced segments, and each write accept the same. That belongs
-// in open_flags() / configure_offloads() in tun_device.cpp plus a segmenter
-// beside read_batch; the batch signatures below already move many packets per
-// call so callers will not change. Not implemented yet: today every packet is
-// a plain IP packet of at most the MTU.
+// Offloads: created with `offloads` on, the device is opened with
+// IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TSO4/6 and, on kernels from 6.2,
+// USO4/6). Then every read returns a 10-byte struct virtio_net_hdr followed by
+// one IP packet of up to 64 KiB — a TCP or UDP "super-packet" the kernel left
+// for us to segment (tun/vnet.h) — and every write must start with such a
+// header too (tun/tcp_coalescer.h builds them). vnet_header() says which mode
+// the device ended up in: when the kernel refuses the offloads the device is
+// reopened plain, so callers must always check it.
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "util/bytes.h"
 #include "util/unique_fd.h"
@@ -38,7 +39,10 @@ class TunDevice {
   // created vanishes when the descriptor closes, a persistent one stays.
   // Throws std::system_error("open TUN device wg0: ...") on failure, also for
   // a name of IFNAMSIZ or more characters (EINVAL).
-  static TunDevice create(const std::string& name);
+  //
+  // With `offloads`, asks for the vnet header and offloads described above and
+  // falls back to a plain device when the kernel refuses them.
+  static TunDevice create(const std::string& name, bool offloads = false);
 
   // Adopts an already attached TUN descriptor (e.g. handed over by a parent
   // process, or a socketpair end in tests). The descriptor is made
@@ -49,6 +53,12 @@ class TunDevice {
   TunDevice& operator=(TunDevice&&) noexcept = default;
 
   const std::string& name() const { return name_; }
+  // True when reads and writes carry a virtio_net_hdr (offloads are on).
+  bool vnet_header() const { return offload_flags_ != 0; }
+  // The TUN_F_* flags the kernel accepted (0 for a plain device); for logs.
+  unsigned offload_flags() const { return offload_flags_; }
+  // The accepted offloads by name ("tun-csum", "tun-tso4", ...), for status.
+  std::vector<const char*> offload_names() const;
   int fd() const { return fd_.get(); }
 
   // The kernel's interface index for name(), looked up now (it is not cached:
@@ -84,10 +94,12 @@ class TunDevice {
                   int* last_error = nullptr);
 
  private:
-  TunDevice(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
+  TunDevice(UniqueFd fd, std::string name, unsigned offload_flags = 0)
+      : fd_(std::move(fd)), name_(std::move(name)), offload_flags_(offload_flags) {}
 
   UniqueFd fd_;
   std::string name_;
+  unsigned offload_flags_ = 0;
 };
 
 }  // namespace wgp

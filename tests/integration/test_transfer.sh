@@ -42,36 +42,10 @@ wgp_up PID_P "$NS_P" "$NL_TMP/$IFP.conf"
 expect_ping "$NS_P" 10.0.0.2 "tunnel up before the transfer"
 
 head -c "${MIB}M" /dev/urandom >"$NL_TMP/payload"
-SENT=$(sha256sum <"$NL_TMP/payload" | cut -d' ' -f1)
-log "payload: $MIB MiB, sha256 $SENT"
+log "payload: $MIB MiB"
 
-# transfer FROM_NS TO_NS TO_ADDR PORT WHAT: TCP stream of the payload, hashed on arrival.
-transfer() {
-  local from=$1 to=$2 addr=$3 port=$4 what=$5 rpid spid t0 t1 got
-  rm -f "$NL_TMP/recv"
-  spawn rpid "$to" "$NL_TMP/recv-$port.log" \
-    socat -u "TCP-LISTEN:$port,reuseaddr" "CREATE:$NL_TMP/recv"
-  wait_for "receiver listening on $addr:$port" 10 \
-    bash -c "ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q LISTEN"
-  t0=$(date +%s.%N)
-  # Sender in the background, polled, so that a signal to the test is handled at once.
-  spawn spid "$from" "$NL_TMP/send-$port.log" \
-    timeout 90 socat -u "OPEN:$NL_TMP/payload,rdonly" "TCP:$addr:$port"
-  wait_for "$what: sender to finish" 95 pid_gone "$spid"
-  wait "$spid" || fail "$what: sender failed or took over 90 s"
-  forget_pid "$spid"
-  wait_for "$what: receiver to finish" 30 pid_gone "$rpid"
-  t1=$(date +%s.%N)
-  wait "$rpid" || fail "$what: receiver failed"
-  forget_pid "$rpid"
-  got=$(sha256sum <"$NL_TMP/recv" | cut -d' ' -f1)
-  [[ $got == "$SENT" ]] || fail "$what: sha256 of received data $got != sent $SENT"
-  log "ok: $what: $MIB MiB intact, $(awk -v s="$t0" -v e="$t1" -v m="$MIB" \
-    'BEGIN {printf "%.2f s, %.0f Mbit/s", e - s, m * 8 * 1.048576 / (e - s)}')"
-}
-
-transfer "$NS_P" "$NS_G" 10.0.0.2 5001 "wgpunch -> wireguard-go"
-transfer "$NS_G" "$NS_P" 10.0.0.1 5002 "wireguard-go -> wgpunch"
+tcp_transfer "$NS_P" "$NS_G" 10.0.0.2 5001 "wgpunch -> wireguard-go" "$NL_TMP/payload"
+tcp_transfer "$NS_G" "$NS_P" 10.0.0.1 5002 "wireguard-go -> wgpunch" "$NL_TMP/payload"
 
 # The tunnel must have carried it: wireguard-go's counters for wgpunch cover both payloads.
 read -r rx tx < <(ns_exec "$NS_G" wg show "$IFG" transfer | awk -v k="$PUBP" '$1 == k {print $2, $3}')

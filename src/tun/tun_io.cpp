@@ -1,0 +1,85 @@
+#include "tun/tun_io.h"
+
+#include <cstring>
+
+namespace wgp {
+namespace {
+
+// A frame is a vnet header and an IP packet of up to 64 KiB.
+constexpr size_t kFrameSlot = kVnetHeaderSize + 65535;
+constexpr size_t kSplitScratch = 65536;
+
+}  // namespace
+
+TunIo::TunIo(TunDevice& tun, size_t batch)
+    : tun_(tun),
+      batch_(batch),
+      read_storage_(batch * kFrameSlot),
+      read_lengths_(batch),
+      split_scratch_(kSplitScratch),
+      coalescer_(tun.vnet_header() ? batch : 1, tun.vnet_header() ? batch * kFrameSlot : kFrameSlot),
+      plain_storage_(tun.vnet_header() ? 1 : batch * kFrameSlot) {
+  for (size_t i = 0; i < batch; ++i)
+    read_bufs_.emplace_back(read_storage_.data() + i * kFrameSlot, kFrameSlot);
+  plain_frames_.reserve(batch);
+}
+
+int TunIo::read(PacketSink& sink) {
+  int n = tun_.read_batch(read_bufs_, read_lengths_);
+  if (n <= 0) return n;
+  for (int i = 0; i < n; ++i) {
+    MutableByteView frame(read_bufs_[i].data(), read_lengths_[i]);
+    if (!offloads()) {
+      sink.packet(frame);
+      continue;
+    }
+    if (frame.size() < kVnetHeaderSize) {
+      ++bad_frames_;
+      continue;
+    }
+    if (VnetHeader::parse(frame).gso_type != kGsoNone) ++frames_split_;
+    MutableByteView scratch(split_scratch_.data(), split_scratch_.size());
+    if (split_tun_frame(frame, scratch, sink) != SplitError::kNone) ++bad_frames_;
+  }
+  return n;
+}
+
+void TunIo::write(ByteView packet) {
+  if (offloads()) {
+    if (coalescer_.add(packet)) return;
+    flush();
+    if (!coalescer_.add(packet)) ++write_errors_;  // larger than any frame
+    return;
+  }
+  if (plain_frames_.size() == batch_ || plain_used_ + packet.size() > plain_storage_.size()) flush();
+  if (packet.size() > plain_storage_.size()) {
+    ++write_errors_;
+    return;
+  }
+  uint8_t* slot = plain_storage_.data() + plain_used_;
+  std::memcpy(slot, packet.data(), packet.size());
+  plain_frames_.emplace_back(slot, packet.size());
+  plain_used_ += packet.size();
+}
+
+void TunIo::flush() {
+  if (offloads()) {
+    write_frames(coalescer_.frames());
+    coalescer_.clear();
+    return;
+  }
+  write_frames(plain_frames_);
+  plain_frames_.clear();
+  plain_used_ = 0;
+}
+
+void TunIo::write_frames(std::span<const ByteView> frames) {
+  if (frames.empty()) return;
+  int refused = 0;
+  int written = tun_.write_batch(frames, &refused);
+  if (written < 0) written = 0;
+  // A full device queue: what did not fit is lost, as a router would.
+  write_errors_ += uint64_t(refused) + (frames.size() - size_t(written));
+}
+
+}  // namespace wgp

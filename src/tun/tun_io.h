@@ -1,0 +1,72 @@
+// TunIo: the node's batched view of its TUN device, hiding whether the device
+// runs with offloads. Reading yields plain IP packets of at most the MTU —
+// super-packets from a TSO/USO device are cut into segments with complete
+// checksums (tun/vnet.h). Writing takes plain IP packets and, on an offload
+// device, coalesces consecutive segments of one TCP flow into super-packets
+// (tun/tcp_coalescer.h), so the kernel sees one write and one trip through its
+// stack per up to 64 KiB instead of per packet.
+//
+// All memory is allocated by the constructor (touched lazily); the data path
+// allocates nothing and never throws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tun/tcp_coalescer.h"
+#include "tun/tun_device.h"
+#include "tun/vnet.h"
+#include "util/bytes.h"
+#include "util/lazy_buffer.h"
+
+namespace wgp {
+
+class TunIo {
+ public:
+  // `tun` must outlive this object. `batch` is the number of reads per
+  // read() call and of frames per write_batch().
+  TunIo(TunDevice& tun, size_t batch);
+
+  // Reads up to one batch of frames and hands every IP packet in them to
+  // sink.packet(), in order. Returns the number of frames read (0 when none
+  // was waiting) or -errno when the device failed (see TunDevice::read_batch).
+  // Frames that cannot be parsed are skipped and counted in bad_frames().
+  int read(PacketSink& sink);
+
+  // Queues one IP packet for the device; written by flush() (or earlier,
+  // when the queue is full).
+  void write(ByteView ip_packet);
+  // Writes everything queued.
+  void flush();
+
+  bool offloads() const { return tun_.vnet_header(); }
+  uint64_t bad_frames() const { return bad_frames_; }
+  uint64_t write_errors() const { return write_errors_; }
+  // Packets written inside another packet's super-packet, and super-packets
+  // read and split: how much the offloads are doing (status).
+  uint64_t packets_coalesced() const { return coalescer_.packets_coalesced(); }
+  uint64_t frames_split() const { return frames_split_; }
+
+ private:
+  void write_frames(std::span<const ByteView> frames);
+
+  TunDevice& tun_;
+  const size_t batch_;
+  // Read side: one slot per frame of a batch, and room to build segments.
+  LazyBuffer read_storage_;
+  std::vector<MutableByteView> read_bufs_;
+  std::vector<size_t> read_lengths_;
+  LazyBuffer split_scratch_;
+  // Write side: the coalescer on an offload device, a plain arena otherwise.
+  TcpCoalescer coalescer_;
+  LazyBuffer plain_storage_;
+  std::vector<ByteView> plain_frames_;
+  size_t plain_used_ = 0;
+
+  uint64_t bad_frames_ = 0;
+  uint64_t write_errors_ = 0;
+  uint64_t frames_split_ = 0;
+};
+
+}  // namespace wgp
