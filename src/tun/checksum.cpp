@@ -35,8 +35,8 @@ uint32_t checksum_add(ByteView data, uint32_t sum) {
     a3 = add_carry(a3, load64(p + 24));
   }
   for (; n >= 8; n -= 8, p += 8) a0 = add_carry(a0, load64(p));
-  uint64_t tail = 0;  // the last 0..7 bytes in memory order, zero-padded to a word
-  std::memcpy(&tail, p, n);
+  uint64_t tail = 0;                // the last 0..7 bytes in memory order, zero-padded to a word
+  if (n) std::memcpy(&tail, p, n);  // p may be null for an empty view
   a1 = add_carry(a1, tail);
   uint64_t acc = add_carry(add_carry(a0, a1), add_carry(a2, a3));
   uint16_t folded = checksum_fold((acc & 0xffffffff) + (acc >> 32));
