@@ -21,12 +21,13 @@ DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPl
 
 DnssdRoles::~DnssdRoles() { device_.set_observer(nullptr); }
 
-void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now) {
+void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
+                                  const OpenJob* opened) {
   // One port, two protocols (DESIGN.md §4). A DNS message whose first bytes
   // look like a data message goes to DNS once no keypair claims it.
   switch (dnssd::classify_datagram(d)) {
     case dnssd::DatagramKind::kWireGuard:
-      if (device_.receive_datagram(d, from, now) == DropReason::kUnknownIndex &&
+      if (device_.receive_datagram(d, from, now, opened) == DropReason::kUnknownIndex &&
           dnssd::plausible_dns_header(d))
         receive_dns(d, from, now);
       break;

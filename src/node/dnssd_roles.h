@@ -28,7 +28,9 @@ class DnssdRoles final : public DeviceObserver {
   ~DnssdRoles() override;
 
   // One datagram from the UDP socket (WireGuard or DNS).
-  void receive_datagram(ByteView datagram, const Endpoint& from, Now now);
+  // `opened`: see Device::receive_datagram.
+  void receive_datagram(ByteView datagram, const Endpoint& from, Now now,
+                        const OpenJob* opened = nullptr);
   // Discovery asks about every peer at once.
   void start(Now now);
   std::optional<Instant> next_deadline() const;

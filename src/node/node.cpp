@@ -21,6 +21,11 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr size_t kBatch = 64;
+// Every datagram a batch can hold: 64 slots of up to 64 GSO/GRO segments.
+constexpr size_t kMaxDatagramsPerBatch = kBatch * DatagramBatch::kMaxSegments;
+// Packets per thread below which waking another thread costs more than it
+// saves (a seal or open of a full-size packet takes about a microsecond).
+constexpr size_t kMinCryptoPerThread = 32;
 }  // namespace
 
 Node::Node(asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu)
@@ -33,8 +38,12 @@ Node::Node(asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu)
       timer_(io),
       udp_in_(kBatch),
       udp_out_(kBatch),
-      tun_io_(tun_, kBatch) {
+      tun_io_(tun_, kBatch),
+      udp_plain_(kBatch * DatagramBatch::kMaxDatagram) {
   device_.set_mtu(mtu);
+  seal_jobs_.reserve(kMaxDatagramsPerBatch);
+  incoming_.reserve(kMaxDatagramsPerBatch);
+  open_jobs_.reserve(kMaxDatagramsPerBatch);
 }
 
 void Node::disable_udp_offloads() {
@@ -57,6 +66,7 @@ void Node::enable_dnssd(const Config& config) {
 }
 
 void Node::start() {
+  if (!workers_) workers_ = std::make_unique<WorkerPool>(WorkerPool::default_workers());
   if (dnssd_) {
     dnssd_->start(now());
     flush();
@@ -97,34 +107,71 @@ void Node::wait_tun() {
 void Node::on_udp_readable() {
   int n = udp_.receive(udp_in_);
   Now t = now();
+  // Pass 1: every datagram of the batch (a GRO slot holds several, each
+  // segment_size long but the last), with a decryption job for each
+  // transport message whose keypair is known.
+  incoming_.clear();
+  open_jobs_.clear();
   for (int i = 0; i < n; ++i) {
     if (udp_in_.truncated(i)) continue;
-    const Endpoint& from = udp_in_.endpoint(i);
-    auto receive = [&](ByteView datagram) {
-      if (dnssd_)
-        dnssd_->receive_datagram(datagram, from, t);
-      else
-        (void)device_.receive_datagram(datagram, from, t);
-    };
     ByteView all = udp_in_.data(i);
-    // A GRO slot holds several datagrams of one sender, each segment_size
-    // long but the last; segment_size is 0 for a slot of one datagram.
-    size_t segment = udp_in_.segment_size(i);
-    if (segment == 0) {
-      receive(all);
-      continue;
+    size_t segment = udp_in_.segment_size(i) ? udp_in_.segment_size(i) : std::max<size_t>(all.size(), 1);
+    for (size_t offset = 0; offset < all.size() || offset == 0; offset += segment) {
+      ByteView datagram = all.subspan(offset, std::min(segment, all.size() - offset));
+      MutableByteView plain(udp_plain_.data() + size_t(i) * udp_in_.slot_size() + offset,
+                            datagram.size());
+      Incoming in{datagram, uint32_t(i), -1};
+      OpenJob job;
+      if (device_.prepare_open(datagram, plain, t, job)) {
+        in.job = int32_t(open_jobs_.size());
+        open_jobs_.push_back(job);
+      }
+      incoming_.push_back(in);
+      if (all.empty()) break;
     }
-    for (size_t offset = 0; offset < all.size(); offset += segment)
-      receive(all.subspan(offset, std::min(segment, all.size() - offset)));
+  }
+  // Pass 2: decrypt on every core. Pass 3: the protocol, in batch order.
+  open_in_parallel(open_jobs_.size());
+  for (const Incoming& in : incoming_) {
+    const OpenJob* opened = in.job >= 0 ? &open_jobs_[size_t(in.job)] : nullptr;
+    const Endpoint& from = udp_in_.endpoint(in.slot);
+    if (dnssd_)
+      dnssd_->receive_datagram(in.datagram, from, t, opened);
+    else
+      (void)device_.receive_datagram(in.datagram, from, t, opened);
   }
   flush();
   reschedule();
   wait_udp();
 }
 
+void Node::open_in_parallel(size_t count) {
+  auto open_range = [this](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) open_jobs_[j].run();
+  };
+  if (workers_)
+    workers_->run(count, kMinCryptoPerThread, open_range);
+  else
+    open_range(0, count);
+}
+
+void Node::run_seal_jobs() {
+  auto seal_range = [this](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) seal_jobs_[j].run();
+  };
+  if (workers_)
+    workers_->run(seal_jobs_.size(), kMinCryptoPerThread, seal_range);
+  else
+    seal_range(0, seal_jobs_.size());
+  seal_jobs_.clear();
+}
+
 void Node::on_tun_readable() {
   batch_now_ = now();
+  // Data messages are built now and sealed together in flush().
+  device_.defer_seals(&seal_jobs_);
   int n = tun_io_.read(*this);
+  device_.defer_seals(nullptr);
   if (n < 0 && (n == -EBADFD || n == -ENODEV || n == -EIO)) {
     fatal("TUN device " + tun_.name() + " is gone");
     return;
@@ -202,6 +249,7 @@ void Node::cancel_datagram() {
 void Node::write_tun(ByteView packet) { tun_io_.write(packet); }
 
 void Node::flush() {
+  run_seal_jobs();
   if (udp_out_count_) {
     int dropped = 0, last_error = 0;
     int sent = udp_.send(udp_out_, udp_out_count_, &dropped, &last_error);

@@ -20,6 +20,7 @@
 #include "tun/tun_device.h"
 #include "tun/tun_io.h"
 #include "util/lazy_buffer.h"
+#include "util/worker_pool.h"
 #include "wg/device.h"
 
 namespace wgp {
@@ -88,6 +89,9 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void wait_tun();
   void on_udp_readable();
   void on_tun_readable();
+  // Runs the queued seals / the batch's opens on the worker pool.
+  void run_seal_jobs();
+  void open_in_parallel(size_t count);
   void on_timer();
   void flush();
   void fatal(const std::string& why);
@@ -115,6 +119,20 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
     bool appended = false;
   } reservation_;
   TunIo tun_io_;
+  // Multi-core crypto: seals queued by the device while a TUN batch is read,
+  // opens prepared for a received batch (plaintext into udp_plain_, laid out
+  // like udp_in_), all run fork-join on workers_ (made in start(), after
+  // privileges were dropped).
+  std::unique_ptr<WorkerPool> workers_;
+  std::vector<SealJob> seal_jobs_;
+  struct Incoming {
+    ByteView datagram;
+    uint32_t slot;
+    int32_t job;  // index into open_jobs_, or -1
+  };
+  std::vector<Incoming> incoming_;
+  std::vector<OpenJob> open_jobs_;
+  LazyBuffer udp_plain_;
   Now batch_now_{};  // the moment of the TUN batch being read
   uint64_t udp_send_errors_ = 0;
   bool stopped_ = false;

@@ -18,6 +18,7 @@
 #include "net/ip.h"
 #include "noise/cookie.h"
 #include "wg/allowed_ips.h"
+#include "wg/crypto_jobs.h"
 #include "wg/drop_reason.h"
 #include "wg/index_table.h"
 #include "wg/peer.h"
@@ -94,7 +95,20 @@ class Device {
 
   // --- traffic -------------------------------------------------------------
   // One UDP payload from `from`. Returns why it was dropped, if it was.
-  std::optional<DropReason> receive_datagram(ByteView datagram, const Endpoint& from, Now now);
+  // `opened`: a decryption of this datagram already run by prepare_open()'s
+  // caller; used only if its keypair is still the one the index names.
+  std::optional<DropReason> receive_datagram(ByteView datagram, const Endpoint& from, Now now,
+                                             const OpenJob* opened = nullptr);
+  // For batch decryption on several threads: when `datagram` is a transport
+  // message whose index names a keypair that may still receive, fills `job`
+  // to decrypt it into `plaintext` (at least datagram.size() - 32 bytes) and
+  // returns true. Changes nothing.
+  bool prepare_open(ByteView datagram, MutableByteView plaintext, Now now, OpenJob& job) const;
+  // With a queue, data messages are built in lent output memory and their
+  // sealing is queued there instead of done at once (see wg/crypto_jobs.h);
+  // nullptr returns to sealing at once. The caller runs the jobs before it
+  // sends the datagrams, and before any other call that could drop keys.
+  void defer_seals(std::vector<SealJob>* queue) { seal_queue_ = queue; }
   // One IP packet read from the TUN.
   std::optional<DropReason> send_packet(ByteView ip_packet, Now now);
   // Starts a handshake with `peer` now (rate limited to one per 5 s).
@@ -125,7 +139,8 @@ class Device {
   std::optional<DropReason> receive_initiation(ByteView msg, const Endpoint& from, Now now);
   std::optional<DropReason> receive_response(ByteView msg, const Endpoint& from, Now now);
   std::optional<DropReason> receive_cookie_reply(ByteView msg, Now now);
-  std::optional<DropReason> receive_transport(ByteView msg, const Endpoint& from, Now now);
+  std::optional<DropReason> receive_transport(ByteView msg, const Endpoint& from, Now now,
+                                             const OpenJob* opened);
   std::optional<DropReason> check_handshake_load(ByteView msg, uint32_t sender_index,
                                                  const Endpoint& from, Now now);
   void on_authenticated_receive(Peer& peer, const Endpoint& from, size_t bytes, Now now);
@@ -175,6 +190,8 @@ class Device {
   Instant load_window_start_{};
   uint32_t handshakes_in_window_ = 0;
   std::optional<Instant> under_load_until_;
+
+  std::vector<SealJob>* seal_queue_ = nullptr;
 
   // One buffer for the datagram or plaintext being built: 64 KiB + headers.
   std::vector<uint8_t> scratch_;

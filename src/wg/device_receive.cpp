@@ -19,7 +19,8 @@ constexpr auto kLoadWindow = std::chrono::milliseconds(125);
 
 }  // namespace
 
-std::optional<DropReason> Device::receive_datagram(ByteView msg, const Endpoint& from, Now now) {
+std::optional<DropReason> Device::receive_datagram(ByteView msg, const Endpoint& from, Now now,
+                                                   const OpenJob* opened) {
   if (msg.size() < 4) return drop(DropReason::kMalformed), DropReason::kMalformed;
   // Bytes 1..3 are reserved and must be zero: read the four as one LE32.
   switch (load_le32(msg.data())) {
@@ -34,7 +35,7 @@ std::optional<DropReason> Device::receive_datagram(ByteView msg, const Endpoint&
       break;
     case uint32_t(MessageType::kTransport):
       // Not always a multiple of 16: padding stops at the MTU.
-      if (msg.size() >= kTransportMinSize) return receive_transport(msg, from, now);
+      if (msg.size() >= kTransportMinSize) return receive_transport(msg, from, now, opened);
       break;
   }
   drop(DropReason::kMalformed);
@@ -135,7 +136,24 @@ std::optional<DropReason> Device::receive_cookie_reply(ByteView msg, Now now) {
   return std::nullopt;
 }
 
-std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint& from, Now now) {
+bool Device::prepare_open(ByteView msg, MutableByteView plaintext, Now now, OpenJob& job) const {
+  if (msg.size() < kTransportMinSize || load_le32(msg.data()) != uint32_t(MessageType::kTransport))
+    return false;
+  const IndexTable::Entry* entry = indices_.find(load_le32(&msg[kTransportReceiverOffset]));
+  if (!entry || !entry->keypair || !entry->keypair->usable_for_receiving(now.mono)) return false;
+  ByteView ciphertext = msg.subspan(kTransportHeaderSize);
+  if (plaintext.size() < ciphertext.size() - kTagSize) return false;
+  job.key = &entry->keypair->receive_key;
+  job.counter = load_le64(&msg[kTransportCounterOffset]);
+  job.ciphertext = ciphertext;
+  job.plaintext = plaintext.first(ciphertext.size() - kTagSize);
+  job.keypair_serial = entry->keypair->serial;
+  job.authentic = false;
+  return true;
+}
+
+std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint& from, Now now,
+                                                    const OpenJob* opened) {
   auto fail = [&](DropReason r) { return drop(r), std::optional<DropReason>(r); };
   const IndexTable::Entry* entry = indices_.find(load_le32(&msg[kTransportReceiverOffset]));
   if (!entry || !entry->keypair) return fail(DropReason::kUnknownIndex);
@@ -144,10 +162,18 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
   if (!kp.usable_for_receiving(now.mono)) return fail(DropReason::kExpiredKeypair);
 
   uint64_t counter = load_le64(&msg[kTransportCounterOffset]);
-  ByteView ciphertext = msg.subspan(kTransportHeaderSize);
-  MutableByteView plain(scratch_.data(), ciphertext.size() - kTagSize);
+  MutableByteView plain;
+  if (opened && opened->keypair_serial == kp.serial && opened->counter == counter) {
+    // Decrypted ahead, on some thread, by the keypair the index still names.
+    if (!opened->authentic) return fail(DropReason::kDecryptFailed);
+    plain = opened->plaintext;
+  } else {
+    ByteView ciphertext = msg.subspan(kTransportHeaderSize);
+    plain = MutableByteView(scratch_.data(), ciphertext.size() - kTagSize);
+    if (!kp.receive_key.open(counter, ciphertext, {}, plain))
+      return fail(DropReason::kDecryptFailed);
+  }
   // Authenticate first; only then may the counter touch the replay window.
-  if (!kp.receive_key.open(counter, ciphertext, {}, plain)) return fail(DropReason::kDecryptFailed);
   if (!kp.replay.check_and_update(counter)) return fail(DropReason::kReplayedData);
 
   if (peer.keypairs.promote_next(&kp, indices_)) {

@@ -70,7 +70,13 @@ bool Device::encrypt_and_send(Peer& peer, ByteView payload, Now now) {
   store_le32(out.data(), uint32_t(MessageType::kTransport));
   store_le32(out.data() + kTransportReceiverOffset, kp->remote_index);
   store_le64(out.data() + kTransportCounterOffset, counter);
-  if (!kp->send_key.seal_padded(counter, payload, padding, out.subspan(kTransportHeaderSize))) {
+  MutableByteView body = out.subspan(kTransportHeaderSize);
+  if (lent && seal_queue_) {
+    // Sealed later, with the rest of the batch, possibly on another core.
+    if (!payload.empty()) std::memcpy(body.data(), payload.data(), payload.size());
+    std::memset(body.data() + payload.size(), 0, padding);
+    seal_queue_->push_back({&kp->send_key, counter, body, payload.size() + padding});
+  } else if (!kp->send_key.seal_padded(counter, payload, padding, body)) {
     if (lent) out_.cancel_datagram();
     return false;
   }

@@ -1,8 +1,15 @@
 #include "wg/keypair.h"
 
+#include <atomic>
+
 #include "wg/index_table.h"
 
 namespace wgp {
+
+uint64_t next_keypair_serial() {
+  static std::atomic<uint64_t> serial{0};
+  return serial.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 void KeypairSlots::drop(std::unique_ptr<Keypair>& slot, IndexTable& indices) {
   if (slot) indices.release(slot->local_index);

@@ -14,15 +14,21 @@
 
 namespace wgp {
 
+// A process-wide serial, never reused: a decryption run on another thread
+// names the keypair it used by serial, since its address may be reused.
+uint64_t next_keypair_serial();
+
 struct Keypair {
   Keypair(const noise::SessionKeys& keys, Instant now)
-      : send_key(keys.send),
+      : serial(next_keypair_serial()),
+        send_key(keys.send),
         receive_key(keys.receive),
         created(now),
         local_index(keys.local_index),
         remote_index(keys.remote_index),
         we_initiated(keys.we_initiated) {}
 
+  const uint64_t serial;
   AeadKey send_key;
   AeadKey receive_key;
   uint64_t send_counter = 0;

@@ -1,0 +1,44 @@
+// Encryptions and decryptions the device leaves for its caller to run, so
+// that one batch of packets can be sealed or opened on several cores
+// (util/worker_pool.h) and then sent or delivered in batch order.
+//
+// Sealing: with a SealJob queue set (Device::defer_seals), the device writes
+// each data message's header and plaintext (zero-padded) into the output slot
+// it was lent and queues the in-place seal; the caller must run every job
+// before the slots are sent. Opening: Device::prepare_open fills an OpenJob
+// for a transport message, the caller runs it anywhere, and hands it back to
+// Device::receive_datagram, which checks it still names the same keypair.
+#pragma once
+
+#include <cstdint>
+
+#include "crypto/aead.h"
+#include "util/bytes.h"
+
+namespace wgp {
+
+struct SealJob {
+  const AeadKey* key = nullptr;
+  uint64_t counter = 0;
+  // plaintext_size bytes of plaintext, followed by room for the 16-byte tag.
+  MutableByteView data;
+  size_t plaintext_size = 0;
+
+  // Thread-safe: distinct jobs touch distinct bytes; the key is read-only.
+  void run() const {
+    (void)key->seal(counter, data.first(plaintext_size), {}, data);
+  }
+};
+
+struct OpenJob {
+  const AeadKey* key = nullptr;
+  uint64_t counter = 0;
+  ByteView ciphertext;        // body and tag of the transport message
+  MutableByteView plaintext;  // ciphertext.size() - 16 bytes
+  uint64_t keypair_serial = 0;
+  bool authentic = false;     // set by run()
+
+  void run() { authentic = key->open(counter, ciphertext, {}, plaintext); }
+};
+
+}  // namespace wgp
