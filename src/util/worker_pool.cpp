@@ -69,23 +69,24 @@ void WorkerPool::run_erased(size_t count, size_t min_per_part, void* context, Tr
   call_ = call;
   count_ = count;
   parts_ = parts;
-  unfinished_.store(threads_.size(), std::memory_order_relaxed);
+  unfinished_.store(uint32_t(threads_.size()), std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
 
   call(context, 0, count / parts);
 
-  size_t left;
+  uint32_t left;
   while ((left = unfinished_.load(std::memory_order_acquire)) != 0) wait_change(unfinished_, left);
 }
 
 void WorkerPool::worker_main(size_t id) {
-  uint64_t seen = generation_.load(std::memory_order_acquire);
+  // Not a load: the first job may be published before this thread runs.
+  uint32_t seen = 0;
   for (;;) {
     seen = wait_change(generation_, seen);
     if (stopping_.load(std::memory_order_acquire)) return;
     if (id < parts_) call_(context_, count_ * id / parts_, count_ * (id + 1) / parts_);
-    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) unfinished_.notify_one();
+    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) unfinished_.notify_all();
   }
 }
 

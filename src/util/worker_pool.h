@@ -53,9 +53,11 @@ class WorkerPool {
   void worker_main(size_t id);
 
   std::vector<std::thread> threads_;
-  // The current job: published by bumping generation_.
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<size_t> unfinished_{0};
+  // The current job: published by bumping generation_. 32-bit on purpose:
+  // Linux futexes are 32-bit, so libstdc++ waits on these directly instead
+  // of through its proxy table (and wrapping is harmless: only change counts).
+  std::atomic<uint32_t> generation_{0};
+  std::atomic<uint32_t> unfinished_{0};
   std::atomic<bool> stopping_{false};
   void* context_ = nullptr;
   Trampoline call_ = nullptr;

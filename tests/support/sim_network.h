@@ -40,7 +40,17 @@ struct SimHost final : DeviceOutput {
     net.push_back({addr, to, std::vector<uint8_t>(d.begin(), d.end())});
   }
   void write_tun(ByteView p) override { tun.emplace_back(p.begin(), p.end()); }
+  // With `lend` set, the device builds data messages straight in the wire's
+  // datagram, as the node's batches let it (deque entries do not move).
+  MutableByteView reserve_datagram(const Endpoint& to, size_t size) override {
+    if (!lend) return {};
+    net.push_back({addr, to, std::vector<uint8_t>(size)});
+    return net.back().bytes;
+  }
+  void cancel_datagram() override { net.pop_back(); }
   PublicKey public_key() const { return device.identity().public_key; }
+
+  bool lend = false;
 
   SeededRandom rng;
   Endpoint addr;
