@@ -54,6 +54,9 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void disable_udp_offloads();
   // The offloads in use, "tun-csum tun-tso4 ... udp-gso udp-gro" or "none".
   std::string offload_summary() const;
+  // Threads that share encryption and decryption with the event loop (0
+  // before start()).
+  size_t crypto_workers() const { return workers_ ? workers_->workers() : 0; }
 
   // Re-arms the protocol timer after the device's state changed from outside
   // the packet handlers (config, control socket).

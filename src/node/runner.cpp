@@ -182,7 +182,8 @@ int run_interface(const RunOptions& options) {
 
     node.start();
     Log::info("up: listening on UDP port ", node.listen_port(), ", ",
-              node.device().peers().size(), " peer(s); offloads: ", node.offload_summary());
+              node.device().peers().size(), " peer(s); offloads: ", node.offload_summary(),
+              "; crypto workers: ", node.crypto_workers());
     report_ready("ok");
     io.run();
     return 0;
