@@ -115,9 +115,12 @@ void Node::on_udp_readable() {
   for (int i = 0; i < n; ++i) {
     if (udp_in_.truncated(i)) continue;
     ByteView all = udp_in_.data(i);
-    size_t segment = udp_in_.segment_size(i) ? udp_in_.segment_size(i) : std::max<size_t>(all.size(), 1);
-    for (size_t offset = 0; offset < all.size() || offset == 0; offset += segment) {
+    size_t segment = udp_in_.segment_size(i);
+    if (segment == 0) segment = all.size();  // one datagram, perhaps empty
+    size_t offset = 0;
+    do {
       ByteView datagram = all.subspan(offset, std::min(segment, all.size() - offset));
+      // Its plaintext goes to the same offset of the parallel arena.
       MutableByteView plain(udp_plain_.data() + size_t(i) * udp_in_.slot_size() + offset,
                             datagram.size());
       Incoming in{datagram, uint32_t(i), -1};
@@ -127,8 +130,8 @@ void Node::on_udp_readable() {
         open_jobs_.push_back(job);
       }
       incoming_.push_back(in);
-      if (all.empty()) break;
-    }
+      offset += segment;
+    } while (offset < all.size());
   }
   // Pass 2: decrypt on every core. Pass 3: the protocol, in batch order.
   open_in_parallel(open_jobs_.size());
@@ -168,8 +171,10 @@ void Node::run_seal_jobs() {
 
 void Node::on_tun_readable() {
   batch_now_ = now();
-  // Data messages are built now and sealed together in flush().
-  device_.defer_seals(&seal_jobs_);
+  // With workers, data messages are built now and sealed together, across
+  // cores, in flush() (which costs one copy of each payload into its slot);
+  // without, the device seals each straight from the TUN buffer into its slot.
+  if (workers_ && workers_->workers() > 0) device_.defer_seals(&seal_jobs_);
   int n = tun_io_.read(*this);
   device_.defer_seals(nullptr);
   if (n < 0 && (n == -EBADFD || n == -ENODEV || n == -EIO)) {

@@ -7,7 +7,8 @@
 #  - UDP sent with UDP_SEGMENT inside the tunnel (a USO super-packet on the TUN) arrives as
 #    whole datagrams with valid checksums (the kernel drops any it cannot verify);
 #  - every fallback still works: both ends without offloads (WGPUNCH_OFFLOAD=off), and each
-#    mix of one end with TUN offloads only and the other with UDP offloads only.
+#    mix of one end with TUN offloads only and the other with UDP offloads only;
+#  - crypto spread over 3 worker threads on one end and kept on the event loop on the other.
 # Usage: bash test_offload.sh /path/to/wgpunch   (OFFLOAD_MIB=N to change the size)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -145,4 +146,14 @@ tcp_transfer "$NS_B" "$NS_A" 10.9.0.1 5006 "B (udp) -> A (tun)" "$NL_TMP/payload
 udp_segmented "$NS_B" "$NS_A" 10.9.0.1
 pair_down
 
-log "PASS: offloads on, off and mixed: TCP intact both ways, segmented UDP intact"
+log "=== crypto on 3 worker threads on A, on the event loop alone on B"
+WGPUNCH_CRYPTO_WORKERS=3 wgp_up PID_A "$NS_A" "$NL_TMP/$IFA.conf"
+WGPUNCH_CRYPTO_WORKERS=0 wgp_up PID_B "$NS_B" "$NL_TMP/$IFB.conf"
+expect_ping "$NS_A" 10.9.0.2 "A (3 workers) -> B (none)"
+[[ $(status_field "$NS_A" "$IFA" "crypto workers") == 3 ]] || fail "A does not report 3 crypto workers"
+[[ $(status_field "$NS_B" "$IFB" "crypto workers") == 0 ]] || fail "B does not report 0 crypto workers"
+tcp_transfer "$NS_A" "$NS_B" 10.9.0.2 5007 "A (3 workers) -> B (none)" "$NL_TMP/payload"
+tcp_transfer "$NS_B" "$NS_A" fd09::1 5008 "B (none) -> A (3 workers)" "$NL_TMP/payload"
+pair_down
+
+log "PASS: offloads on, off and mixed, crypto workers 0 and 3: TCP intact both ways, segmented UDP intact"
