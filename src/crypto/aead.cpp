@@ -55,21 +55,8 @@ bool open_with(const EVP_AEAD_CTX* ctx, ByteView nonce, ByteView ciphertext, Byt
 
 }  // namespace
 
-AeadKey::AeadKey(const Secret<32>& key) {
-  // Only fails on a wrong key length or out of memory; neither can be handled.
-  if (EVP_AEAD_CTX_init(&ctx_, EVP_aead_chacha20_poly1305(), key.data(), key.size(), kAeadTagSize,
-                        nullptr) != 1)
-    std::abort();
-}
-
-AeadKey::~AeadKey() {
-  EVP_AEAD_CTX_cleanup(&ctx_);
-  OPENSSL_cleanse(&ctx_, sizeof ctx_);
-}
-
 bool AeadKey::seal(uint64_t counter, ByteView plaintext, ByteView ad, MutableByteView out) const {
-  auto nonce = counter_nonce(counter);
-  return seal_with(&ctx_, nonce, plaintext, ad, out);
+  return aead_seal(key_, counter, plaintext, ad, out);
 }
 
 bool AeadKey::seal_padded(uint64_t counter, ByteView plaintext, size_t padding,
@@ -77,20 +64,21 @@ bool AeadKey::seal_padded(uint64_t counter, ByteView plaintext, size_t padding,
   static constexpr uint8_t kZeros[16] = {};
   if (padding > sizeof(kZeros) || out.size() != plaintext.size() + padding + kAeadTagSize)
     return false;
+  ScopedCtx ctx(EVP_aead_chacha20_poly1305(), key_.span());
+  if (!ctx.ok()) return false;
   auto nonce = counter_nonce(counter);
   // The padding goes in as BoringSSL's "extra input": encrypted and written
   // right after the ciphertext, ahead of the tag, which is where it belongs.
   uint8_t* tail = out.data() + plaintext.size();
   size_t tail_len = 0;
-  return EVP_AEAD_CTX_seal_scatter(&ctx_, out.data(), tail, &tail_len, padding + kAeadTagSize,
+  return EVP_AEAD_CTX_seal_scatter(ctx.get(), out.data(), tail, &tail_len, padding + kAeadTagSize,
                                    nonce.data(), nonce.size(), plaintext.data(), plaintext.size(),
                                    kZeros, padding, nullptr, 0) == 1 &&
          tail_len == padding + kAeadTagSize;
 }
 
 bool AeadKey::open(uint64_t counter, ByteView ciphertext, ByteView ad, MutableByteView out) const {
-  auto nonce = counter_nonce(counter);
-  return open_with(&ctx_, nonce, ciphertext, ad, out);
+  return aead_open(key_, counter, ciphertext, ad, out);
 }
 
 bool aead_seal(const Secret<32>& key, uint64_t counter, ByteView plaintext, ByteView ad,
