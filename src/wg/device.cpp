@@ -33,6 +33,7 @@ Peer* Device::add_peer(const PublicKey& key) {
   if (identity_.has_private_key && key == identity_.public_key) return nullptr;
   if (Peer* existing = find_peer_mut(key)) return existing;
   Peer* peer = &peers_.emplace_back(key, identity_);
+  peer->timers.report_deadlines_to(&deadline_bound_);
   peers_by_key_.emplace(key, peer);
   return peer;
 }

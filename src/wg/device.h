@@ -124,7 +124,10 @@ class Device {
   uint64_t endpoint_generation() const { return endpoint_generation_; }
 
   // --- time ----------------------------------------------------------------
-  std::optional<Instant> next_deadline() const;
+  // When run_timers() should next be called: never later than the earliest
+  // armed timer, possibly earlier (then run_timers() finds nothing due and
+  // the answer becomes exact). O(1): the event loop asks after every batch.
+  std::optional<Instant> next_deadline() const { return deadline_bound_; }
   void run_timers(Now now);
 
   const DropCounters& drops() const { return drops_; }
@@ -184,6 +187,9 @@ class Device {
   DropCounters drops_{};
   DeviceObserver* observer_ = nullptr;
   uint64_t endpoint_generation_ = 0;
+  // A lower bound of every peer's timer deadlines (see PeerTimers): lowered
+  // by each arm(), made exact by run_timers().
+  std::optional<Instant> deadline_bound_;
   size_t mtu_ = 1420;
 
   // Load estimate: handshake messages seen in the current window.

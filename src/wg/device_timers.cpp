@@ -6,18 +6,17 @@ namespace wgp {
 
 using namespace noise;
 
-std::optional<Instant> Device::next_deadline() const {
-  std::optional<Instant> next;
-  for (const Peer& peer : peers_) {
-    auto d = peer.timers.next_deadline();
-    if (d && (!next || *d < *next)) next = d;
-  }
-  return next;
-}
-
 void Device::run_timers(Now now) {
   for (Peer& peer : peers_)
     while (auto timer = peer.timers.take_expired(now.mono)) on_timer(peer, *timer, now);
+  // Timers handled above may have armed others (on this or another peer);
+  // only a full pass afterwards gives the exact earliest deadline.
+  std::optional<Instant> exact;
+  for (const Peer& peer : peers_) {
+    auto d = peer.timers.next_deadline();
+    if (d && (!exact || *d < *exact)) exact = d;
+  }
+  deadline_bound_ = exact;
 }
 
 void Device::on_timer(Peer& peer, PeerTimer timer, Now now) {

@@ -39,7 +39,15 @@ class PeerTimers {
   uint16_t persistent_keepalive() const { return persistent_keepalive_; }
 
   bool pending(PeerTimer t) const { return deadline_[size_t(t)].has_value(); }
-  void arm(PeerTimer t, Instant when) { deadline_[size_t(t)] = when; }
+  void arm(PeerTimer t, Instant when) {
+    deadline_[size_t(t)] = when;
+    if (bound_ && (!*bound_ || when < **bound_)) *bound_ = when;
+  }
+  // A deadline the owner keeps as a lower bound of every peer's timers, so it
+  // can answer "when is the next timer" without visiting every peer: each
+  // arm() lowers it; disarming leaves it early, which costs at most one
+  // wake-up with nothing to do (the owner then recomputes it exactly).
+  void report_deadlines_to(std::optional<Instant>* bound) { bound_ = bound; }
   void disarm(PeerTimer t) { deadline_[size_t(t)].reset(); }
   void disarm_all();
   std::optional<Instant> next_deadline() const;
@@ -56,6 +64,7 @@ class PeerTimers {
  private:
   static Duration jitter(Random& rng);
   std::optional<Instant> deadline_[size_t(PeerTimer::kCount)];
+  std::optional<Instant>* bound_ = nullptr;
   uint16_t persistent_keepalive_ = 0;
 };
 

@@ -328,5 +328,38 @@ TEST(Device, OwnPublicKeyIsNotAPeer) {
   EXPECT_EQ(net.a.device.add_peer(net.a.public_key()), nullptr);
 }
 
+// The event loop asks next_deadline() after every batch, so it is O(1): a
+// bound lowered by every arm(), made exact by run_timers(). It must never be
+// later than any armed timer of any peer, or a timer would fire late.
+TEST(Device, NextDeadlineIsNeverLaterThanAnyTimerAndExactAfterRunTimers) {
+  SimNetwork net;
+  std::vector<Peer*> peers{net.a_peer};
+  for (int i = 0; i < 50; ++i) {
+    SeededRandom rng(100 + i);
+    Peer* p = net.a.device.add_peer(derive_public_key(generate_private_key(rng)));
+    net.a.device.set_endpoint(*p, endpoint("192.0.2.99:1"), EndpointSource::kConfig);
+    peers.push_back(p);
+  }
+  auto exact = [&] {
+    std::optional<Instant> e;
+    for (const Peer& p : net.a.device.peers())
+      if (auto d = p.timers.next_deadline(); d && (!e || *d < *e)) e = d;
+    return e;
+  };
+  EXPECT_FALSE(net.a.device.next_deadline()) << "no timer armed yet";
+  for (size_t i = 0; i < peers.size(); ++i) {
+    net.advance(std::chrono::milliseconds(37 * (i % 7)));
+    net.a.device.initiate_handshake(*peers[i], net.now());  // arms retransmit timers
+    ASSERT_TRUE(exact());
+    ASSERT_TRUE(net.a.device.next_deadline());
+    EXPECT_LE(*net.a.device.next_deadline(), *exact()) << "peer " << i;
+  }
+  // Disarming leaves the bound early; run_timers makes it exact again.
+  net.a.device.run_timers(net.now());
+  EXPECT_EQ(net.a.device.next_deadline(), exact());
+  net.advance(std::chrono::seconds(200));  // every retry given up, keys zeroed later
+  EXPECT_EQ(net.a.device.next_deadline(), exact());
+}
+
 }  // namespace
 }  // namespace wgp::testing
