@@ -15,6 +15,8 @@
 #include "dnssd/notify.h"
 #include "dnssd/responder.h"
 #include "noise/cookie.h"
+#include "tun/checksum.h"
+#include "unit/tun/packet_builder.h"
 #include "wireguard_harness.h"
 
 namespace {
@@ -260,6 +262,78 @@ void inner_udp_seeds() {
   write("fuzz_inner_udp", "v4_options_padded", opt);
 }
 
+// TUN frames as a vnet-header read returns them: TSO/USO super-packets
+// (packet_builder's gso_frame), NEEDS_CSUM single packets, a plain one.
+void tun_frame_seeds() {
+  const char* t = "fuzz_tun_frame";
+  pkt::Spec v4;
+  v4.options = pkt::timestamps(0x01020304, 0x0a0b0c0d);
+  v4.flags = pkt::kAck | pkt::kPsh;
+  v4.payload = pkt::pattern(8 * 1448);
+  write(t, "tso_v4_timestamps", pkt::gso_frame(v4, 1448));
+  v4.payload = pkt::pattern(3 * 1000 + 77, 3);  // the last segment 77 bytes
+  v4.flags = pkt::kAck | pkt::kFin;
+  write(t, "tso_v4_short_last_fin", pkt::gso_frame(v4, 1000));
+  pkt::Spec ecn = v4;
+  ecn.options.clear();
+  ecn.flags = pkt::kAck | pkt::kCwr;
+  ecn.payload = pkt::pattern(4 * 500, 9);
+  write(t, "tso_v4_ecn_cwr", pkt::gso_frame(ecn, 500, kGsoTcpV4 | kGsoEcn));
+
+  pkt::Spec v6;
+  v6.v6 = true;
+  v6.payload = pkt::pattern(6 * 1428 + 1, 1);
+  write(t, "tso_v6", pkt::gso_frame(v6, 1428));
+
+  // The largest IPv6 super-packet: 45 segments and a short one, 65535 bytes.
+  v6.payload = pkt::pattern(65535 - 60, 7);
+  write(t, "tso_v6_max", pkt::gso_frame(v6, 1428));
+  // With an 8-byte hop-by-hop header before TCP (the checksum's pseudo-header
+  // length, TCP header + payload, does not change).
+  v6.payload = pkt::pattern(3 * 1000, 8);
+  Bytes hbh = pkt::gso_frame(v6, 1000);
+  size_t ip6 = kVnetHeaderSize;
+  hbh.insert(hbh.begin() + long(ip6 + 40), {kIpProtoTcp, 0, 5, 2, 0, 0, 1, 0});  // router alert
+  hbh[ip6 + 6] = 0;  // next header: hop-by-hop
+  store_be16(&hbh[ip6 + 4], uint16_t(hbh.size() - ip6 - 40));
+  VnetHeader h = VnetHeader::parse(hbh);
+  h.csum_start = 48;
+  h.hdr_len = uint16_t(h.hdr_len + 8);
+  h.write(hbh);
+  write(t, "tso_v6_hop_by_hop", hbh);
+
+  pkt::Spec udp;
+  udp.udp = true;
+  udp.payload = pkt::pattern(4 * 1200 + 300, 2);
+  write(t, "uso_v4", pkt::gso_frame(udp, 1200));
+  udp.v6 = true;
+  write(t, "uso_v6", pkt::gso_frame(udp, 1200));
+
+  // gso NONE with NEEDS_CSUM: one packet whose checksum field holds the
+  // pseudo-header sum, completed by the reader.
+  auto needs_csum = [](pkt::Spec s) {
+    auto f = pkt::gso_frame(s, 1000);
+    VnetHeader h = VnetHeader::parse(f);
+    h.gso_type = kGsoNone;
+    h.gso_size = 0;
+    h.write(f);
+    return f;
+  };
+  pkt::Spec tcp;
+  tcp.payload = pkt::pattern(700, 4);
+  write(t, "needs_csum_tcp_v4", needs_csum(tcp));
+  pkt::Spec udp6;
+  udp6.udp = true;
+  udp6.v6 = true;
+  udp6.payload = pkt::pattern(333, 5);
+  write(t, "needs_csum_udp_v6", needs_csum(udp6));
+
+  Bytes icmp(kVnetHeaderSize, 0);  // no offload: the packet as is
+  Bytes ping = icmp_packet();
+  icmp.insert(icmp.end(), ping.begin(), ping.end());
+  write(t, "plain_icmp_v4", icmp);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -271,5 +345,6 @@ int main(int argc, char** argv) {
   wireguard_seeds();
   dns_seeds();
   inner_udp_seeds();
+  tun_frame_seeds();
   return 0;
 }
