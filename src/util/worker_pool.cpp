@@ -1,6 +1,11 @@
 #include "util/worker_pool.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <string>
 
@@ -18,17 +23,30 @@ inline void cpu_relax() {
 #endif
 }
 
-// Waits until `value` differs from `old`; returns the new value.
-template <typename T>
-T wait_change(const std::atomic<T>& value, T old) {
+// The futex calls themselves. std::atomic::wait would do, but libstdc++
+// spins with sched_yield() before it sleeps, which on a busy machine hands
+// the core around for nothing (measured: 5% of the daemon's time).
+void futex_wait(const std::atomic<uint32_t>& word, uint32_t old) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  ::syscall(SYS_futex, reinterpret_cast<const uint32_t*>(&word), FUTEX_WAIT_PRIVATE, old,
+            nullptr, nullptr, 0);
+}
+void futex_wake_all(std::atomic<uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+            nullptr, 0);
+}
+
+// Waits until `value` differs from `old`; returns the new value. The kernel
+// re-checks the word before sleeping, so a change between our load and the
+// call is never missed.
+uint32_t wait_change(const std::atomic<uint32_t>& value, uint32_t old) {
   for (int i = 0; i < kSpins; ++i) {
-    T now = value.load(std::memory_order_acquire);
+    uint32_t now = value.load(std::memory_order_acquire);
     if (now != old) return now;
     cpu_relax();
   }
-  T now;
-  while ((now = value.load(std::memory_order_acquire)) == old)
-    value.wait(old, std::memory_order_acquire);
+  uint32_t now;
+  while ((now = value.load(std::memory_order_acquire)) == old) futex_wait(value, old);
   return now;
 }
 
@@ -42,7 +60,7 @@ WorkerPool::WorkerPool(size_t workers) {
 WorkerPool::~WorkerPool() {
   stopping_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
+  futex_wake_all(generation_);
   for (std::thread& t : threads_) t.join();
 }
 
@@ -71,7 +89,7 @@ void WorkerPool::run_erased(size_t count, size_t min_per_part, void* context, Tr
   parts_ = parts;
   unfinished_.store(uint32_t(threads_.size()), std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_acq_rel);
-  generation_.notify_all();
+  futex_wake_all(generation_);
 
   call(context, 0, count / parts);
 
@@ -86,7 +104,7 @@ void WorkerPool::worker_main(size_t id) {
     seen = wait_change(generation_, seen);
     if (stopping_.load(std::memory_order_acquire)) return;
     if (id < parts_) call_(context_, count_ * id / parts_, count_ * (id + 1) / parts_);
-    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) unfinished_.notify_all();
+    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) futex_wake_all(unfinished_);
   }
 }
 

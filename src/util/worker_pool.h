@@ -5,9 +5,9 @@
 // its own place in the batch, so the order of packets (per peer and overall)
 // is exactly the order of the batch: no queue, no reordering, no allocation.
 //
-// Workers spin briefly for the next job and then sleep on a futex
-// (std::atomic::wait), so an idle pool costs nothing and a busy one is woken
-// within microseconds. Jobs must not throw.
+// Workers spin briefly for the next job and then sleep on a futex, so an
+// idle pool costs nothing and a busy one is woken within microseconds. Jobs
+// must not throw.
 #pragma once
 
 #include <atomic>
@@ -53,9 +53,8 @@ class WorkerPool {
   void worker_main(size_t id);
 
   std::vector<std::thread> threads_;
-  // The current job: published by bumping generation_. 32-bit on purpose:
-  // Linux futexes are 32-bit, so libstdc++ waits on these directly instead
-  // of through its proxy table (and wrapping is harmless: only change counts).
+  // The current job: published by bumping generation_. 32-bit because Linux
+  // futexes are (wrapping is harmless: only a change counts).
   std::atomic<uint32_t> generation_{0};
   std::atomic<uint32_t> unfinished_{0};
   std::atomic<bool> stopping_{false};
