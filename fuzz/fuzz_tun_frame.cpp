@@ -77,7 +77,7 @@ void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v >> 8), p[1] = uint8_t(v); 
 void put32(uint8_t* p, uint32_t v) { put16(p, uint16_t(v >> 16)), put16(p + 2, uint16_t(v)); }
 
 // Ones'-complement sum of big-endian words from p (odd tail padded), unfolded;
-// deliberately shares nothing with tun/checksum.
+// deliberately shares nothing with net/checksum.
 uint64_t sum16(const uint8_t* p, size_t n, uint64_t s = 0) {
   for (; n >= 2; n -= 2, p += 2) s += be16(p);
   if (n) s += uint64_t(p[0]) << 8;

@@ -15,7 +15,7 @@
 #include "dnssd/notify.h"
 #include "dnssd/responder.h"
 #include "noise/cookie.h"
-#include "tun/checksum.h"
+#include "net/checksum.h"
 #include "unit/tun/packet_builder.h"
 #include "wireguard_harness.h"
 

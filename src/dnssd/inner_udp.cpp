@@ -1,9 +1,11 @@
 // IP/UDP wrapping for in-tunnel DNS: parse what arrives in a decrypted data
 // packet, build what goes back. Every read is checked against the view's size
-// before it happens; the checksum code is the RFC 1071 one's-complement sum.
+// before it happens; checksums come from net/checksum.h (RFC 1071).
 #include "dnssd/inner_udp.h"
 
 #include <cstring>
+
+#include "net/checksum.h"
 
 namespace wgp::dnssd {
 namespace {
@@ -33,30 +35,6 @@ constexpr size_t kUdpChecksumOffset = 6;
 
 constexpr size_t kMaxIpLength = 0xffff;
 
-// Adds `bytes` as big-endian 16-bit words to `sum`, an odd last byte padded
-// with zero on the right (RFC 1071 §4.1). Carries are folded at the end.
-uint32_t add_words(uint32_t sum, ByteView bytes) {
-  size_t i = 0;
-  for (; i + 1 < bytes.size(); i += 2) sum += load_be16(&bytes[i]);
-  if (i < bytes.size()) sum += uint32_t(bytes[i]) << 8;
-  // At most 64 KiB of input: 32 bits never overflow before folding.
-  return sum;
-}
-
-uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(sum);
-}
-
-// The one's-complement sum of the UDP pseudo-header for either family
-// (RFC 768; RFC 8200 §8.1): addresses, protocol and UDP length.
-uint32_t pseudo_header_sum(const IpAddress& source, const IpAddress& destination,
-                           size_t udp_length) {
-  uint32_t sum = add_words(0, source.view());
-  sum = add_words(sum, destination.view());
-  return sum + kIpProtocolUdp + uint32_t(udp_length >> 16) + uint32_t(udp_length & 0xffff);
-}
-
 // Checks the UDP datagram at `udp` (already cut to the IP payload) and fills
 // the ports and payload of `view`; `checksum_required` for IPv6.
 bool parse_udp(ByteView udp, bool checksum_required, UdpPacketView& view) {
@@ -69,8 +47,8 @@ bool parse_udp(ByteView udp, bool checksum_required, UdpPacketView& view) {
     if (checksum_required) return false;
   } else {
     // Summing a datagram that carries its own checksum gives 0xffff when intact.
-    uint32_t sum = pseudo_header_sum(view.source, view.destination, udp_length);
-    if (fold(add_words(sum, udp)) != 0xffff) return false;
+    uint32_t sum = pseudo_header_sum(view.source, view.destination, kIpProtoUdp, uint32_t(udp_length));
+    if (checksum_fold(checksum_add(udp, sum)) != 0xffff) return false;
   }
   view.source_port = load_be16(&udp[0]);
   view.destination_port = load_be16(&udp[2]);
@@ -84,7 +62,7 @@ std::optional<UdpPacketView> parse_v4(ByteView packet) {
   if (header_length < kIpv4HeaderSize || header_length > packet.size()) return std::nullopt;
   const size_t total_length = load_be16(&packet[kV4TotalLengthOffset]);
   if (total_length < header_length || total_length > packet.size()) return std::nullopt;
-  if (fold(add_words(0, packet.first(header_length))) != 0xffff) return std::nullopt;
+  if (checksum_fold(checksum_add(packet.first(header_length))) != 0xffff) return std::nullopt;
   const uint16_t flags = load_be16(&packet[kV4FlagsOffset]);
   if (flags & (kV4MoreFragments | kV4FragmentOffsetMask)) return std::nullopt;
   if (packet[kV4ProtocolOffset] != kIpProtocolUdp) return std::nullopt;
@@ -144,8 +122,8 @@ size_t build_udp_packet(const IpAddress& source, uint16_t source_port, const IpA
   store_be16(udp + kUdpLengthOffset, uint16_t(udp_length));
   store_be16(udp + kUdpChecksumOffset, 0);
   if (!payload.empty()) std::memcpy(udp + kUdpHeaderSize, payload.data(), payload.size());
-  uint32_t sum = pseudo_header_sum(source, destination, udp_length);
-  uint16_t checksum = uint16_t(~fold(add_words(sum, ByteView(udp, udp_length))));
+  uint32_t sum = pseudo_header_sum(source, destination, kIpProtoUdp, uint32_t(udp_length));
+  uint16_t checksum = checksum_finish(checksum_add(ByteView(udp, udp_length), sum));
   // 0 would mean "no checksum" (and is invalid over IPv6): send its other form.
   if (checksum == 0) checksum = 0xffff;
   store_be16(udp + kUdpChecksumOffset, checksum);
@@ -162,7 +140,7 @@ size_t build_udp_packet(const IpAddress& source, uint16_t source_port, const IpA
     ip[kV4ProtocolOffset] = kIpProtocolUdp;
     std::memcpy(ip + kV4SourceOffset, source.bytes.data(), 4);
     std::memcpy(ip + kV4DestinationOffset, destination.bytes.data(), 4);
-    store_be16(ip + kV4ChecksumOffset, uint16_t(~fold(add_words(0, ByteView(ip, header_length)))));
+    store_be16(ip + kV4ChecksumOffset, checksum_finish(checksum_add(ByteView(ip, header_length))));
   } else {
     ip[0] = 0x60;  // version 6, traffic class 0, flow label 0
     store_be16(ip + kV6PayloadLengthOffset, uint16_t(udp_length));

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "tun/checksum.h"
+#include "net/checksum.h"
 
 namespace wgp {
 namespace {

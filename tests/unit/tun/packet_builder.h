@@ -1,6 +1,6 @@
 // Test helpers for the TUN offload tests: builds IPv4/IPv6 TCP and UDP
 // packets and kernel-shaped TSO/USO frames, and checks checksums with a
-// deliberately naive byte-by-byte sum that shares no code with tun/checksum.
+// deliberately naive byte-by-byte sum that shares no code with net/checksum.
 #pragma once
 
 #include <cstdint>

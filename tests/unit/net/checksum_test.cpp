@@ -1,7 +1,7 @@
 // The Internet checksum against RFC 1071's worked example, known packet
 // checksums, and a naive byte-by-byte model on random data of every length
 // and alignment.
-#include "tun/checksum.h"
+#include "net/checksum.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The Internet checksum (RFC 1071) and the TCP/UDP pseudo-header (RFC 793
-// §3.1, RFC 768, RFC 8200 §8.1), for the TUN offload code that segments and
-// coalesces packets in software. Sums are carried unfolded in a uint32_t (an
+// §3.1, RFC 768, RFC 8200 §8.1): for the TUN offload code that segments and
+// coalesces packets in software, and for the in-tunnel DNS packets. Sums are carried unfolded in a uint32_t (an
 // end-around-carry sum of big-endian 16-bit words) and folded once at the end,
 // so pieces can be added in any order.
 #pragma once
@@ -12,11 +12,6 @@
 #include "util/bytes.h"
 
 namespace wgp {
-
-// util/bytes.h has no 32-bit big-endian load yet; TCP sequence numbers need one.
-inline uint32_t load_be32(const uint8_t* p) {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
 
 inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;

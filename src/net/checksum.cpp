@@ -1,4 +1,4 @@
-#include "tun/checksum.h"
+#include "net/checksum.h"
 
 #include <bit>
 #include <cstring>
