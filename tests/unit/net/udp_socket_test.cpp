@@ -21,7 +21,8 @@ namespace wgp {
 namespace {
 
 // Enters a fresh namespace once per process and brings its loopback up.
-void use_private_loopback() {
+// Returns true when the namespace is private (we were root).
+bool use_private_loopback() {
   static const bool done = [] {
     if (::unshare(CLONE_NEWNET) != 0) return false;  // not root: host loopback
     UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -33,7 +34,19 @@ void use_private_loopback() {
     }
     return true;
   }();
-  (void)done;
+  return done;
+}
+
+// Sets the loopback MTU (private namespace only); returns the old one, or -1.
+int set_loopback_mtu(int mtu) {
+  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq ifr{};
+  std::strcpy(ifr.ifr_name, "lo");
+  if (::ioctl(s.get(), SIOCGIFMTU, &ifr) != 0) return -1;
+  int old = ifr.ifr_mtu;
+  ifr.ifr_mtu = mtu;
+  if (::ioctl(s.get(), SIOCSIFMTU, &ifr) != 0) return -1;
+  return old;
 }
 
 class UdpSocketTest : public ::testing::Test {
@@ -379,6 +392,34 @@ TEST_F(UdpSocketTest, SegmentedSendArrivesWholeWithGroOverIpv6) {
 TEST_F(UdpSocketTest, SegmentedSendArrivesAsDatagramsWithoutGro) {
   send_segmented(true, false, "127.0.0.1");
 }
+// A segment larger than the path MTU makes the kernel refuse the GSO send
+// (EINVAL); the slot must then go datagram by datagram (the kernel fragments
+// each), and GSO stays on for the next slot.
+TEST_F(UdpSocketTest, SegmentsOverThePathMtuFallBackToSingleSends) {
+  if (!use_private_loopback()) GTEST_SKIP() << "needs root for a private loopback";
+  int old_mtu = set_loopback_mtu(1280);
+  ASSERT_GT(old_mtu, 0);
+  UdpSocket a = UdpSocket::open(0);
+  UdpSocket b = UdpSocket::open(0);
+  b.disable_offloads();
+  ASSERT_TRUE(a.gso());
+  DatagramBatch out(2), in(64);
+  const Endpoint to = endpoint("127.0.0.1", b.port());
+  std::vector<uint8_t> big(1400, 0x5a), small(500, 0x33);
+  ASSERT_TRUE(out.set(0, to, big));
+  for (int k = 1; k < 5; ++k) ASSERT_TRUE(out.append(0, to, big));
+  ASSERT_TRUE(out.set(1, to, small));
+  for (int k = 1; k < 3; ++k) ASSERT_TRUE(out.append(1, to, small));
+  int dropped = 0;
+  EXPECT_EQ(a.send(out, 2, &dropped), 2);
+  EXPECT_EQ(dropped, 0);
+  EXPECT_TRUE(a.gso()) << "EINVAL is about this slot, not the kernel";
+  std::vector<size_t> sizes;
+  receive_all(b, in, 8, [&](DatagramBatch& batch, size_t i) { sizes.push_back(batch.length(i)); });
+  set_loopback_mtu(old_mtu);
+  EXPECT_EQ(sizes, (std::vector<size_t>{1400, 1400, 1400, 1400, 1400, 500, 500, 500}));
+}
+
 TEST_F(UdpSocketTest, SegmentedSlotsGoOneByOneWithoutGso) {
   send_segmented(false, true, "::1");
   send_segmented(false, false, "127.0.0.1");
