@@ -1,9 +1,9 @@
 // The TUN offload path (issue 4): split_tun_frame (src/tun/vnet.h) on one
-// frame as a vnet-header TUN read returns it, the TcpCoalescer
-// (src/tun/tcp_coalescer.h) on the packets it gives, and every coalesced
+// frame as a vnet-header TUN read returns it, the TunCoalescer
+// (src/tun/tun_coalescer.h, UDP merging on) on the packets it gives, and every coalesced
 // frame split again. The input is the frame itself: the 10-byte
 // virtio_net_hdr (host byte order) and the IP packet, at most 10 + 65535 bytes.
-// Properties, each one that vnet.h / tcp_coalescer.h state:
+// Properties, each one that vnet.h / tun_coalescer.h state:
 // - On an error the sink is never called. Every packet is non-empty, at most
 //   65535 bytes and inside the frame.
 // - gso NONE: one packet, the frame's bytes as they were, except that with
@@ -38,7 +38,7 @@
 #define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
 #endif
 
-#include "tun/tcp_coalescer.h"
+#include "tun/tun_coalescer.h"
 #include "tun/vnet.h"
 
 namespace {
@@ -50,8 +50,8 @@ constexpr size_t kMaxInput = kVnetHeaderSize + kMaxIp;
 constexpr size_t kFrames = 64;
 constexpr size_t kArena = 64 * 65546;
 // What the coalescer can hold between flushes: its arena, plus a repeated
-// header (IPv4/IPv6 + TCP, at most 120 bytes) for each merged segment.
-constexpr size_t kMaxHeld = kFrames * TcpCoalescer::kMaxSegments;
+// header (IPv4/IPv6 + TCP or UDP, at most 120 bytes) for each merged segment.
+constexpr size_t kMaxHeld = kFrames * TunCoalescer::kMaxSegments;
 constexpr size_t kHeldBytes = kArena + kMaxHeld * 128;
 
 constexpr uint8_t kFin = 0x01, kPsh = 0x08, kCwr = 0x80;
@@ -61,6 +61,10 @@ constexpr uint8_t kFin = 0x01, kPsh = 0x08, kCwr = 0x80;
 alignas(8) uint8_t g_frame[kMaxInput];
 alignas(8) uint8_t g_resplit[kMaxInput];
 uint8_t g_scratch[65536];
+// The re-split's own: a flush can run inside the first split (the coalescer
+// fills up mid-frame), and split_tun_frame keeps the frame's saved headers in
+// its scratch until it returns.
+uint8_t g_resplit_scratch[65536];
 uint8_t g_want[kMaxIp];      // a segment's expected headers
 uint8_t g_held[kHeldBytes];  // copies of the packets added since the last flush
 size_t g_held_end[kMaxHeld + 1];
@@ -97,8 +101,8 @@ MutableByteView place(uint8_t* buf, const uint8_t* data, size_t n) {
   return MutableByteView(at, n);
 }
 
-TcpCoalescer& coalescer() {
-  static TcpCoalescer c(kFrames, kArena);
+TunCoalescer& coalescer() {
+  static TunCoalescer c(kFrames, kArena, /*coalesce_udp=*/true);
   return c;
 }
 
@@ -123,15 +127,15 @@ class NoPacketSink final : public PacketSink {
 
 // Writes every coalesced frame out (re-splits it), then empties the coalescer.
 void flush() {
-  TcpCoalescer& c = coalescer();
+  TunCoalescer& c = coalescer();
   auto frames = c.frames();
   if (frames.size() > kFrames) fail("more frames than max_frames");
   ResplitSink sink;
   for (ByteView f : frames) {
-    if (f.size() <= kVnetHeaderSize || f.size() > TcpCoalescer::kMaxFrameBytes)
+    if (f.size() <= kVnetHeaderSize || f.size() > TunCoalescer::kMaxFrameBytes)
       fail("coalesced frame of impossible size");
     MutableByteView copy = place(g_resplit, f.data(), f.size());
-    if (split_tun_frame(copy, g_scratch, sink) != SplitError::kNone)
+    if (split_tun_frame(copy, g_resplit_scratch, sink) != SplitError::kNone)
       fail("a frame the coalescer made does not split");
   }
   if (sink.next != g_held_count) fail("re-split gives fewer packets than were added");
@@ -167,7 +171,7 @@ class FirstSink final : public PacketSink {
     } else {
       check_whole(p, i);
     }
-    TcpCoalescer& c = coalescer();
+    TunCoalescer& c = coalescer();
     if (!c.add(p)) {
       flush();
       if (!c.add(p)) fail("an empty coalescer refuses a packet of <= 65535 bytes");

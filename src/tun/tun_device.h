@@ -12,7 +12,7 @@
 // USO4/6). Then every read returns a 10-byte struct virtio_net_hdr followed by
 // one IP packet of up to 64 KiB — a TCP or UDP "super-packet" the kernel left
 // for us to segment (tun/vnet.h) — and every write must start with such a
-// header too (tun/tcp_coalescer.h builds them). vnet_header() says which mode
+// header too (tun/tun_coalescer.h builds them). vnet_header() says which mode
 // the device ended up in: when the kernel refuses the offloads the device is
 // reopened plain, so callers must always check it.
 #pragma once
@@ -55,6 +55,10 @@ class TunDevice {
   const std::string& name() const { return name_; }
   // True when reads and writes carry a virtio_net_hdr (offloads are on).
   bool vnet_header() const { return offload_flags_ != 0; }
+  // True when the kernel took USO for both IP versions (TUN_F_USO4 0x20 and
+  // TUN_F_USO6 0x40, <linux/if_tun.h>, Linux 6.2+): only then may writes
+  // carry GSO_UDP_L4 super-packets.
+  bool uso() const { return (offload_flags_ & 0x60u) == 0x60u; }
   // The TUN_F_* flags the kernel accepted (0 for a plain device); for logs.
   unsigned offload_flags() const { return offload_flags_; }
   // The accepted offloads by name ("tun-csum", "tun-tso4", ...), for status.

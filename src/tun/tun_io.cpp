@@ -17,7 +17,8 @@ TunIo::TunIo(TunDevice& tun, size_t batch)
       read_storage_(batch * kFrameSlot),
       read_lengths_(batch),
       split_scratch_(kSplitScratch),
-      coalescer_(tun.vnet_header() ? batch : 1, tun.vnet_header() ? batch * kFrameSlot : kFrameSlot),
+      coalescer_(tun.vnet_header() ? batch : 1, tun.vnet_header() ? batch * kFrameSlot : kFrameSlot,
+                 tun.uso()),
       plain_storage_(tun.vnet_header() ? 1 : batch * kFrameSlot) {
   for (size_t i = 0; i < batch; ++i)
     read_bufs_.emplace_back(read_storage_.data() + i * kFrameSlot, kFrameSlot);

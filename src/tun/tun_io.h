@@ -2,9 +2,10 @@
 // runs with offloads. Reading yields plain IP packets of at most the MTU —
 // super-packets from a TSO/USO device are cut into segments with complete
 // checksums (tun/vnet.h). Writing takes plain IP packets and, on an offload
-// device, coalesces consecutive segments of one TCP flow into super-packets
-// (tun/tcp_coalescer.h), so the kernel sees one write and one trip through its
-// stack per up to 64 KiB instead of per packet.
+// device, coalesces consecutive segments of one TCP flow (and datagrams of one
+// UDP flow, when the device took USO) into super-packets (tun/tun_coalescer.h),
+// so the kernel sees one write and one trip through its stack per up to 64 KiB
+// instead of per packet.
 //
 // All memory is allocated by the constructor (touched lazily); the data path
 // allocates nothing and never throws.
@@ -14,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tun/tcp_coalescer.h"
+#include "tun/tun_coalescer.h"
 #include "tun/tun_device.h"
 #include "tun/vnet.h"
 #include "util/bytes.h"
@@ -59,7 +60,7 @@ class TunIo {
   std::vector<size_t> read_lengths_;
   LazyBuffer split_scratch_;
   // Write side: the coalescer on an offload device, a plain arena otherwise.
-  TcpCoalescer coalescer_;
+  TunCoalescer coalescer_;
   LazyBuffer plain_storage_;
   std::vector<ByteView> plain_frames_;
   size_t plain_used_ = 0;

@@ -5,7 +5,8 @@
 #  - TCP bulk data both ways, IPv4 and IPv6 inside, arrives intact (SHA-256), and the
 #    counters show super-packets were really split (sender) and coalesced (receiver);
 #  - UDP sent with UDP_SEGMENT inside the tunnel (a USO super-packet on the TUN) arrives as
-#    whole datagrams with valid checksums (the kernel drops any it cannot verify);
+#    whole datagrams with valid checksums (the kernel drops any it cannot verify), and with
+#    TUN USO the receiver wrote them coalesced (its counter grew);
 #  - every fallback still works: both ends without offloads (WGPUNCH_OFFLOAD=off), and each
 #    mix of one end with TUN offloads only and the other with UDP offloads only;
 #  - crypto spread over 3 worker threads on one end and kept on the event loop on the other.
@@ -128,6 +129,16 @@ log "A split ${split:-0} TSO super-packets; B coalesced ${coalesced:-0} packets 
 udp_segmented "$NS_A" "$NS_B" 10.9.0.2
 bad=$(status_field "$NS_A" "$IFA" "tun bad frames")
 [[ -z $bad ]] || fail "A counted $bad TUN frames it could not parse"
+# With USO on B's TUN, B writes runs of the received datagrams as GSO_UDP_L4 super-packets:
+# its coalesced counter (packets merged into another's frame) must have grown in the UDP phase.
+after=$(status_field "$NS_B" "$IFB" "tun packets coalesced")
+offloads_b=$(status_field "$NS_B" "$IFB" offloads)
+if [[ $offloads_b == *tun-uso4*tun-uso6* ]]; then
+  log "B coalesced $((${after:-0} - ${coalesced:-0})) UDP datagrams into others"
+  ((${after:-0} > ${coalesced:-0})) || fail "B never coalesced received UDP datagrams (USO on)"
+else
+  log "note: no TUN USO on B, UDP datagrams are written one by one"
+fi
 pair_down
 
 log "=== offloads off on both ends"

@@ -1,13 +1,14 @@
-// TcpCoalescer: round trips through split_tun_frame, every rule that must
+// TunCoalescer: round trips through split_tun_frame, every rule that must
 // prevent a merge, the caps, arena and frame limits, and a randomized check
 // that re-splitting the output gives back exactly the input packets with the
 // order inside every TCP flow kept.
-#include "tun/tcp_coalescer.h"
+#include "tun/tun_coalescer.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
+#include <span>
 
 #include "tun/vnet.h"
 #include "unit/tun/packet_builder.h"
@@ -44,7 +45,7 @@ std::vector<Packet> resplit(std::span<const ByteView> frames) {
   return sink.packets;
 }
 
-size_t add_all(TcpCoalescer& c, const std::vector<Packet>& ps) {
+size_t add_all(TunCoalescer& c, const std::vector<Packet>& ps) {
   size_t n = 0;
   for (const auto& p : ps) n += c.add(p);
   return n;
@@ -62,7 +63,7 @@ void round_trip(Spec s, uint16_t mss) {
   CollectSink sink;
   std::vector<uint8_t> scratch(65536);
   ASSERT_EQ(split_tun_frame(frame, scratch, sink), SplitError::kNone);
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_EQ(add_all(c, sink.packets), sink.packets.size());
   auto frames = c.frames();
   ASSERT_EQ(frames.size(), 1u);
@@ -77,7 +78,7 @@ void round_trip(Spec s, uint16_t mss) {
   }
 }
 
-TEST(TcpCoalescer, RoundTripIpv4WithTimestamps) {
+TEST(TunCoalescer, RoundTripIpv4WithTimestamps) {
   Spec s;
   s.options = pkt::timestamps(1, 2);
   s.flags = pkt::kAck | pkt::kPsh;
@@ -85,14 +86,14 @@ TEST(TcpCoalescer, RoundTripIpv4WithTimestamps) {
   round_trip(s, 1448);
 }
 
-TEST(TcpCoalescer, RoundTripIpv6) {
+TEST(TunCoalescer, RoundTripIpv6) {
   Spec s;
   s.v6 = true;
   s.payload = pkt::pattern(44 * 1428);
   round_trip(s, 1428);
 }
 
-TEST(TcpCoalescer, RoundTripIdWrap) {
+TEST(TunCoalescer, RoundTripIdWrap) {
   Spec s;
   s.id = 0xfffd;
   s.seq = 0xfffff000;
@@ -100,11 +101,11 @@ TEST(TcpCoalescer, RoundTripIdWrap) {
   round_trip(s, 1000);
 }
 
-TEST(TcpCoalescer, LonePacketIsWrittenUntouchedWithZeroHeader) {
+TEST(TunCoalescer, LonePacketIsWrittenUntouchedWithZeroHeader) {
   Spec s;
   s.payload = pkt::pattern(500);
   Packet p = pkt::build(s);
-  TcpCoalescer c(4, kArena);
+  TunCoalescer c(4, kArena);
   ASSERT_TRUE(c.add(p));
   auto frames = c.frames();
   ASSERT_EQ(frames.size(), 1u);
@@ -113,7 +114,7 @@ TEST(TcpCoalescer, LonePacketIsWrittenUntouchedWithZeroHeader) {
   EXPECT_EQ(c.packets_coalesced(), 0u);
 }
 
-TEST(TcpCoalescer, InterleavedFlowsEachCoalesce) {
+TEST(TunCoalescer, InterleavedFlowsEachCoalesce) {
   std::vector<std::vector<Packet>> flows;
   for (uint16_t f = 0; f < 4; ++f) {
     Spec s;
@@ -122,7 +123,7 @@ TEST(TcpCoalescer, InterleavedFlowsEachCoalesce) {
     s.seq = 1000u * f;
     flows.push_back(segments(s, 10, 1200));
   }
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   std::vector<Packet> in;
   for (size_t i = 0; i < 10; ++i) {
     for (auto& fl : flows) in.push_back(fl[i]);
@@ -146,7 +147,7 @@ struct Breaker {
   void (*alter)(Spec& second);
 };
 
-TEST(TcpCoalescer, RulesThatPreventMerging) {
+TEST(TunCoalescer, RulesThatPreventMerging) {
   const Breaker cases[] = {
       {"baseline", 1, [](Spec&) {}},
       {"gap in seq", 3, [](Spec& s) { s.seq += 1; }},
@@ -184,7 +185,7 @@ TEST(TcpCoalescer, RulesThatPreventMerging) {
     second.payload = pkt::pattern(1000, uint8_t(second.seq));
     b.alter(second);
     ps[1] = pkt::build(second);
-    TcpCoalescer c(64, kArena);
+    TunCoalescer c(64, kArena);
     ASSERT_EQ(add_all(c, ps), 3u);
     auto frames = c.frames();
     EXPECT_EQ(frames.size(), b.want);
@@ -192,14 +193,14 @@ TEST(TcpCoalescer, RulesThatPreventMerging) {
   }
 }
 
-TEST(TcpCoalescer, PshFirstStaysAloneAndIpv4OptionsNeverMerge) {
+TEST(TunCoalescer, PshFirstStaysAloneAndIpv4OptionsNeverMerge) {
   Spec s;
   auto ps = segments(s, 3, 1000);
   Spec first = s;
   first.flags |= pkt::kPsh;
   first.payload = pkt::pattern(1000, uint8_t(first.seq));
   ps[0] = pkt::build(first);
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_EQ(add_all(c, ps), 3u);
   auto frames = c.frames();
   ASSERT_EQ(frames.size(), 2u);
@@ -214,14 +215,14 @@ TEST(TcpCoalescer, PshFirstStaysAloneAndIpv4OptionsNeverMerge) {
   EXPECT_EQ(c.frames().size(), 3u);
 }
 
-TEST(TcpCoalescer, ShortSegmentEndsTheFrame) {
+TEST(TunCoalescer, ShortSegmentEndsTheFrame) {
   Spec s;
   auto ps = segments(s, 2, 1000);
   s.seq += 2000;
   s.id += 2;
   auto tail = segments(s, 2, 400);  // 400 after 1000: merged, then ends the frame
   ps.insert(ps.end(), tail.begin(), tail.end());
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_EQ(add_all(c, ps), 4u);
   auto frames = c.frames();
   ASSERT_EQ(frames.size(), 2u);
@@ -231,13 +232,13 @@ TEST(TcpCoalescer, ShortSegmentEndsTheFrame) {
   EXPECT_EQ(resplit(frames), ps);
 }
 
-TEST(TcpCoalescer, ZeroPayloadAndBadChecksumAreNotMerged) {
+TEST(TunCoalescer, ZeroPayloadAndBadChecksumAreNotMerged) {
   Spec s;
   auto ps = segments(s, 3, 1000);
   Spec ack = s;
   ack.seq += 1000;
   Packet pure_ack = pkt::build(ack);
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_TRUE(c.add(ps[0]));
   ASSERT_TRUE(c.add(pure_ack));  // closes the flow's frame: ps[1] may not pass it
   ASSERT_TRUE(c.add(ps[1]));
@@ -252,14 +253,14 @@ TEST(TcpCoalescer, ZeroPayloadAndBadChecksumAreNotMerged) {
   EXPECT_EQ(packet_of(frames[1]), bad);
 }
 
-TEST(TcpCoalescer, OtherProtocolsPassAndTcpFragmentsCloseTheirHostPair) {
+TEST(TunCoalescer, OtherProtocolsPassAndTcpFragmentsCloseTheirHostPair) {
   Spec s;
   auto ps = segments(s, 3, 1000);
   Spec u;
   u.udp = true;
   u.payload = pkt::pattern(300);
   Packet udp = pkt::build(u);
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_EQ(add_all(c, {ps[0], udp, ps[1], ps[2]}), 4u);
   auto frames = c.frames();
   ASSERT_EQ(frames.size(), 2u);  // UDP between the segments does not stop the merge
@@ -274,10 +275,10 @@ TEST(TcpCoalescer, OtherProtocolsPassAndTcpFragmentsCloseTheirHostPair) {
   EXPECT_EQ(packet_of(frames[1]), frag);
 }
 
-TEST(TcpCoalescer, SegmentCapIs64) {
+TEST(TunCoalescer, SegmentCapIs64) {
   Spec s;
   auto ps = segments(s, 70, 100);
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_EQ(add_all(c, ps), 70u);
   auto frames = c.frames();
   ASSERT_EQ(frames.size(), 2u);
@@ -286,11 +287,11 @@ TEST(TcpCoalescer, SegmentCapIs64) {
   EXPECT_EQ(resplit(frames), ps);
 }
 
-TEST(TcpCoalescer, IpLengthCapsAFrame) {
+TEST(TunCoalescer, IpLengthCapsAFrame) {
   Spec s;
   s.v6 = true;
   auto ps = segments(s, 60, 1400);
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_EQ(add_all(c, ps), 60u);
   auto frames = c.frames();
   ASSERT_EQ(frames.size(), 2u);
@@ -299,11 +300,11 @@ TEST(TcpCoalescer, IpLengthCapsAFrame) {
   EXPECT_EQ(resplit(frames), ps);
 }
 
-TEST(TcpCoalescer, FullArenaAndFrameLimitAskForAFlush) {
+TEST(TunCoalescer, FullArenaAndFrameLimitAskForAFlush) {
   Spec s;
   s.sport = 1;
   Packet a = pkt::build(s);
-  TcpCoalescer tiny(2, 65545);
+  TunCoalescer tiny(2, 65545);
   std::vector<uint8_t> biggest(65535, 0);
   biggest[0] = 0x45;
   EXPECT_TRUE(tiny.add(biggest));  // an empty coalescer always takes a 64 KiB packet
@@ -313,7 +314,7 @@ TEST(TcpCoalescer, FullArenaAndFrameLimitAskForAFlush) {
   std::vector<uint8_t> too_big(65536, 0);
   EXPECT_FALSE(tiny.add(too_big));  // can never fit: the caller drops it
 
-  TcpCoalescer two(2, kArena);
+  TunCoalescer two(2, kArena);
   Spec u;
   u.udp = true;
   Packet udp = pkt::build(u);
@@ -324,14 +325,14 @@ TEST(TcpCoalescer, FullArenaAndFrameLimitAskForAFlush) {
   two.clear();
   EXPECT_TRUE(two.add(udp));
 
-  TcpCoalescer none(0, kArena);
+  TunCoalescer none(0, kArena);
   EXPECT_FALSE(none.add(udp));
 }
 
 // Open frames reserve room to grow; when the arena runs short the newest one
 // gives its reservation back instead of refusing the packet.
-TEST(TcpCoalescer, ReservationIsReturnedWhenTheArenaRunsShort) {
-  TcpCoalescer c(64, 2 * 65546);
+TEST(TunCoalescer, ReservationIsReturnedWhenTheArenaRunsShort) {
+  TunCoalescer c(64, 2 * 65546);
   std::vector<Packet> all;
   for (uint16_t f = 0; f < 5; ++f) {
     Spec s;
@@ -354,10 +355,10 @@ TEST(TcpCoalescer, ReservationIsReturnedWhenTheArenaRunsShort) {
   EXPECT_EQ(got, want);
 }
 
-TEST(TcpCoalescer, AddAfterFramesKeepsGrowing) {
+TEST(TunCoalescer, AddAfterFramesKeepsGrowing) {
   Spec s;
   auto ps = segments(s, 4, 1000);
-  TcpCoalescer c(64, kArena);
+  TunCoalescer c(64, kArena);
   ASSERT_EQ(add_all(c, {ps[0], ps[1]}), 2u);
   ASSERT_EQ(c.frames().size(), 1u);
   ASSERT_EQ(add_all(c, {ps[2], ps[3]}), 2u);
@@ -368,12 +369,14 @@ TEST(TcpCoalescer, AddAfterFramesKeepsGrowing) {
 
 // Random traffic over a few flows with seq jumps, flag noise, odd sizes, a
 // few corrupted checksums and non-TCP packets: splitting the output again must
-// return every input packet byte for byte, each TCP flow in its input order.
-TEST(TcpCoalescer, RandomTrafficRoundTripsExactly) {
-  std::mt19937 rng(99);
+// return every input packet byte for byte, each flow in its input order. With
+// coalesce_udp some flows are UDP ones (odd sizes, id gaps and corruption too).
+void random_traffic(bool coalesce_udp, uint32_t seed) {
+  std::mt19937 rng(seed);
   for (int round = 0; round < 300; ++round) {
     std::vector<Spec> flows(1 + rng() % 5);
     for (size_t f = 0; f < flows.size(); ++f) {
+      flows[f].udp = coalesce_udp && rng() % 2 == 0;
       flows[f].v6 = rng() & 1;
       flows[f].sport = uint16_t(1000 + f);
       flows[f].seq = rng();
@@ -387,19 +390,20 @@ TEST(TcpCoalescer, RandomTrafficRoundTripsExactly) {
       s.payload = pkt::pattern(len, uint8_t(rng()));
       s.flags = (rng() % 10 == 0) ? uint8_t(rng()) : (rng() % 8 == 0 ? 0x18 : 0x10);
       if (rng() % 20 == 0) s.seq += rng() % 3000;
+      if (s.udp && rng() % 25 == 0) s.id = uint16_t(s.id + 2);
       if (rng() % 30 == 0) s.ack += 1;
       Packet p = pkt::build(s);
       if (rng() % 25 == 0) p.back() ^= 1;
       if (rng() % 15 == 0) {
         Spec u = s;
-        u.udp = true;
+        u.udp = !s.udp;
         p = pkt::build(u);
       }
       in.push_back(p);
       s.seq += uint32_t(len);
       s.id = uint16_t(s.id + 1);
     }
-    TcpCoalescer c(32, 16 * 65546);
+    TunCoalescer c(32, 16 * 65546, coalesce_udp);
     std::vector<Packet> out;
     for (const auto& p : in) {
       if (!c.add(p)) {
@@ -423,15 +427,19 @@ TEST(TcpCoalescer, RandomTrafficRoundTripsExactly) {
     };
     ASSERT_EQ(out.size(), in.size());
     ASSERT_EQ(by_flow(out), by_flow(in)) << "round " << round;
+    if (::testing::Test::HasFatalFailure()) return;
   }
 }
+
+TEST(TunCoalescer, RandomTrafficRoundTripsExactly) { random_traffic(false, 99); }
+TEST(TunCoalescer, RandomTcpAndUdpTrafficRoundTripsExactly) { random_traffic(true, 7); }
 
 // Mangled packets (truncated, bytes flipped in the headers): no crash or
 // overrun (ASan build), and every merged frame splits into packets with
 // valid checksums.
-TEST(TcpCoalescer, MangledPacketsNeverMisbehave) {
+TEST(TunCoalescer, MangledPacketsNeverMisbehave) {
   std::mt19937 rng(5);
-  TcpCoalescer c(16, 8 * 65546);
+  TunCoalescer c(16, 8 * 65546);
   Spec s;
   s.options = pkt::timestamps(3, 4);
   for (int iter = 0; iter < 3000; ++iter) {
@@ -460,6 +468,254 @@ TEST(TcpCoalescer, MangledPacketsNeverMisbehave) {
       c.clear();
     }
   }
+}
+
+// --- UDP (coalesce_udp: a device that took USO) ---
+
+// `count` datagrams of `size` payload bytes of one flow, ids consecutive.
+std::vector<Packet> datagrams(Spec s, size_t count, size_t size) {
+  s.udp = true;
+  std::vector<Packet> out;
+  for (size_t i = 0; i < count; ++i) {
+    s.payload = pkt::pattern(size, uint8_t(i));
+    out.push_back(pkt::build(s));
+    s.id = uint16_t(s.id + 1);
+  }
+  return out;
+}
+
+// A kernel-shaped USO frame, split and coalesced again: the original comes
+// back whole. Its UDP length covers the whole super-packet and its checksum
+// field holds the folded pseudo-header sum over that length (what gso_frame
+// builds, like udp_gro_complete), with a GSO_UDP_L4 header whose gso_size
+// excludes the 8-byte UDP header.
+void udp_round_trip(Spec s, uint16_t gso_size) {
+  s.udp = true;
+  auto frame = pkt::gso_frame(s, gso_size);
+  Packet original(frame.begin() + 10, frame.end());
+  CollectSink sink;
+  std::vector<uint8_t> scratch(65536);
+  ASSERT_EQ(split_tun_frame(frame, scratch, sink), SplitError::kNone);
+  ASSERT_GT(sink.packets.size(), 1u);
+  TunCoalescer c(64, kArena, /*coalesce_udp=*/true);
+  ASSERT_EQ(add_all(c, sink.packets), sink.packets.size());
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), 1u);
+  size_t ip = pkt::ip_header_len(s);
+  VnetHeader want{kVnetFlagNeedsCsum, kGsoUdpL4, uint16_t(ip + 8), gso_size, uint16_t(ip), 6};
+  EXPECT_EQ(header_of(frames[0]), want);
+  Packet got = packet_of(frames[0]);
+  EXPECT_EQ(got, original);
+  EXPECT_EQ(load_be16(&got[ip + 4]), got.size() - ip);
+  EXPECT_EQ(c.packets_coalesced(), sink.packets.size() - 1);
+  if (!s.v6) {
+    EXPECT_TRUE(pkt::ipv4_header_ok(got));
+  }
+}
+
+TEST(TunCoalescer, UdpRoundTripIpv4WithShortLast) {
+  Spec s;
+  s.payload = pkt::pattern(10 * 1200 + 345);
+  udp_round_trip(s, 1200);
+}
+
+TEST(TunCoalescer, UdpRoundTripIpv6Exact) {
+  Spec s;
+  s.v6 = true;
+  s.ttl = 17;
+  s.payload = pkt::pattern(20 * 1000);
+  udp_round_trip(s, 1000);
+}
+
+TEST(TunCoalescer, UdpRoundTripIdWrapAndFullSegmentCap) {
+  Spec s;
+  s.id = 0xffe0;
+  s.payload = pkt::pattern(64 * 900);
+  udp_round_trip(s, 900);
+}
+
+TEST(TunCoalescer, UdpIsNotMergedWithoutUso) {
+  auto ps = datagrams(Spec{}, 10, 1000);
+  TunCoalescer c(64, kArena);  // coalesce_udp defaults to false
+  ASSERT_EQ(add_all(c, ps), ps.size());
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), ps.size());
+  for (size_t i = 0; i < ps.size(); ++i) {
+    EXPECT_EQ(header_of(frames[i]), VnetHeader{});
+    EXPECT_EQ(packet_of(frames[i]), ps[i]);
+  }
+  EXPECT_EQ(c.packets_coalesced(), 0u);
+}
+
+TEST(TunCoalescer, UdpLoneDatagramIsWrittenUntouched) {
+  auto ps = datagrams(Spec{}, 1, 1000);
+  TunCoalescer c(4, kArena, true);
+  ASSERT_TRUE(c.add(ps[0]));
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(header_of(frames[0]), VnetHeader{});
+  EXPECT_EQ(packet_of(frames[0]), ps[0]);
+}
+
+// Three datagrams of one flow, the middle one altered; `want` frames result.
+struct UdpBreaker {
+  const char* name;
+  size_t want;
+  void (*alter)(Spec& second);
+  void (*mangle)(Packet& second);
+};
+
+// Three datagrams of one flow with the middle one altered and/or mangled:
+// the frames must number `want`, and re-split give back exactly the three.
+void check_udp_breakers(bool v6, std::span<const UdpBreaker> cases) {
+  for (const UdpBreaker& b : cases) {
+    SCOPED_TRACE(b.name);
+    Spec s;
+    s.v6 = v6;
+    s.udp = true;
+    auto ps = datagrams(s, 3, 1000);
+    Spec second = s;
+    second.id += 1;
+    second.payload = pkt::pattern(1000, 1);
+    b.alter(second);
+    ps[1] = pkt::build(second);
+    b.mangle(ps[1]);
+    TunCoalescer c(64, kArena, true);
+    ASSERT_EQ(add_all(c, ps), 3u);
+    auto frames = c.frames();
+    EXPECT_EQ(frames.size(), b.want);
+    EXPECT_EQ(resplit(frames), ps);  // nothing lost, nothing reordered
+  }
+}
+
+TEST(TunCoalescer, UdpRulesThatPreventMerging) {
+  auto none = [](Spec&) {};
+  auto keep = [](Packet&) {};
+  const UdpBreaker cases[] = {
+      {"baseline", 1, none, keep},
+      // The short one ends the frame: the third starts another.
+      {"shorter in the middle", 2, [](Spec& s) { s.payload.pop_back(); }, keep},
+      // Refused, so it starts a frame of gso_size 1001 that the third joins as its short end.
+      {"bigger in the middle", 2, [](Spec& s) { s.payload.push_back(1); }, keep},
+      {"id jump", 3, [](Spec& s) { s.id += 5; }, keep},
+      {"same id", 3, [](Spec& s) { s.id -= 1; }, keep},
+      {"other ttl", 3, [](Spec& s) { s.ttl -= 1; }, keep},
+      {"other tos", 3, [](Spec& s) { s.tos = 4; }, keep},
+      {"df cleared", 3, [](Spec& s) { s.df = false; }, keep},
+      {"ipv4 options", 3,
+       [](Spec& s) {
+         s.ipv4_options = {1, 1, 1, 0};
+       },
+       keep},
+      {"checksum 0 (none)", 3, none,
+       [](Packet& p) {
+         p[26] = 0;
+         p[27] = 0;
+       }},
+      {"bad checksum", 3, none, [](Packet& p) { p.back() ^= 0x40; }},
+      {"bad ip header checksum", 3, none, [](Packet& p) { p[10] ^= 1; }},
+      {"udp length short of the packet", 3, none, [](Packet& p) { store_be16(&p[24], 1000); }},
+  };
+  check_udp_breakers(false, cases);
+}
+
+TEST(TunCoalescer, UdpIpv6RulesThatPreventMerging) {
+  const UdpBreaker cases[] = {
+      {"baseline", 1, [](Spec&) {}, [](Packet&) {}},
+      {"other hop limit", 3, [](Spec& s) { s.ttl += 1; }, [](Packet&) {}},
+      {"other traffic class", 3, [](Spec& s) { s.tos = 0x20; }, [](Packet&) {}},
+      {"other flow label", 3, [](Spec&) {}, [](Packet& p) { p[3] ^= 1; }},
+      {"checksum 0 (invalid)", 3, [](Spec&) {},
+       [](Packet& p) {
+         p[46] = 0;
+         p[47] = 0;
+       }},
+  };
+  check_udp_breakers(true, cases);
+}
+
+TEST(TunCoalescer, UdpOtherPortsOrAddressesAreOtherFlows) {
+  Spec a;
+  Spec b = a;
+  b.sport += 1;
+  Spec d = a;
+  d.dport += 1;
+  Spec e = a;
+  e.dst_last = 9;
+  std::vector<std::vector<Packet>> flows = {datagrams(a, 5, 800), datagrams(b, 5, 800),
+                                            datagrams(d, 5, 800), datagrams(e, 5, 800)};
+  std::vector<Packet> in;
+  for (size_t i = 0; i < 5; ++i)
+    for (auto& f : flows) in.push_back(f[i]);
+  TunCoalescer c(64, kArena, true);
+  ASSERT_EQ(add_all(c, in), in.size());
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), 4u);
+  for (size_t f = 0; f < 4; ++f) {
+    EXPECT_EQ(header_of(frames[f]).gso_type, kGsoUdpL4);
+    EXPECT_EQ(resplit(std::vector<ByteView>{frames[f]}), flows[f]);
+  }
+  EXPECT_EQ(c.packets_coalesced(), 16u);
+}
+
+TEST(TunCoalescer, UdpAndTcpOnTheSamePortsInterleaved) {
+  Spec t;
+  t.options = pkt::timestamps(1, 2);
+  auto tcp = segments(t, 8, 1000);
+  Spec u;
+  u.id = 0x4000;  // its own id sequence
+  auto udp = datagrams(u, 8, 1000);
+  std::vector<Packet> in;
+  for (size_t i = 0; i < 8; ++i) {
+    in.push_back(tcp[i]);
+    in.push_back(udp[i]);
+  }
+  TunCoalescer c(64, kArena, true);
+  ASSERT_EQ(add_all(c, in), in.size());
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(header_of(frames[0]).gso_type, kGsoTcpV4);
+  EXPECT_EQ(header_of(frames[1]).gso_type, kGsoUdpL4);
+  EXPECT_EQ(resplit(std::vector<ByteView>{frames[0]}), tcp);
+  EXPECT_EQ(resplit(std::vector<ByteView>{frames[1]}), udp);
+  EXPECT_EQ(c.packets_coalesced(), 14u);
+}
+
+// The 64-segment cap (100-byte datagrams), then the 65535-byte IP length cap
+// (1400-byte datagrams: 28 + 46 * 1400 = 64428; a 47th would make 65828).
+TEST(TunCoalescer, UdpSegmentAndIpLengthCapsEndAFrame) {
+  struct Cap {
+    size_t count, size, first_segments;
+  };
+  for (Cap cap : {Cap{70, 100, 64}, Cap{60, 1400, 46}}) {
+    SCOPED_TRACE(cap.size);
+    auto ps = datagrams(Spec{}, cap.count, cap.size);
+    TunCoalescer c(64, kArena, true);
+    ASSERT_EQ(add_all(c, ps), ps.size());
+    auto frames = c.frames();
+    ASSERT_EQ(frames.size(), 2u);
+    Packet first = packet_of(frames[0]);
+    EXPECT_EQ(first.size(), 28u + cap.first_segments * cap.size);
+    EXPECT_EQ(load_be16(&first[2]), first.size());
+    EXPECT_EQ(load_be16(&first[24]), first.size() - 20);
+    EXPECT_EQ(header_of(frames[1]).gso_size, cap.size);
+    EXPECT_EQ(resplit(frames), ps);
+  }
+}
+
+TEST(TunCoalescer, UdpIpv4FragmentClosesItsHostPair) {
+  auto ps = datagrams(Spec{}, 4, 1000);
+  Spec f;
+  f.udp = true;
+  f.payload = pkt::pattern(1000);
+  Packet frag = pkt::build(f);
+  frag[6] |= 0x20;  // MF: the first fragment of a bigger datagram
+  std::vector<Packet> in = {ps[0], ps[1], frag, ps[2], ps[3]};
+  TunCoalescer c(64, kArena, true);
+  ASSERT_EQ(add_all(c, in), in.size());
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), 3u);  // [0,1], the fragment, [2,3]
+  EXPECT_EQ(resplit(frames), in);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "tun/tcp_coalescer.h"
+#include "tun/tun_coalescer.h"
 
 #include <algorithm>
 #include <cstring>
@@ -20,98 +20,118 @@ uint32_t load32(const uint8_t* p) {
   return v;
 }
 
-// Full TCP checksum check: the sum over pseudo-header and segment must fold to 0xFFFF.
-bool tcp_checksum_ok(ByteView pkt, size_t ip_len, bool v4) {
+// Full TCP/UDP checksum check: the sum over pseudo-header and segment must fold to 0xFFFF.
+bool l4_checksum_ok(ByteView pkt, size_t ip_len, bool v4, uint8_t proto) {
   size_t alen = v4 ? 4 : 16, src_at = v4 ? 12 : 8;
   uint32_t pseudo = pseudo_header_sum(pkt.subspan(src_at, alen), pkt.subspan(src_at + alen, alen),
-                                      kIpProtoTcp, uint32_t(pkt.size() - ip_len));
+                                      proto, uint32_t(pkt.size() - ip_len));
   return checksum_fold(checksum_add(pkt.subspan(ip_len), pseudo)) == 0xffff;
 }
 
 }  // namespace
 
 // One added packet as far as merging is concerned.
-struct TcpCoalescer::Segment {
+struct TunCoalescer::Segment {
   enum class Kind {
-    kOther,       // certainly not a segment of a TCP flow we track
-    kTcpUnknown,  // may carry TCP (fragment, extension headers, odd lengths): flow unknown
-    kTcp,         // a whole TCP segment; key, header lengths and seq are valid
+    kOther,    // certainly not a packet of a flow we track
+    kUnknown,  // may carry TCP/UDP (fragment, extension headers, odd lengths): flow unknown
+    kTcp,      // a whole TCP segment; key, header lengths and seq are valid
+    kUdp,      // a whole UDP datagram (only parsed with coalesce_udp); key and lengths valid
   };
   Kind kind = Kind::kOther;
   bool mergeable = false;  // may start or join a super-packet
   bool v4 = false;
-  uint16_t ip_len = 0, tcp_len = 0, id = 0;
+  uint16_t ip_len = 0, l4_len = 0, id = 0;
   size_t payload = 0;
   uint32_t seq = 0, hash = 0;
   uint8_t flags = 0;
   FlowKey key{};
 
-  void parse(ByteView p);
+  bool flow() const { return kind == Kind::kTcp || kind == Kind::kUdp; }
+  // udp: whether UDP is parsed at all (else it is kOther, as before USO).
+  void parse(ByteView p, bool udp);
 };
 
-void TcpCoalescer::Segment::parse(ByteView p) {
+void TunCoalescer::Segment::parse(ByteView p, bool udp) {
   if (p.empty()) return;
   uint8_t version = p[0] >> 4;
   size_t l4 = 0;
+  uint8_t proto = 0;
+  auto tracked = [udp](uint8_t pr) { return pr == kIpProtoTcp || (udp && pr == kIpProtoUdp); };
   if (version == 4 && p.size() >= 20) {
     v4 = true;
     key[0] = 4;
     std::memcpy(&key[1], &p[12], 4);
     std::memcpy(&key[17], &p[16], 4);
-    if (p[9] != kIpProtoTcp) return;
-    kind = Kind::kTcpUnknown;
+    proto = p[9];
+    if (!tracked(proto)) return;
+    kind = Kind::kUnknown;
     l4 = size_t(p[0] & 0x0f) * 4;
-    // A fragment has no whole segment (or no TCP header at all).
+    // A fragment has no whole segment (or no TCP/UDP header at all).
     if (l4 < 20 || load_be16(&p[2]) != p.size() || (load_be16(&p[6]) & 0x3fff)) return;
     id = load_be16(&p[4]);
   } else if (version == 6 && p.size() >= 40) {
     key[0] = 6;
     std::memcpy(&key[1], &p[8], 16);
     std::memcpy(&key[17], &p[24], 16);
-    uint8_t next = p[6];
-    // Hop-by-hop, routing, fragment, destination options: TCP may hide behind them.
-    bool maybe_tcp = next == 0 || next == 43 || next == 44 || next == 60;
-    if (next != kIpProtoTcp) {
-      if (maybe_tcp) kind = Kind::kTcpUnknown;
+    proto = p[6];
+    // Hop-by-hop, routing, fragment, destination options: TCP/UDP may hide behind them.
+    bool maybe_l4 = proto == 0 || proto == 43 || proto == 44 || proto == 60;
+    if (!tracked(proto)) {
+      if (maybe_l4) kind = Kind::kUnknown;
       return;
     }
-    kind = Kind::kTcpUnknown;
+    kind = Kind::kUnknown;
     if (size_t(load_be16(&p[4])) + 40 != p.size()) return;
     l4 = 40;
   } else {
     return;
   }
-  if (l4 + 20 > p.size()) return;
-  size_t thl = size_t(p[l4 + 12] >> 4) * 4;
-  if (thl < 20 || l4 + thl > p.size()) return;
-  kind = Kind::kTcp;
+  size_t thl = 8;
+  if (proto == kIpProtoUdp) {
+    // The UDP length must be the packet's: a padded datagram is not GRO'd either.
+    if (l4 + 8 > p.size() || load_be16(&p[l4 + 4]) != p.size() - l4) return;
+  } else {
+    if (l4 + 20 > p.size()) return;
+    thl = size_t(p[l4 + 12] >> 4) * 4;
+    if (thl < 20 || l4 + thl > p.size()) return;
+  }
+  kind = proto == kIpProtoUdp ? Kind::kUdp : Kind::kTcp;
   ip_len = uint16_t(l4);
-  tcp_len = uint16_t(thl);
+  l4_len = uint16_t(thl);
   payload = p.size() - l4 - thl;
-  seq = load_be32(&p[l4 + 4]);
-  flags = p[l4 + 13];
   std::memcpy(&key[33], &p[l4], 4);  // both ports
+  key[37] = proto;                   // a TCP and a UDP flow on the same ports differ
   hash = load32(&key[33]) ^ (load32(&key[1]) ^ load32(&key[13])) * 0x9e3779b1u ^
          (load32(&key[17]) ^ load32(&key[29])) * 0x85ebca6bu;
-  // Only ACK (PSH allowed), and no AE/reserved bits, which GRO would have to preserve per segment.
-  bool tcp_ok = (flags & ~kTcpPsh) == kTcpAck && (p[l4 + 12] & 0x0f) == 0 && payload > 0;
+  bool l4_ok;
+  if (kind == Kind::kUdp) {
+    // A zero checksum: "none" over IPv4, invalid over IPv6; not ours to fill in.
+    l4_ok = payload > 0 && load_be16(&p[l4 + 6]) != 0;
+  } else {
+    seq = load_be32(&p[l4 + 4]);
+    flags = p[l4 + 13];
+    // Only ACK (PSH allowed), and no AE/reserved bits, which GRO would have to preserve per
+    // segment.
+    l4_ok = (flags & ~kTcpPsh) == kTcpAck && (p[l4 + 12] & 0x0f) == 0 && payload > 0;
+  }
   bool ip_ok =
       !v4 || (l4 == 20 && !(p[6] & 0x80) && checksum_fold(checksum_add(p.first(20))) == 0xffff);
-  mergeable = tcp_ok && ip_ok && p.size() <= kMaxIpPacket;
+  mergeable = l4_ok && ip_ok && p.size() <= kMaxIpPacket;
 }
 
-TcpCoalescer::TcpCoalescer(size_t max_frames, size_t arena_bytes)
-    : max_frames_(max_frames), arena_(arena_bytes) {
+TunCoalescer::TunCoalescer(size_t max_frames, size_t arena_bytes, bool coalesce_udp)
+    : max_frames_(max_frames), coalesce_udp_(coalesce_udp), arena_(arena_bytes) {
   frames_.reserve(max_frames);
   views_.resize(max_frames);
   open_.reserve(max_frames);
 }
 
-bool TcpCoalescer::add(ByteView ip_packet) {
+bool TunCoalescer::add(ByteView ip_packet) {
   if (ip_packet.empty()) return true;  // e.g. a keepalive: nothing to write
   Segment s;
-  s.parse(ip_packet);
-  if (s.kind == Segment::Kind::kTcp) {
+  s.parse(ip_packet, coalesce_udp_);
+  if (s.flow()) {
     if (Frame* f = open_frame_for(s)) {
       if (s.mergeable && can_append(*f, s, ip_packet)) {
         append(*f, s, ip_packet);
@@ -119,13 +139,13 @@ bool TcpCoalescer::add(ByteView ip_packet) {
       }
       close(*f);  // this packet's frame becomes the flow's newest: nothing may pass it
     }
-  } else if (s.kind == Segment::Kind::kTcpUnknown) {
+  } else if (s.kind == Segment::Kind::kUnknown) {
     close_address_pair(s.key);  // might belong to any flow between these hosts
   }
   return start_frame(s, ip_packet);
 }
 
-TcpCoalescer::Frame* TcpCoalescer::open_frame_for(const Segment& s) {
+TunCoalescer::Frame* TunCoalescer::open_frame_for(const Segment& s) {
   for (uint32_t i : open_) {
     Frame& f = frames_[i];
     if (f.hash == s.hash && f.key == s.key) return &f;
@@ -133,9 +153,11 @@ TcpCoalescer::Frame* TcpCoalescer::open_frame_for(const Segment& s) {
   return nullptr;
 }
 
-bool TcpCoalescer::can_append(Frame& f, const Segment& s, ByteView pkt) {
-  if (s.ip_len != f.ip_len || s.tcp_len != f.tcp_len) return false;
-  if (s.seq != f.next_seq || s.payload > f.gso_size || f.segments >= kMaxSegments) return false;
+bool TunCoalescer::can_append(Frame& f, const Segment& s, ByteView pkt) {
+  bool udp = s.kind == Segment::Kind::kUdp;
+  if (udp != f.udp || s.ip_len != f.ip_len || s.l4_len != f.l4_len) return false;
+  if ((!udp && s.seq != f.next_seq) || s.payload > f.gso_size || f.segments >= kMaxSegments)
+    return false;
   if (f.length - kVnetHeaderSize + s.payload > kMaxIpPacket) return false;
   if (f.length + s.payload > f.capacity) return false;
   const uint8_t* head = packet_of(f);
@@ -149,21 +171,23 @@ bool TcpCoalescer::can_append(Frame& f, const Segment& s, ByteView pkt) {
   }
   const uint8_t* t = p + f.ip_len;
   const uint8_t* ht = head + f.ip_len;
-  // ack and data offset byte; window; urgent pointer; options: every segment
-  // the kernel cuts from the frame gets the first one's.
-  if (std::memcmp(t + 8, ht + 8, 5) != 0 || std::memcmp(t + 14, ht + 14, 2) != 0 ||
-      std::memcmp(t + 18, ht + 18, f.tcp_len - 18) != 0) {
+  // TCP: ack and data offset byte; window; urgent pointer; options: every
+  // segment the kernel cuts from the frame gets the first one's. (UDP: the
+  // ports are in the key; length and checksum are per datagram.)
+  if (!udp && (std::memcmp(t + 8, ht + 8, 5) != 0 || std::memcmp(t + 14, ht + 14, 2) != 0 ||
+               std::memcmp(t + 18, ht + 18, f.l4_len - 18) != 0)) {
     return false;
   }
+  uint8_t proto = udp ? kIpProtoUdp : kIpProtoTcp;
   if (f.segments == 1 &&
-      !tcp_checksum_ok(ByteView(head, f.length - kVnetHeaderSize), f.ip_len, f.v4)) {
+      !l4_checksum_ok(ByteView(head, f.length - kVnetHeaderSize), f.ip_len, f.v4, proto)) {
     return false;
   }
-  return tcp_checksum_ok(pkt, s.ip_len, s.v4);
+  return l4_checksum_ok(pkt, s.ip_len, s.v4, proto);
 }
 
-void TcpCoalescer::append(Frame& f, const Segment& s, ByteView pkt) {
-  std::memcpy(arena_.data() + f.offset + f.length, pkt.data() + s.ip_len + s.tcp_len, s.payload);
+void TunCoalescer::append(Frame& f, const Segment& s, ByteView pkt) {
+  std::memcpy(arena_.data() + f.offset + f.length, pkt.data() + s.ip_len + s.l4_len, s.payload);
   f.length += s.payload;
   ++f.segments;
   f.next_seq += uint32_t(s.payload);
@@ -175,7 +199,7 @@ void TcpCoalescer::append(Frame& f, const Segment& s, ByteView pkt) {
   if ((s.flags & kTcpPsh) || s.payload < f.gso_size || full) close(f);
 }
 
-bool TcpCoalescer::start_frame(const Segment& s, ByteView pkt) {
+bool TunCoalescer::start_frame(const Segment& s, ByteView pkt) {
   if (frames_.size() >= max_frames_) return false;
   size_t need = kVnetHeaderSize + pkt.size();
   if (arena_.size() - used_ < need && !frames_.empty()) {
@@ -184,7 +208,8 @@ bool TcpCoalescer::start_frame(const Segment& s, ByteView pkt) {
     used_ = tail.offset + tail.length;
   }
   if (arena_.size() - used_ < need) return false;
-  bool grows = s.kind == Segment::Kind::kTcp && s.mergeable && !(s.flags & kTcpPsh);
+  bool grows = s.mergeable && (s.kind == Segment::Kind::kUdp ||
+                               (s.kind == Segment::Kind::kTcp && !(s.flags & kTcpPsh)));
   Frame f;
   f.offset = used_;
   f.length = need;
@@ -194,8 +219,9 @@ bool TcpCoalescer::start_frame(const Segment& s, ByteView pkt) {
   if (grows) {
     f.open = true;
     f.v4 = s.v4;
+    f.udp = s.kind == Segment::Kind::kUdp;
     f.ip_len = s.ip_len;
-    f.tcp_len = s.tcp_len;
+    f.l4_len = s.l4_len;
     f.gso_size = uint16_t(s.payload);
     f.last_id = s.id;
     f.next_seq = s.seq + uint32_t(s.payload);
@@ -207,7 +233,7 @@ bool TcpCoalescer::start_frame(const Segment& s, ByteView pkt) {
   return true;
 }
 
-void TcpCoalescer::close(Frame& f) {
+void TunCoalescer::close(Frame& f) {
   auto it = std::find(open_.begin(), open_.end(), uint32_t(&f - frames_.data()));
   if (it != open_.end()) {
     *it = open_.back();
@@ -220,25 +246,28 @@ void TcpCoalescer::close(Frame& f) {
   }
 }
 
-void TcpCoalescer::close_address_pair(const FlowKey& key) {
+void TunCoalescer::close_address_pair(const FlowKey& key) {
   for (size_t i = open_.size(); i-- > 0;) {
     Frame& f = frames_[open_[i]];
     if (std::memcmp(f.key.data(), key.data(), kAddrPairBytes) == 0) close(f);
   }
 }
 
-void TcpCoalescer::finalize(Frame& f) {
+void TunCoalescer::finalize(Frame& f) {
   uint8_t* frame = arena_.data() + f.offset;
   VnetHeader h;
   if (f.segments > 1) {
     uint8_t* p = frame + kVnetHeaderSize;
     size_t ip_total = f.length - kVnetHeaderSize;
+    size_t l4_total = ip_total - f.ip_len;
+    // UDP_L4: gso_size is the payload per datagram, the 8-byte header not
+    // included (__udp_gso_segment cuts len - 8 into gso_size pieces).
     h.flags = kVnetFlagNeedsCsum;
-    h.gso_type = f.v4 ? kGsoTcpV4 : kGsoTcpV6;
-    h.hdr_len = uint16_t(f.ip_len + f.tcp_len);
+    h.gso_type = f.udp ? kGsoUdpL4 : f.v4 ? kGsoTcpV4 : kGsoTcpV6;
+    h.hdr_len = uint16_t(f.ip_len + f.l4_len);
     h.gso_size = f.gso_size;
     h.csum_start = f.ip_len;
-    h.csum_offset = 16;
+    h.csum_offset = f.udp ? 6 : 16;
     size_t alen = f.v4 ? 4 : 16, src_at = f.v4 ? 12 : 8;
     if (f.v4) {
       store_be16(p + 2, uint16_t(ip_total));
@@ -246,17 +275,21 @@ void TcpCoalescer::finalize(Frame& f) {
     } else {
       store_be16(p + 4, uint16_t(ip_total - 40));
     }
+    // The UDP length covers the whole super-packet, as udp_gro_complete sets
+    // it: __udp4_lib_rcv trims the skb to it, and __udp_gso_segment moves the
+    // checksum from it to each datagram's length.
+    if (f.udp) store_be16(p + f.ip_len + 4, uint16_t(l4_total));
     // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, not inverted;
-    // the kernel adds the segment and inverts (like tcp_v4_send_check).
+    // the kernel adds the segment and inverts (like tcp_v4_send_check, udp4_gro_complete).
     uint32_t pseudo =
         pseudo_header_sum(ByteView(p + src_at, alen), ByteView(p + src_at + alen, alen),
-                          kIpProtoTcp, uint32_t(ip_total - f.ip_len));
-    store_be16(p + f.ip_len + 16, checksum_fold(pseudo));
+                          f.udp ? kIpProtoUdp : kIpProtoTcp, uint32_t(l4_total));
+    store_be16(p + f.ip_len + h.csum_offset, checksum_fold(pseudo));
   }
   h.write(MutableByteView(frame, kVnetHeaderSize));  // all zero for a lone packet
 }
 
-std::span<const ByteView> TcpCoalescer::frames() {
+std::span<const ByteView> TunCoalescer::frames() {
   for (size_t i = 0; i < frames_.size(); ++i) {
     finalize(frames_[i]);
     views_[i] = ByteView(arena_.data() + frames_[i].offset, frames_[i].length);
@@ -264,7 +297,7 @@ std::span<const ByteView> TcpCoalescer::frames() {
   return std::span<const ByteView>(views_.data(), frames_.size());
 }
 
-void TcpCoalescer::clear() {
+void TunCoalescer::clear() {
   frames_.clear();
   open_.clear();
   used_ = 0;

@@ -1,28 +1,43 @@
-// TcpCoalescer is the receive half of the TUN offloads: decrypted IP packets
+// TunCoalescer is the receive half of the TUN offloads: decrypted IP packets
 // are added one by one, and it packs them into TUN write frames (a 10-byte
 // vnet header + one packet) in an arena it owns, merging consecutive in-order
-// segments of one TCP flow into a GSO super-packet, so that the kernel gets
-// one write() and one trip through its stack per up to 64 KiB of a flow (what
-// GRO does for a NIC; the kernel re-segments only if it forwards the packet).
+// segments of one TCP flow, and (when asked) consecutive datagrams of one UDP
+// flow, into a GSO super-packet, so that the kernel gets one write() and one
+// trip through its stack per up to 64 KiB of a flow (what GRO does for a NIC;
+// the kernel re-segments only if it forwards the packet or hands UDP to a
+// socket without UDP_GRO).
 //
-// Merging mirrors Linux tcp_gro_receive/inet_gro_receive and wireguard-go's
-// tcpGRO, and errs on the side of not merging: anything unusual gets a frame
-// of its own with a zero vnet header, written exactly as received. Decisions:
+// Merging mirrors Linux tcp_gro_receive/udp_gro_receive/inet_gro_receive and
+// wireguard-go's tcpGRO/udpGRO, and errs on the side of not merging: anything
+// unusual gets a frame of its own with a zero vnet header, written exactly as
+// received. Decisions:
 // - IPv4: no options (ihl 5), no fragment, reserved bit clear; TOS, TTL and
 //   the DF bit equal; id == previous id + 1 (mod 2^16). Senders that use a
 //   fixed id under DF are not merged: the kernel would re-segment with
 //   incrementing ids (a virtio header cannot say SKB_GSO_TCP_FIXEDID).
-// - IPv6: next header TCP directly; version/class/flow label word and hop
-//   limit equal.
+// - IPv6: next header TCP/UDP directly; version/class/flow label word and
+//   hop limit equal.
 // - TCP: data offset, option bytes, ack, window, urgent pointer and the
 //   reserved/AE bits equal; flags ACK or ACK|PSH; payload non-empty, no
 //   larger than the frame's first (gso_size), seq == the frame's next
 //   expected seq. PSH, a short payload or the segment cap end a frame.
-// - At most kMaxSegments segments (UDP_GRO_CNT_MAX's 64; at a 1400-byte MSS
-//   the 65535-byte IP length limit ends a frame first).
-// - Checksums of merged packets are verified (TCP and IPv4 header), as
+// - UDP (only with coalesce_udp, i.e. the device took USO4/USO6): the UDP
+//   length field matches the packet; payload non-empty, no larger than the
+//   frame's first; a shorter one ends the frame (udp_gro_receive_segment's
+//   rule). A checksum field of 0 is never merged: over IPv4 it means "no
+//   checksum" (GRO refuses those too), over IPv6 it is invalid, and either
+//   way a super-packet would give its segments a real checksum.
+// - At most kMaxSegments segments (UDP_GRO_CNT_MAX's 64, also the kernel's
+//   UDP_MAX_SEGMENTS limit for a USO frame) and 65535 IP bytes.
+// - Checksums of merged packets are verified (TCP/UDP and IPv4 header), as
 //   wireguard-go does: a merged frame is written CHECKSUM_PARTIAL, so the
 //   kernel would otherwise accept a corrupted segment.
+// A merged UDP frame says what Linux's own udp4/6_gro_complete leaves in a
+// GRO'd skb, which __udp_gso_segment then cuts: gso_type UDP_L4, gso_size
+// the payload bytes per datagram (UDP header excluded), the UDP length field
+// covering the whole super-packet (8 + all payload), and the checksum field
+// the folded pseudo-header sum over that length (segmentation adjusts it per
+// datagram by the length difference).
 // Only the frame most recently opened for a flow may grow, so no segment of a
 // flow is ever written before one that was added earlier.
 //
@@ -40,7 +55,7 @@
 
 namespace wgp {
 
-class TcpCoalescer {
+class TunCoalescer {
  public:
   static constexpr size_t kMaxSegments = 64;
   static constexpr size_t kMaxFrameBytes = 10 + 65535;  // vnet header + largest IP packet
@@ -48,7 +63,9 @@ class TcpCoalescer {
   // max_frames: frames held before the caller must flush (e.g. 64).
   // arena_bytes: room for all frames, headers included (e.g. 64 * 65546).
   // The arena's pages are touched only as frames land in them.
-  TcpCoalescer(size_t max_frames, size_t arena_bytes);
+  // coalesce_udp: merge UDP datagrams too (only when the device accepted
+  // TUN_F_USO4 and TUN_F_USO6: a kernel without USO rejects GSO_UDP_L4).
+  TunCoalescer(size_t max_frames, size_t arena_bytes, bool coalesce_udp = false);
 
   // Copies one IP packet in, merging it into an open frame of its flow when
   // the rules above allow, else starting a frame. Returns false when there is
@@ -71,9 +88,9 @@ class TcpCoalescer {
   size_t packets_coalesced() const { return coalesced_; }
 
  private:
-  // IP version, source, destination and ports, zero-padded: compared whole.
+  // IP version, source, destination, ports and protocol, zero-padded: compared whole.
   using FlowKey = std::array<uint8_t, 40>;
-  struct Segment;  // a parsed packet (tcp_coalescer.cpp)
+  struct Segment;  // a parsed packet (tun_coalescer.cpp)
 
   struct Frame {
     size_t offset = 0;    // in the arena: vnet header, then the packet
@@ -81,12 +98,13 @@ class TcpCoalescer {
     size_t capacity = 0;  // bytes reserved; > length only while the frame may grow
     bool open = false;    // may still be extended
     bool v4 = false;
-    uint16_t ip_len = 0;   // IP header bytes
-    uint16_t tcp_len = 0;  // TCP header bytes
+    bool udp = false;
+    uint16_t ip_len = 0;  // IP header bytes
+    uint16_t l4_len = 0;  // TCP or UDP header bytes
     uint16_t gso_size = 0;
     uint16_t segments = 1;
     uint16_t last_id = 0;   // IPv4 id of the last segment
-    uint32_t next_seq = 0;  // seq the next segment must carry
+    uint32_t next_seq = 0;  // TCP: seq the next segment must carry
     uint32_t hash = 0;
     FlowKey key{};
   };
@@ -101,6 +119,7 @@ class TcpCoalescer {
   void finalize(Frame& f);
 
   size_t max_frames_;
+  bool coalesce_udp_;
   LazyBuffer arena_;
   size_t used_ = 0;  // arena bytes reserved by frames_
   std::vector<Frame> frames_;
