@@ -324,6 +324,23 @@ write_conf() {
   chmod 0600 "$1"
 }
 
+# peer_conf FILE PRIV PORT ADDRS PEERPUB PEERALLOWED [ENDPOINT [PSK]]: a node config with one
+# peer, written like write_conf (mode 0600). An empty ENDPOINT or PSK leaves the key out.
+peer_conf() {
+  write_conf "$1" <<EOF
+[Interface]
+PrivateKey = $2
+ListenPort = $3
+Address = $4
+
+[Peer]
+PublicKey = $5
+AllowedIPs = $6
+${7:+Endpoint = $7}
+${8:+PresharedKey = $8}
+EOF
+}
+
 # handshake_time NS IFACE PUBKEY: the peer's latest handshake (UNIX seconds, 0 = never).
 handshake_time() {
   ns_exec "$1" wg show "$2" latest-handshakes | awk -v k="$3" '$1 == k {print $2}'

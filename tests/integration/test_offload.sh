@@ -31,23 +31,9 @@ wgp_keypair KA PUBA
 wgp_keypair KB PUBB
 IFA=$(uniq_iface woa)
 IFB=$(uniq_iface wob)
-# conf FILE PRIV PORT ADDRS PEERPUB PEERALLOWED PEERENDPOINT
-conf() {
-  write_conf "$1" <<EOF
-[Interface]
-PrivateKey = $2
-ListenPort = $3
-Address = $4
-
-[Peer]
-PublicKey = $5
-AllowedIPs = $6
-Endpoint = $7
-EOF
-}
-conf "$NL_TMP/$IFA.conf" "$KA" 51820 "10.9.0.1/24, fd09::1/64" "$PUBB" "10.9.0.2/32, fd09::2/128" \
+peer_conf "$NL_TMP/$IFA.conf" "$KA" 51820 "10.9.0.1/24, fd09::1/64" "$PUBB" "10.9.0.2/32, fd09::2/128" \
   192.0.2.2:51820
-conf "$NL_TMP/$IFB.conf" "$KB" 51820 "10.9.0.2/24, fd09::2/64" "$PUBA" "10.9.0.1/32, fd09::1/128" \
+peer_conf "$NL_TMP/$IFB.conf" "$KB" 51820 "10.9.0.2/24, fd09::2/64" "$PUBA" "10.9.0.1/32, fd09::1/128" \
   192.0.2.1:51820
 
 head -c "${MIB}M" /dev/urandom >"$NL_TMP/payload"

@@ -36,21 +36,6 @@ topology() {
   underlay_ok
 }
 
-# conf FILE PRIV PORT ADDR PEERPUB PEERALLOWED [ENDPOINT]
-conf() {
-  write_conf "$1" <<EOF
-[Interface]
-PrivateKey = $2
-ListenPort = $3
-Address = $4
-
-[Peer]
-PublicKey = $5
-AllowedIPs = $6
-${7:+Endpoint = $7}
-EOF
-}
-
 # expect_endpoint NS IFACE PUB WANT WHAT: B's view of A's endpoint (polled briefly: the last
 # packet that moved it may still be in flight).
 expect_endpoint() {
@@ -89,7 +74,7 @@ IFB=$(uniq_iface wgr)
 wgp_keypair KA PUBA
 wg_keypair KB PUBB
 write_key "$NL_TMP/$IFB.key" "$KB"
-conf "$NL_TMP/$IFA.conf" "$KA" 51820 10.0.0.1/24 "$PUBB" 10.0.0.2/32 198.51.100.2:51821
+peer_conf "$NL_TMP/$IFA.conf" "$KA" 51820 10.0.0.1/24 "$PUBB" 10.0.0.2/32 198.51.100.2:51821
 wgo_start "$NS_B" "$IFB"
 wgo_configure "$NS_B" "$IFB" "$NL_TMP/$IFB.key" 51821 10.0.0.2/24
 ns_exec "$NS_B" wg set "$IFB" peer "$PUBA" allowed-ips 10.0.0.1/32
@@ -136,7 +121,7 @@ IFB=$(uniq_iface wps)
 wg_keypair KA PUBA
 wgp_keypair KB PUBB
 write_key "$NL_TMP/$IFA.key" "$KA"
-conf "$NL_TMP/$IFB.conf" "$KB" 51821 10.0.0.2/24 "$PUBA" 10.0.0.1/32
+peer_conf "$NL_TMP/$IFB.conf" "$KB" 51821 10.0.0.2/24 "$PUBA" 10.0.0.1/32
 wgp_up PID_B "$NS_B" "$NL_TMP/$IFB.conf"
 wgo_start "$NS_A" "$IFA"
 wgo_configure "$NS_A" "$IFA" "$NL_TMP/$IFA.key" 51820 10.0.0.1/24

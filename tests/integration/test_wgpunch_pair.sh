@@ -26,27 +26,11 @@ is_key "$PSK" || fail "wgpunch genpsk printed '$PSK', not a base64 key"
 secret "$PSK"
 [[ $PSK != "$("$WGPUNCH" genpsk)" ]] || fail "wgpunch genpsk printed the same key twice"
 
-# conf FILE PRIV PORT ADDR PEERPUB PEERALLOWED PEERENDPOINT PSK
-conf() {
-  write_conf "$1" <<EOF
-[Interface]
-PrivateKey = $2
-ListenPort = $3
-Address = $4
-
-[Peer]
-PublicKey = $5
-PresharedKey = $8
-AllowedIPs = $6
-Endpoint = $7
-EOF
-}
-
 IFA=$(uniq_iface wpa)
 IFB=$(uniq_iface wpb)
-conf "$NL_TMP/$IFA.conf" "$KA" 51820 "10.7.0.1/24, fd07::1/64" "$PUBB" "10.7.0.2/32, fd07::2/128" \
+peer_conf "$NL_TMP/$IFA.conf" "$KA" 51820 "10.7.0.1/24, fd07::1/64" "$PUBB" "10.7.0.2/32, fd07::2/128" \
   "[2001:db8:1::b]:51821" "$PSK"
-conf "$NL_TMP/$IFB.conf" "$KB" 51821 "10.7.0.2/24, fd07::2/64" "$PUBA" "10.7.0.1/32, fd07::1/128" \
+peer_conf "$NL_TMP/$IFB.conf" "$KB" 51821 "10.7.0.2/24, fd07::2/64" "$PUBA" "10.7.0.1/32, fd07::1/128" \
   "[2001:db8:1::a]:51820" "$PSK"
 
 log "=== matching preshared keys, IPv6 underlay"
@@ -95,8 +79,8 @@ OTHER_PSK=$("$WGPUNCH" genpsk)
 secret "$OTHER_PSK"
 IFC=$(uniq_iface wpc)
 IFD=$(uniq_iface wpd)
-conf "$NL_TMP/$IFC.conf" "$KA" 51830 "10.7.0.1/24" "$PUBB" "10.7.0.2/32" "[2001:db8:1::b]:51831" "$PSK"
-conf "$NL_TMP/$IFD.conf" "$KB" 51831 "10.7.0.2/24" "$PUBA" "10.7.0.1/32" "[2001:db8:1::a]:51830" \
+peer_conf "$NL_TMP/$IFC.conf" "$KA" 51830 "10.7.0.1/24" "$PUBB" "10.7.0.2/32" "[2001:db8:1::b]:51831" "$PSK"
+peer_conf "$NL_TMP/$IFD.conf" "$KB" 51831 "10.7.0.2/24" "$PUBA" "10.7.0.1/32" "[2001:db8:1::a]:51830" \
   "$OTHER_PSK"
 wgp_up PID_C "$NS_A" "$NL_TMP/$IFC.conf"
 wgp_up PID_D "$NS_B" "$NL_TMP/$IFD.conf"
