@@ -177,6 +177,17 @@ bool safe_to_echo(std::string_view text) {
   return (digits && text.size() <= 20) || (word && text.size() <= 8);
 }
 
+bool looks_like_a_name(std::string_view text) {
+  if (text.size() < 9 || text.size() > 32 || !is_alpha(text[0])) return false;
+  size_t capitals = 0;
+  for (char c : text) {
+    if (!is_alpha(c) && c != '_' && c != '-') return false;
+    capitals += c >= 'A' && c <= 'Z';
+  }
+  size_t letters = size_t(std::count_if(text.begin(), text.end(), [](char c) { return is_alpha(c); }));
+  return capitals == letters || capitals <= std::max<size_t>(1, text.size() / 5);
+}
+
 size_t edit_distance(std::string_view a, std::string_view b) {
   constexpr size_t kMax = 32;
   if (a.size() > kMax || b.size() > kMax) return SIZE_MAX;

@@ -54,6 +54,15 @@ std::optional<std::string> normalise_dns_name(std::string_view text, std::string
 // (see near_name), which a piece of a random key never is.
 bool safe_to_echo(std::string_view text);
 
+// True when `text` reads as a key name someone typed, not as a piece of a
+// base64 key: 9-32 letters, '_' or '-', starting with a letter, no digit,
+// '+' or '/', and either all capitals or few of them (CamelCase words: at
+// most one in five characters). Random base64 rarely passes, and the
+// longer the piece the more rarely (no digit in n characters: 0.84^n; at
+// most n/5 capitals where half are: binomial tail), so "Secondary" or
+// "MetricsListen" are shown, a pasted key or a long piece of one not.
+bool looks_like_a_name(std::string_view text);
+
 // Case-insensitive Levenshtein distance, for "did you mean" hints. Texts
 // longer than 32 characters count as infinitely far.
 size_t edit_distance(std::string_view a, std::string_view b);

@@ -220,7 +220,7 @@ void Parser::key_value(int line, std::string_view key, std::string_view value) {
   }
   std::optional<std::string_view> meant = misspelt_key(key);
   std::string shown = elsewhere                    ? std::string(elsewhere->name)
-                      : safe_to_echo(key) || meant ? std::string(key)
+                      : safe_to_echo(key) || looks_like_a_name(key) || meant ? std::string(key)
                                                    : std::string();
   if (section_ == Section::kNone)
     fail(line, shown, "outside any section; the file must begin with [Interface]");

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include <string_view>
+
 #include "crypto/keys.h"
 #include "net/ip.h"
 #include "util/time.h"
@@ -23,6 +25,12 @@ namespace wgp {
 // as extra UAPI get keys that `wg` ignores). Keys are lower_snake_case, values
 // have no newline. Later features (discovery) add their own here.
 using ExtraFields = std::vector<std::pair<std::string, std::string>>;
+
+// An extra whose key ends in this suffix is a moment: seconds since the Unix
+// epoch, "0" for never (as the UAPI's last_handshake_time_sec). The status
+// client names it without the suffix and prints "5 seconds ago" / "never"
+// as text, a number / null as JSON: the server never formats a moment.
+inline constexpr std::string_view kUnixTimeSuffix = "_unix";
 
 struct PeerSnapshot {
   PublicKey public_key{};

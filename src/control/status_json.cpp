@@ -9,10 +9,23 @@
 namespace wgp::control {
 namespace {
 
+// A moment (device_control.h) becomes a number of seconds, or null for never.
 void print_extras(const ExtraFields& extra, std::ostream& out) {
   out << '{';
   for (size_t i = 0; i < extra.size(); ++i) {
-    out << (i ? "," : "") << json_string(extra[i].first) << ':' << json_string(extra[i].second);
+    std::string_view key = extra[i].first;
+    out << (i ? "," : "");
+    if (key.ends_with(kUnixTimeSuffix)) {
+      if (auto seconds = parse_unix_seconds(extra[i].second)) {
+        out << json_string(key.substr(0, key.size() - kUnixTimeSuffix.size())) << ':';
+        if (*seconds == 0)
+          out << "null";
+        else
+          out << *seconds;
+        continue;
+      }
+    }
+    out << json_string(key) << ':' << json_string(extra[i].second);
   }
   out << '}';
 }

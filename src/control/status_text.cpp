@@ -1,6 +1,7 @@
 #include "control/status_text.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -25,12 +26,19 @@ std::string ago(WallTime handshake, WallTime now) {
   return pretty_duration(static_cast<uint64_t>(current - then)) + " ago";
 }
 
-// Extra fields print like wg's own lines: "  some key: value".
-void print_extras(const ExtraFields& extra, std::ostream& out) {
+// Extra fields print like wg's own lines: "  some key: value"; a moment
+// (device_control.h) as "5 seconds ago" or "never".
+void print_extras(const ExtraFields& extra, WallTime now, std::ostream& out) {
   for (const auto& [key, value] : extra) {
     std::string label = key;
+    std::string shown = value;
+    if (label.ends_with(kUnixTimeSuffix)) {
+      label.resize(label.size() - kUnixTimeSuffix.size());
+      auto seconds = parse_unix_seconds(value);
+      shown = !seconds ? value : *seconds == 0 ? "never" : ago(WallTime(std::chrono::seconds(*seconds)), now);
+    }
     std::replace(label.begin(), label.end(), '_', ' ');
-    out << "  " << label << ": " << value << '\n';
+    out << "  " << label << ": " << shown << '\n';
   }
 }
 
@@ -52,10 +60,17 @@ void print_peer(const PeerSnapshot& peer, WallTime now, std::ostream& out) {
   if (peer.persistent_keepalive) {
     out << "  persistent keepalive: every " << pretty_duration(peer.persistent_keepalive) << '\n';
   }
-  print_extras(peer.extra, out);
+  print_extras(peer.extra, now, out);
 }
 
 }  // namespace
+
+std::optional<int64_t> parse_unix_seconds(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
 
 std::string pretty_duration(uint64_t left) {
   constexpr uint64_t kMinute = 60, kHour = 60 * kMinute, kDay = 24 * kHour, kYear = 365 * kDay;
@@ -112,7 +127,7 @@ void print_status_text(const DeviceSnapshot& device, WallTime now, std::ostream&
     std::snprintf(hex, sizeof(hex), "0x%x", device.fwmark);
     out << "  fwmark: " << hex << '\n';
   }
-  print_extras(device.extra, out);
+  print_extras(device.extra, now, out);
   auto peers = peers_in_show_order(device);
   if (!peers.empty()) out << '\n';
   for (size_t i = 0; i < peers.size(); ++i) {

@@ -4,6 +4,7 @@
 // both are printed as "(hidden)", as wg does by default.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +16,9 @@ namespace wgp::control {
 // "1 minute, 5 seconds" as wg's pretty_time (years of 365 days, days, hours,
 // minutes, seconds; zero units left out; empty for 0).
 std::string pretty_duration(uint64_t seconds);
+// A moment extra's value (device_control.h): seconds since the epoch, 0 for
+// never; nullopt when it is not a non-negative decimal number.
+std::optional<int64_t> parse_unix_seconds(std::string_view text);
 // "1.23 MiB" as wg's bytes(): "N B" below 1 KiB, else two decimals of
 // KiB/MiB/GiB/TiB.
 std::string pretty_bytes(uint64_t bytes);

@@ -131,6 +131,30 @@ MutableByteView DatagramBatch::reserve_append(size_t i, const Endpoint& to, size
   return {storage_.data() + i * slot_size_ + used, size};
 }
 
+void DatagramBatch::remove_datagram(size_t i, size_t offset, size_t size, size_t& count) {
+  uint8_t* slot = storage_.data() + i * slot_size_;
+  std::memmove(slot + offset, slot + offset + size, lengths_[i] - offset - size);
+  lengths_[i] -= size;
+  if (lengths_[i] > 0) return;
+  for (size_t k = i; k + 1 < count; ++k) {
+    std::memcpy(storage_.data() + k * slot_size_, storage_.data() + (k + 1) * slot_size_,
+                lengths_[k + 1]);
+    lengths_[k] = lengths_[k + 1];
+    endpoints_[k] = endpoints_[k + 1];
+    segment_sizes_[k] = segment_sizes_[k + 1];
+  }
+  --count;
+}
+
+bool DatagramBatch::locate(const uint8_t* bytes, size_t& slot, size_t& offset) const {
+  const uint8_t* base = storage_.data();
+  if (bytes < base || bytes >= base + capacity() * slot_size_) return false;
+  size_t at = size_t(bytes - base);
+  slot = at / slot_size_;
+  offset = at % slot_size_;
+  return true;
+}
+
 UdpSocket UdpSocket::open(uint16_t port) {
   const std::string what = "bind UDP port " + std::to_string(port);
   int err = 0;

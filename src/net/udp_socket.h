@@ -86,6 +86,14 @@ struct DatagramBatch {
   // an empty view when it does not fit (append: incompatible, see above).
   MutableByteView reserve(size_t i, const Endpoint& to, size_t size);
   MutableByteView reserve_append(size_t i, const Endpoint& to, size_t size);
+  // Takes the `size` bytes at `offset` out of slot i (one datagram of a
+  // segmented slot), closing the gap. A slot left empty leaves the first
+  // `count` slots: the later ones move down and `count` decreases.
+  // Precondition: i < count, offset + size <= length(i). Slow (moves bytes);
+  // for the rare datagram that must not go after all.
+  void remove_datagram(size_t i, size_t offset, size_t size, size_t& count);
+  // The slot and offset of `bytes` when they lie within some slot's buffer.
+  bool locate(const uint8_t* bytes, size_t& slot, size_t& offset) const;
 
  private:
   friend class UdpSocket;

@@ -4,7 +4,6 @@
 
 #include "crypto/keys.h"
 #include "dnssd/discovery_query.h"
-#include "control/status_text.h"
 #include "dnssd/notify.h"
 #include "util/log.h"
 
@@ -197,12 +196,9 @@ void DiscoveryService::add_status(ExtraFields& extra, Now now) const {
   extra.emplace_back("discovery_registry", key_to_base64(config_.registry));
   extra.emplace_back("discovery_zone", config_.zone);
   extra.emplace_back("public_endpoint", public_endpoint_ ? public_endpoint_->to_string() : "unknown");
-  if (last_answer_) {
-    auto ago = std::chrono::duration_cast<std::chrono::seconds>(now.wall - *last_answer_).count();
-    extra.emplace_back("discovery_last_answer", control::pretty_duration(uint64_t(std::max<int64_t>(ago, 0))) + " ago");
-  } else {
-    extra.emplace_back("discovery_last_answer", "never");
-  }
+  int64_t last_answer =
+      last_answer_ ? std::chrono::floor<std::chrono::seconds>(last_answer_->time_since_epoch()).count() : 0;
+  extra.emplace_back("discovery_last_answer_unix", std::to_string(last_answer));
   extra.emplace_back("discovery_answers", std::to_string(answers_));
   extra.emplace_back("discovery_failures", std::to_string(failures_));
   if (!last_failure_.empty()) extra.emplace_back("discovery_last_failure", last_failure_);

@@ -166,6 +166,15 @@ void Node::run_seal_jobs() {
     workers_->run(seal_jobs_.size(), kMinCryptoPerThread, seal_range);
   else
     seal_range(0, seal_jobs_.size());
+  // Fail closed: a datagram that did not seal does not leave. From the
+  // back, since taking one out moves the bytes after it.
+  for (size_t j = seal_jobs_.size(); j-- > 0;) {
+    if (seal_jobs_[j].sealed) continue;
+    size_t slot, offset;
+    if (udp_out_.locate(seal_jobs_[j].message.data(), slot, offset) && slot < udp_out_count_)
+      udp_out_.remove_datagram(slot, offset, seal_jobs_[j].message.size(), udp_out_count_);
+    device_.count_drop(DropReason::kSealFailed);
+  }
   seal_jobs_.clear();
 }
 

@@ -84,6 +84,10 @@ std::error_code Node::set_listen_port(uint16_t port) {
 }
 
 std::error_code Node::set_fwmark(uint32_t mark) {
+  // Unchanged is a no-op, as in wireguard-go: clients such as wgsd-client
+  // re-send the mark with every change, also to a node that dropped the
+  // privilege (CAP_NET_ADMIN) to set it.
+  if (mark == fwmark_) return {};
   if (auto ec = udp_.set_fwmark(mark)) return ec;
   fwmark_ = mark;
   return {};

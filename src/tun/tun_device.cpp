@@ -4,10 +4,12 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 
@@ -16,6 +18,35 @@ namespace {
 
 [[noreturn]] void throw_errno(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
+}
+
+// A system_error whose message goes on after the errno's text, to say what
+// to do about it; code() stays the errno for callers that test it.
+class ErrorWithAdvice : public std::system_error {
+ public:
+  ErrorWithAdvice(int err, const std::string& what, const std::string& advice)
+      : std::system_error(err, std::generic_category(), what),
+        message_(std::string(std::system_error::what()) + " (" + advice + ")") {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+// Why an unprivileged process may not open the TUN control device, and what
+// helps: the node's mode when it shuts users out (some systems ship it 0600
+// instead of the usual 0666), else nothing to add.
+std::string advice_for_denied_open(const char* path) {
+  struct stat st{};
+  if (::stat(path, &st) != 0 || ::geteuid() == 0) return {};
+  unsigned mode = st.st_mode & 07777;
+  if ((mode & 0006) == 0006) return {};
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", mode);
+  return std::string(path) + " is mode " + octal + ", so only its owner (uid " +
+         std::to_string(st.st_uid) + ")" + ((mode & 0060) ? " and group" : "") +
+         " may open it: start wgpunch as root with --user USER to drop privileges after "
+         "setup, or have the administrator make it mode 0666 (the usual default)";
 }
 
 // Debian 12's headers predate TUN's UDP segmentation offload (Linux 6.2).
@@ -38,8 +69,14 @@ constexpr int kVnetHeaderBytes = 10;
 // persistent device replaces its feature flags with these, so an `ip tuntap
 // add ... vnet_hdr` device is tamed too. Returns the fd and the actual name.
 UniqueFd attach(const std::string& name, int flags, const std::string& what, std::string& actual) {
-  UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
-  if (!fd) throw_errno(errno, what + ": /dev/net/tun");
+  constexpr const char* kControlDevice = "/dev/net/tun";
+  UniqueFd fd(::open(kControlDevice, O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
+    int err = errno;
+    std::string advice = err == EACCES || err == EPERM ? advice_for_denied_open(kControlDevice) : "";
+    if (!advice.empty()) throw ErrorWithAdvice(err, what + ": " + kControlDevice, advice);
+    throw_errno(err, what + ": " + kControlDevice);
+  }
   ifreq ifr{};
   ifr.ifr_flags = static_cast<short>(flags);
   std::memcpy(ifr.ifr_name, name.data(), name.size());

@@ -8,7 +8,13 @@ namespace wgp {
 
 using namespace noise;
 
-Device::Device(Random& rng, DeviceOutput& out) : rng_(rng), out_(out), scratch_(65536 + 64) {}
+namespace {
+// The largest datagram (64 KiB) and then some: plaintext or message + headers.
+constexpr size_t kScratchSize = 65536 + 64;
+}  // namespace
+
+Device::Device(Random& rng, DeviceOutput& out)
+    : rng_(rng), out_(out), rx_scratch_(kScratchSize), tx_scratch_(kScratchSize) {}
 
 Device::~Device() { remove_all_peers(); }
 

@@ -22,6 +22,7 @@
 #include "wg/drop_reason.h"
 #include "wg/index_table.h"
 #include "wg/peer.h"
+#include "util/lazy_buffer.h"
 #include "wg/ratelimiter.h"
 
 namespace wgp {
@@ -199,8 +200,12 @@ class Device {
 
   std::vector<SealJob>* seal_queue_ = nullptr;
 
-  // One buffer for the datagram or plaintext being built: 64 KiB + headers.
-  std::vector<uint8_t> scratch_;
+  // Decrypted plaintext of the datagram being received, and the datagram
+  // being built when the output lends no memory: separate, because receiving
+  // one datagram may send others (staged packets, a keepalive, a DNS answer)
+  // while its plaintext is still in use. 64 KiB + headers each.
+  LazyBuffer rx_scratch_;
+  LazyBuffer tx_scratch_;
 };
 
 }  // namespace wgp

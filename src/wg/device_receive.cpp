@@ -169,22 +169,22 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
     plain = opened->plaintext;
   } else {
     ByteView ciphertext = msg.subspan(kTransportHeaderSize);
-    plain = MutableByteView(scratch_.data(), ciphertext.size() - kTagSize);
+    plain = MutableByteView(rx_scratch_.data(), ciphertext.size() - kTagSize);
     if (!kp.receive_key.open(counter, ciphertext, {}, plain))
       return fail(DropReason::kDecryptFailed);
   }
   // Authenticate first; only then may the counter touch the replay window.
   if (!kp.replay.check_and_update(counter)) return fail(DropReason::kReplayedData);
 
+  // The endpoint first: what this packet releases goes where it came from
+  // (the kernel's receive.c and wireguard-go do the same).
+  on_authenticated_receive(peer, from, msg.size(), now);
   if (peer.keypairs.promote_next(&kp, indices_)) {
     // The initiator used the session: the responder's handshake is complete.
     peer.timers.on_handshake_complete();
     peer.last_handshake = now.wall;
     flush_staged(peer, now);
-    on_authenticated_receive(peer, from, msg.size(), now);
     if (observer_) observer_->on_handshake_complete(peer, now);
-  } else {
-    on_authenticated_receive(peer, from, msg.size(), now);
   }
 
   // Receive-side rekey (§5.2): the initiator renews a session near its end

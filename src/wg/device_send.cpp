@@ -62,8 +62,8 @@ bool Device::encrypt_and_send(Peer& peer, ByteView payload, Now now) {
   MutableByteView out = out_.reserve_datagram(*peer.endpoint, total);
   const bool lent = !out.empty();
   if (!lent) {
-    if (total > scratch_.size()) return false;
-    out = MutableByteView(scratch_.data(), total);
+    if (total > tx_scratch_.size()) return false;
+    out = MutableByteView(tx_scratch_.data(), total);
   }
 
   uint64_t counter = kp->send_counter++;
@@ -75,9 +75,10 @@ bool Device::encrypt_and_send(Peer& peer, ByteView payload, Now now) {
     // Sealed later, with the rest of the batch, possibly on another core.
     if (!payload.empty()) std::memcpy(body.data(), payload.data(), payload.size());
     std::memset(body.data() + payload.size(), 0, padding);
-    seal_queue_->push_back({&kp->send_key, counter, body, payload.size() + padding});
+    seal_queue_->push_back({&kp->send_key, counter, body, payload.size() + padding, out});
   } else if (!kp->send_key.seal_padded(counter, payload, padding, body)) {
     if (lent) out_.cancel_datagram();
+    drop(DropReason::kSealFailed);
     return false;
   }
 

@@ -18,7 +18,7 @@ std::vector<uint8_t> ipv4_packet(const char* src, const char* dst, size_t payloa
   return p;
 }
 
-SimNetwork::SimNetwork()
+SimNetwork::SimNetwork(bool lend)
     : a(1, endpoint("192.0.2.1:51820"), wire),
       b(2, endpoint("192.0.2.2:51820"), wire),
       mono_(std::chrono::hours(1)),
@@ -29,20 +29,23 @@ SimNetwork::SimNetwork()
   b.device.set_endpoint(*b_peer, a.addr, EndpointSource::kConfig);
   a.device.allowed_ips().insert(prefix("10.0.0.2/32"), a_peer);
   b.device.allowed_ips().insert(prefix("10.0.0.1/32"), b_peer);
+  a.lend = b.lend = lend;
+}
+
+bool SimNetwork::deliver_one() {
+  if (wire.empty()) return false;
+  Datagram d = std::move(wire.front());
+  wire.pop_front();
+  history.push_back(d);
+  if (filter && !filter(d)) return true;
+  SimHost* to = d.to == a.addr ? &a : d.to == b.addr ? &b : nullptr;
+  if (to) (void)to->device.receive_datagram(d.bytes, d.from, now());
+  return true;
 }
 
 size_t SimNetwork::run() {
   size_t delivered = 0;
-  for (int budget = 10000; budget > 0 && !wire.empty(); --budget) {
-    Datagram d = std::move(wire.front());
-    wire.pop_front();
-    history.push_back(d);
-    if (filter && !filter(d)) continue;
-    SimHost* to = d.to == a.addr ? &a : d.to == b.addr ? &b : nullptr;
-    if (!to) continue;
-    (void)to->device.receive_datagram(d.bytes, d.from, now());
-    ++delivered;
-  }
+  for (int budget = 10000; budget > 0 && deliver_one(); --budget) ++delivered;
   return delivered;
 }
 

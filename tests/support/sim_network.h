@@ -67,12 +67,17 @@ std::vector<uint8_t> ipv4_packet(const char* src, const char* dst, size_t payloa
 
 class SimNetwork {
  public:
-  SimNetwork();
+  // `lend`: both hosts lend output memory to their devices, as the real node
+  // does (SimHost::lend); suites run in both modes.
+  explicit SimNetwork(bool lend = false);
 
   // Moves datagrams to the host whose address they are sent to, until the
   // network is quiet (bounded). Datagrams for nobody, or dropped by the
-  // filter, vanish. Returns how many were delivered.
+  // filter, vanish. Returns how many left the wire.
   size_t run();
+  // Delivers only the oldest datagram in flight (to whoever it is for);
+  // false when the wire is empty.
+  bool deliver_one();
   // Advances simulated time by `d`, firing timers at their deadlines and
   // delivering what they send.
   void advance(Duration d);

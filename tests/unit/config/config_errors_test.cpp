@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "config/config_values.h"
 #include "config_test_util.h"
 
 namespace wgp {
@@ -67,8 +68,27 @@ TEST(ConfigErrors, UnknownKey) {
             "PersistentKeepalive?");
   EXPECT_EQ(error_of(with_interface("PostUpp = x\n")),
             "wg0.conf:3: PostUpp: unknown key in [Interface]; did you mean PostUp?");
+  // A plain word is shown; only what may be key material is hidden.
   EXPECT_EQ(error_of(with_interface("SomethingElse = x\n")),
+            "wg0.conf:3: SomethingElse: unknown key in [Interface]");
+  EXPECT_EQ(error_of(with_interface("Secondary = 192.0.2.1\n")),
+            "wg0.conf:3: Secondary: unknown key in [Interface]");
+  EXPECT_EQ(error_of(with_interface("PERSISTENT_THING = 1\n")),
+            "wg0.conf:3: PERSISTENT_THING: unknown key in [Interface]");
+  EXPECT_EQ(error_of(with_interface("yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk = x\n")),
             "wg0.conf:3: unknown key in [Interface] (name not shown: it may be key material)");
+  EXPECT_EQ(error_of(with_interface("qWeRtYuIoPaSdFgH = x\n")),
+            "wg0.conf:3: unknown key in [Interface] (name not shown: it may be key material)");
+}
+
+// No piece of a real key of the test set passes for a name.
+TEST(ConfigErrors, NoPieceOfAKeyLooksLikeAName) {
+  for (const std::string& key : {kBobPrivate, kBobPublic}) {
+    for (size_t len = 9; len <= 32; ++len)
+      for (size_t at = 0; at + len <= 43; ++at)
+        EXPECT_FALSE(config::looks_like_a_name(std::string_view(key).substr(at, len)))
+            << key.substr(at, len);
+  }
 }
 
 TEST(ConfigErrors, KeyInWrongSection) {

@@ -1,8 +1,11 @@
 // The stock `wg` tool (wireguard-tools) against our UAPI server: the real
 // interop check. `wg` only looks in /var/run/wireguard, so the test uses a
 // unique interface name there (wgptest<pid>) and removes the socket after.
-// Skipped when `wg` is not installed or the directory cannot be written.
+// Skipped when `wg` is not installed or we are not root (failed instead
+// under scripts/test: support/requirements.h).
 #include <gtest/gtest.h>
+
+#include "support/requirements.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,8 +40,8 @@ CommandResult run(const std::string& command) {
 class WgToolTest : public ServerFixture {
  protected:
   void SetUp() override {
-    if (run("command -v wg").exit_code != 0) GTEST_SKIP() << "wireguard-tools not installed";
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root for " << kDefaultSocketDirectory;
+    WGP_REQUIRE_TOOL("wg");
+    WGP_REQUIRE_ROOT("the socket directory " << kDefaultSocketDirectory);
     ServerFixture::SetUp();
     created_run_dir_ = !std::filesystem::exists(kDefaultSocketDirectory);
     dir_ = kDefaultSocketDirectory;

@@ -1,8 +1,11 @@
 // The responder behind a real UDP socket on 127.0.0.1, read by the stock
 // tools: dig (BIND), kdig (Knot) and drill (ldns). Each test skips when its
-// tool is not installed. Every tool call is bounded by `timeout`.
+// tool is not installed (fails under scripts/test, which installs them; see
+// support/requirements.h). Every tool call is bounded by `timeout`.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include "support/requirements.h"
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -90,10 +93,6 @@ std::string run(const std::string& command) {
   return out;
 }
 
-bool installed(const char* tool) {
-  return run(std::string("command -v ") + tool + " >/dev/null 2>&1 && echo yes") == "yes\n";
-}
-
 std::vector<std::string> words(const std::string& line) {
   std::vector<std::string> out;
   std::istringstream in(line);
@@ -148,7 +147,7 @@ class ToolsTest : public ::testing::Test {
 };
 
 TEST_F(ToolsTest, DigReadsEveryRecord) {
-  if (!installed("dig")) GTEST_SKIP() << "dig not installed";
+  WGP_REQUIRE_TOOL("dig");
   auto ptr = lines(dig("+short PTR _wireguard._udp.example.net"));
   ASSERT_EQ(ptr.size(), 2u) << dig("PTR _wireguard._udp.example.net");
   EXPECT_EQ(ptr[0], alice_instance());
@@ -170,7 +169,8 @@ TEST_F(ToolsTest, DigReadsEveryRecord) {
 }
 
 TEST_F(ToolsTest, DigSrvTargetDecodesBackToTheKey) {
-  if (!installed("dig") || !installed("base32")) GTEST_SKIP() << "dig or base32 not installed";
+  WGP_REQUIRE_TOOL("dig");
+  WGP_REQUIRE_TOOL("base32");
   std::string got = run("timeout 10 dig @127.0.0.1 -p " + std::to_string(server.port()) +
                         " +time=2 +tries=1 +short SRV " + alice_instance() +
                         " | awk '{print $4}' | cut -d. -f1 | base32 -d | base64");
@@ -184,7 +184,7 @@ TEST_F(ToolsTest, DigSrvTargetDecodesBackToTheKey) {
 }
 
 TEST_F(ToolsTest, DigSeesRcodes) {
-  if (!installed("dig")) GTEST_SKIP() << "dig not installed";
+  WGP_REQUIRE_TOOL("dig");
   std::string nx = dig("A nothing.example.net");
   EXPECT_NE(nx.find("status: NXDOMAIN"), std::string::npos) << nx;
   EXPECT_NE(nx.find("flags: qr aa rd;"), std::string::npos) << nx;
@@ -203,7 +203,7 @@ TEST_F(ToolsTest, DigSeesRcodes) {
 }
 
 TEST_F(ToolsTest, DigEchoesMixedCase) {
-  if (!installed("dig")) GTEST_SKIP() << "dig not installed";
+  WGP_REQUIRE_TOOL("dig");
   std::string mixed = alice_host();
   for (size_t i = 0; i < mixed.size(); i += 3) mixed[i] = char(std::tolower(mixed[i]));
   std::string out = dig("+noall +question A " + mixed);
@@ -212,7 +212,7 @@ TEST_F(ToolsTest, DigEchoesMixedCase) {
 }
 
 TEST_F(ToolsTest, KdigReadsEveryRecord) {
-  if (!installed("kdig")) GTEST_SKIP() << "kdig not installed";
+  WGP_REQUIRE_TOOL("kdig");
   auto ptr = lines(kdig("+short PTR _wireguard._udp.example.net"));
   ASSERT_EQ(ptr.size(), 2u) << kdig("PTR _wireguard._udp.example.net");
   EXPECT_EQ(ptr[0], alice_instance());
@@ -248,7 +248,7 @@ std::vector<std::string> drill_section(const std::string& out, const std::string
 }
 
 TEST_F(ToolsTest, DrillReadsEveryRecord) {
-  if (!installed("drill")) GTEST_SKIP() << "drill not installed";
+  WGP_REQUIRE_TOOL("drill");
   auto ptr = drill_section(drill("_wireguard._udp.example.net PTR"), "ANSWER");
   ASSERT_EQ(ptr.size(), 2u);
   EXPECT_EQ(ptr[0], "_wireguard._udp.example.net.\t0\tIN\tPTR\t" + alice_instance());
@@ -278,7 +278,7 @@ TEST_F(ToolsTest, DrillReadsEveryRecord) {
 }
 
 TEST(ToolsTruncation, DigSeesTcWithManyPeers) {
-  if (!installed("dig")) GTEST_SKIP() << "dig not installed";
+  WGP_REQUIRE_TOOL("dig");
   std::vector<PublishedPeer> peers;
   for (int i = 0; i < 100; ++i) {
     PublicKey k{};

@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "support/requirements.h"
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -155,7 +157,7 @@ TEST_F(UdpSocketTest, BusyPortOnIpv4OnlyAlsoFails) {
 TEST_F(UdpSocketTest, FwmarkIsSetAndCleared) {
   UdpSocket sock = UdpSocket::open(0);
   std::error_code ec = sock.set_fwmark(0x51820);
-  if (ec == std::errc::operation_not_permitted) GTEST_SKIP() << "SO_MARK needs CAP_NET_ADMIN";
+  if (ec == std::errc::operation_not_permitted) WGP_REQUIRE_ROOT("SO_MARK needs CAP_NET_ADMIN");
   ASSERT_FALSE(ec) << ec.message();
   uint32_t mark = 0;
   socklen_t len = sizeof(mark);
@@ -396,7 +398,7 @@ TEST_F(UdpSocketTest, SegmentedSendArrivesAsDatagramsWithoutGro) {
 // (EINVAL); the slot must then go datagram by datagram (the kernel fragments
 // each), and GSO stays on for the next slot.
 TEST_F(UdpSocketTest, SegmentsOverThePathMtuFallBackToSingleSends) {
-  if (!use_private_loopback()) GTEST_SKIP() << "needs root for a private loopback";
+  if (!use_private_loopback()) WGP_REQUIRE_ROOT("a private loopback to change its MTU");
   int old_mtu = set_loopback_mtu(1280);
   ASSERT_GT(old_mtu, 0);
   UdpSocket a = UdpSocket::open(0);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "net/ip.h"
+#include "support/requirements.h"
 
 namespace wgp::testing {
 
@@ -27,7 +28,7 @@ inline bool enter_private_netns() {
 #define REQUIRE_PRIVATE_NETNS()                                           \
   do {                                                                    \
     if (!::wgp::testing::enter_private_netns())                           \
-      GTEST_SKIP() << "needs root to create a private network namespace"; \
+      WGP_REQUIRE_ROOT("a private network namespace");                    \
   } while (0)
 
 // Runs a shell command inside the test's namespace (children inherit it) and

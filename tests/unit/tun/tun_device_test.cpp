@@ -9,7 +9,10 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,33 +207,55 @@ TEST(TunDevice, WriteBatchSkipsPacketsTheKernelRefuses) {
   EXPECT_EQ(collect_replies(tun, {request}), 1u);  // the good one still got through
 }
 
+// Runs `body` in a child process that first becomes `uid`/`gid` with no
+// capabilities and no supplementary groups; returns the child's exit status
+// (-1 if it did not exit). `before_drop` runs first, as root.
+template <typename Before, typename Body>
+int run_as(uid_t uid, gid_t gid, Before before_drop, Body body) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    before_drop();
+    if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) _exit(100);
+    _exit(body());
+  }
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// Attaching as `uid`: exit 0 on success, the errno on failure.
+int attach_as(uid_t uid, gid_t gid, const char* name) {
+  return run_as(uid, gid, [] {}, [name] {
+    try {
+      TunDevice tun = TunDevice::create(name);
+      return tun.name() == name ? 0 : 101;
+    } catch (const std::system_error& e) {
+      return e.code().value() & 0x7f;
+    }
+  });
+}
+
 TEST(TunDevice, AttachesToPersistentDeviceAsUnprivilegedOwner) {
   REQUIRE_PRIVATE_NETNS();
   const passwd* nobody = ::getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
+  // Some systems ship /dev/net/tun 0600: then nobody may not even open it,
+  // whoever owns the device behind it (the next test covers that case).
+  int open_as_nobody = run_as(nobody->pw_uid, nobody->pw_gid, [] {}, [] {
+    int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    return fd >= 0 ? 0 : errno & 0x7f;
+  });
+  if (open_as_nobody == EACCES)
+    WGP_SKIP_MACHINE("/dev/net/tun is not open to other users on this machine (mode "
+                     << run("stat -c %a /dev/net/tun | tr -d '\\n'")
+                     << "), so no unprivileged user can attach to a TUN device");
+  ASSERT_EQ(open_as_nobody, 0);
+
   int status = -1;
   run("ip tuntap add tunpers0 mode tun user " + std::to_string(nobody->pw_uid), &status);
   ASSERT_EQ(status, 0);
-
-  // Child drops to `uid` (no capabilities left) and tries to attach; exit 0 on
-  // success, the errno on failure.
-  auto attach_as = [](uid_t uid, gid_t gid) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) _exit(100);
-      try {
-        TunDevice tun = TunDevice::create("tunpers0");
-        _exit(tun.name() == "tunpers0" ? 0 : 101);
-      } catch (const std::system_error& e) {
-        _exit(e.code().value() & 0x7f);
-      }
-    }
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  };
-  EXPECT_EQ(attach_as(nobody->pw_uid, nobody->pw_gid), 0);
-  EXPECT_EQ(attach_as(12345, 12345), EPERM);  // not the owner
+  EXPECT_EQ(attach_as(nobody->pw_uid, nobody->pw_gid, "tunpers0"), 0);
+  EXPECT_EQ(attach_as(12345, 12345, "tunpers0"), EPERM);  // not the owner
 
   // Root attaches too; the device survives our descriptor (persistent).
   {
@@ -244,6 +269,47 @@ TEST(TunDevice, AttachesToPersistentDeviceAsUnprivilegedOwner) {
   ASSERT_NE(index, 0u);
   Netlink::open().delete_link(static_cast<int>(index));
   EXPECT_EQ(if_nametoindex("tunpers0"), 0u);
+}
+
+// Where /dev/net/tun is 0600, an unprivileged start fails on opening it; the
+// error must say what to do. The child sees a private copy of the node at
+// mode 0600 (its own mount namespace; the machine's node is not touched),
+// so this runs the same on every machine.
+TEST(TunDevice, DeniedControlDeviceErrorSaysWhatToDo) {
+  REQUIRE_PRIVATE_NETNS();
+  const passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  auto private_0600_node = [] {
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", "/dev/net", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0 ||
+        ::mknod("/dev/net/tun", S_IFCHR | 0600, ::makedev(10, 200)) != 0)
+      _exit(102);
+  };
+  int write_end = pipe_fds[1];
+  int status = run_as(nobody->pw_uid, nobody->pw_gid, private_0600_node, [write_end] {
+    try {
+      TunDevice::create("wgpdenied0");
+      return 101;
+    } catch (const std::system_error& e) {
+      std::string message = e.what();
+      (void)!::write(write_end, message.data(), message.size());
+      return e.code().value() & 0x7f;
+    }
+  });
+  ::close(pipe_fds[1]);
+  std::string message(4096, '\0');
+  ssize_t n = ::read(pipe_fds[0], message.data(), message.size());
+  ::close(pipe_fds[0]);
+  message.resize(n > 0 ? size_t(n) : 0);
+  ASSERT_NE(status, 102) << "could not set up the private device node";
+  EXPECT_EQ(status, EACCES);
+  EXPECT_NE(message.find("open TUN device wgpdenied0: /dev/net/tun: Permission denied"),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("mode 0600"), std::string::npos) << message;
+  EXPECT_NE(message.find("--user"), std::string::npos) << message;
 }
 
 TEST(TunDevice, FromFdMovesPacketsOverAnyDatagramDescriptor) {

@@ -42,7 +42,7 @@ TEST(CryptoJobs, DeferredSealsGiveTheSameBytesAsSealingAtOnce) {
   ASSERT_EQ(deferred.wire.size(), 2u);
   // Until the jobs run, the slot holds the plaintext: nothing may be sent yet.
   EXPECT_NE(deferred.wire[0].bytes, at_once.wire[0].bytes);
-  for (const SealJob& job : jobs) job.run();
+  for (SealJob& job : jobs) job.run();
   EXPECT_EQ(deferred.wire[0].bytes, at_once.wire[0].bytes);
   EXPECT_EQ(deferred.wire[1].bytes, at_once.wire[1].bytes);
 
@@ -50,6 +50,29 @@ TEST(CryptoJobs, DeferredSealsGiveTheSameBytesAsSealingAtOnce) {
   ASSERT_EQ(deferred.b.tun.size(), 2u);
   EXPECT_EQ(deferred.b.tun[1], ipv4_packet("10.0.0.1", "10.0.0.2", 1000));
   EXPECT_EQ(deferred.a_peer->tx_bytes, at_once.a_peer->tx_bytes);
+}
+
+TEST(CryptoJobs, AFailedSealWipesThePlaintextInsteadOfLeavingIt) {
+  SimNetwork net;
+  establish(net);
+  std::vector<SealJob> jobs;
+  net.a.lend = true;
+  net.a.device.defer_seals(&jobs);
+  net.a_sends(100);
+  net.a.device.defer_seals(nullptr);
+  ASSERT_EQ(jobs.size(), 1u);
+  SealJob& job = jobs[0];
+  EXPECT_EQ(job.message.size(), net.wire.back().bytes.size());
+  EXPECT_EQ(job.message.data(), net.wire.back().bytes.data());
+  // The slot holds the plaintext until the seal runs. Make it fail the way
+  // misuse would (an output too short for the tag): not one plaintext byte
+  // may stay behind.
+  const std::vector<uint8_t> packet = ipv4_packet("10.0.0.1", "10.0.0.2", 100);
+  ASSERT_TRUE(std::equal(packet.begin(), packet.end(), job.data.begin()));
+  job.data = job.data.first(job.plaintext_size + 15);
+  job.run();
+  EXPECT_FALSE(job.sealed);
+  EXPECT_TRUE(std::all_of(job.data.begin(), job.data.end(), [](uint8_t b) { return b == 0; }));
 }
 
 TEST(CryptoJobs, LentMemoryWithoutAQueueIsSealedAtOnce) {
