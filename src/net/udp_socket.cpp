@@ -146,6 +146,14 @@ void DatagramBatch::remove_datagram(size_t i, size_t offset, size_t size, size_t
   --count;
 }
 
+void DatagramBatch::set_received(size_t i, const Endpoint& from, size_t length,
+                                 size_t segment_size) {
+  lengths_[i] = length;
+  endpoints_[i] = from;
+  truncated_[i] = 0;
+  segment_sizes_[i] = segment_size;
+}
+
 bool DatagramBatch::locate(const uint8_t* bytes, size_t& slot, size_t& offset) const {
   const uint8_t* base = storage_.data();
   if (bytes < base || bytes >= base + capacity() * slot_size_) return false;

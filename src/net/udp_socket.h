@@ -26,6 +26,7 @@
 #include <system_error>
 #include <vector>
 
+#include "net/datagram_port.h"
 #include "net/ip.h"
 #include "util/bytes.h"
 #include "util/lazy_buffer.h"
@@ -94,6 +95,10 @@ struct DatagramBatch {
   void remove_datagram(size_t i, size_t offset, size_t size, size_t& count);
   // The slot and offset of `bytes` when they lie within some slot's buffer.
   bool locate(const uint8_t* bytes, size_t& slot, size_t& offset) const;
+  // Marks slot i as received, as UdpSocket::receive does, after its bytes
+  // were written to buffer(i): for other DatagramPorts (test fakes).
+  // `segment_size` as segment_size() reports it (0: one datagram).
+  void set_received(size_t i, const Endpoint& from, size_t length, size_t segment_size = 0);
 
  private:
   friend class UdpSocket;
@@ -114,7 +119,7 @@ struct DatagramBatch {
   std::vector<mmsghdr> msgs_;
 };
 
-class UdpSocket {
+class UdpSocket final : public DatagramPort {
  public:
   // Bytes asked for SO_RCVBUF/SO_SNDBUF (as wireguard-go); the FORCE variants
   // exceed net.core.[rw]mem_max when we have CAP_NET_ADMIN.
@@ -131,31 +136,32 @@ class UdpSocket {
   UdpSocket(UdpSocket&&) noexcept = default;
   UdpSocket& operator=(UdpSocket&&) noexcept = default;
 
-  int fd() const { return fd_.get(); }
-  uint16_t port() const { return port_; }
+  int fd() const override { return fd_.get(); }
+  uint16_t port() const override { return port_; }
   // AF_INET6 (dual-stack) or AF_INET.
   int family() const { return family_; }
 
   // Whether sends may carry UDP_SEGMENT / receives may be GRO-coalesced.
-  bool gso() const { return gso_; }
-  bool gro() const { return gro_; }
+  bool gso() const override { return gso_; }
+  bool gro() const override { return gro_; }
   // Turns both off (for comparisons and to exercise the plain path).
-  void disable_offloads();
+  void disable_offloads() override;
 
   // SO_MARK on outgoing packets (0 clears it); needs CAP_NET_ADMIN (EPERM otherwise).
-  [[nodiscard]] std::error_code set_fwmark(uint32_t mark);
+  [[nodiscard]] std::error_code set_fwmark(uint32_t mark) override;
 
   // Receives up to batch.capacity() datagrams into slots 0..n-1 (length,
   // endpoint, truncated). Returns n; 0 when nothing is waiting (EAGAIN,
   // EINTR); -errno on any other failure.
-  int receive(DatagramBatch& batch);
+  int receive(DatagramBatch& batch) override;
 
   // Sends slots 0..count-1 (count <= capacity) to their endpoints, each
   // segmented slot as its datagrams. Returns how many slots were consumed from the front: sent, or refused by the kernel for
   // a reason resending will not fix (unreachable, v6 endpoint on a v4-only
   // socket, ...), those counted in *dropped with the errno in *last_error.
   // Fewer than count only when the send buffer is full (EAGAIN/ENOBUFS).
-  int send(DatagramBatch& batch, size_t count, int* dropped = nullptr, int* last_error = nullptr);
+  int send(DatagramBatch& batch, size_t count, int* dropped = nullptr,
+           int* last_error = nullptr) override;
 
   // One datagram, for control traffic (handshakes, DNS). Returns the bytes
   // sent or -errno.

@@ -24,31 +24,38 @@ constexpr size_t kBatch = 64;
 // Every datagram a batch can hold: 64 slots of up to 64 GSO/GRO segments.
 constexpr size_t kMaxDatagramsPerBatch = kBatch * DatagramBatch::kMaxSegments;
 // Packets per thread below which waking another thread costs more than it
-// saves (a seal or open of a full-size packet takes about a microsecond).
+// saves (an open of a full-size packet takes about a microsecond).
 constexpr size_t kMinCryptoPerThread = 32;
 }  // namespace
 
-Node::Node(asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu)
+std::unique_ptr<DatagramPort> Node::open_udp_port(uint16_t port) {
+  return std::make_unique<UdpSocket>(UdpSocket::open(port));
+}
+
+Node::Node(asio::io_context& io, std::unique_ptr<TunPort> tun, std::unique_ptr<DatagramPort> udp,
+           size_t mtu, PortOpener open_port)
     : io_(io),
       tun_(std::move(tun)),
       udp_(std::move(udp)),
+      open_port_(std::move(open_port)),
       device_(rng_, *this),
-      tun_watch_(io, tun_.fd()),
-      udp_watch_(std::make_unique<asio::posix::stream_descriptor>(io, udp_.fd())),
+      tun_watch_(io, tun_->fd()),
+      udp_watch_(std::make_unique<asio::posix::stream_descriptor>(io, udp_->fd())),
       timer_(io),
       udp_in_(kBatch),
       udp_out_(kBatch),
-      tun_io_(tun_, kBatch),
+      tun_io_(*tun_, kBatch),
       udp_plain_(kBatch * DatagramBatch::kMaxDatagram) {
   device_.set_mtu(mtu);
-  seal_jobs_.reserve(kMaxDatagramsPerBatch);
+  udp_out_.set_port(udp_.get());
+  udp_out_.on_unsealed([this] { device_.count_drop(DropReason::kSealFailed); });
   incoming_.reserve(kMaxDatagramsPerBatch);
   open_jobs_.reserve(kMaxDatagramsPerBatch);
 }
 
 void Node::disable_udp_offloads() {
   udp_offloads_ = false;
-  udp_.disable_offloads();
+  udp_->disable_offloads();
 }
 
 Node::~Node() {
@@ -66,7 +73,10 @@ void Node::enable_dnssd(const Config& config) {
 }
 
 void Node::start() {
-  if (!workers_) workers_ = std::make_unique<WorkerPool>(WorkerPool::default_workers());
+  if (!workers_) {
+    workers_ = std::make_unique<WorkerPool>(crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
+    udp_out_.set_workers(workers_.get());
+  }
   if (dnssd_) {
     dnssd_->start(now());
     flush();
@@ -105,7 +115,7 @@ void Node::wait_tun() {
 }
 
 void Node::on_udp_readable() {
-  int n = udp_.receive(udp_in_);
+  int n = udp_->receive(udp_in_);
   Now t = now();
   // Pass 1: every datagram of the batch (a GRO slot holds several, each
   // segment_size long but the last), with a decryption job for each
@@ -158,36 +168,16 @@ void Node::open_in_parallel(size_t count) {
     open_range(0, count);
 }
 
-void Node::run_seal_jobs() {
-  auto seal_range = [this](size_t begin, size_t end) {
-    for (size_t j = begin; j < end; ++j) seal_jobs_[j].run();
-  };
-  if (workers_)
-    workers_->run(seal_jobs_.size(), kMinCryptoPerThread, seal_range);
-  else
-    seal_range(0, seal_jobs_.size());
-  // Fail closed: a datagram that did not seal does not leave. From the
-  // back, since taking one out moves the bytes after it.
-  for (size_t j = seal_jobs_.size(); j-- > 0;) {
-    if (seal_jobs_[j].sealed) continue;
-    size_t slot, offset;
-    if (udp_out_.locate(seal_jobs_[j].message.data(), slot, offset) && slot < udp_out_count_)
-      udp_out_.remove_datagram(slot, offset, seal_jobs_[j].message.size(), udp_out_count_);
-    device_.count_drop(DropReason::kSealFailed);
-  }
-  seal_jobs_.clear();
-}
-
 void Node::on_tun_readable() {
   batch_now_ = now();
   // With workers, data messages are built now and sealed together, across
   // cores, in flush() (which costs one copy of each payload into its slot);
   // without, the device seals each straight from the TUN buffer into its slot.
-  if (workers_ && workers_->workers() > 0) device_.defer_seals(&seal_jobs_);
+  if (workers_ && workers_->workers() > 0) device_.defer_seals(&udp_out_.seal_jobs());
   int n = tun_io_.read(*this);
   device_.defer_seals(nullptr);
   if (n < 0 && (n == -EBADFD || n == -ENODEV || n == -EIO)) {
-    fatal("TUN device " + tun_.name() + " is gone");
+    fatal("TUN device " + tun_->name() + " is gone");
     return;
   }
   flush();
@@ -228,50 +218,18 @@ void Node::reschedule() {
   });
 }
 
-void Node::send_datagram(const Endpoint& to, ByteView datagram) {
-  MutableByteView out = reserve_datagram(to, datagram.size());
-  if (out.size() != datagram.size()) return;  // larger than a slot: cannot happen for WireGuard
-  if (!datagram.empty()) std::memcpy(out.data(), datagram.data(), datagram.size());
-}
+void Node::send_datagram(const Endpoint& to, ByteView datagram) { udp_out_.copy(to, datagram); }
 
 MutableByteView Node::reserve_datagram(const Endpoint& to, size_t size) {
-  // Join the previous slot as one more GSO segment when the kernel can cut it.
-  if (udp_.gso() && udp_out_count_ > 0) {
-    size_t last = udp_out_count_ - 1;
-    size_t previous = udp_out_.length(last);
-    MutableByteView out = udp_out_.reserve_append(last, to, size);
-    if (!out.empty()) {
-      reservation_ = {last, previous, true};
-      return out;
-    }
-  }
-  if (udp_out_count_ == udp_out_.capacity()) flush();
-  MutableByteView out = udp_out_.reserve(udp_out_count_, to, size);
-  if (out.size() != size) return {};
-  reservation_ = {udp_out_count_, 0, false};
-  ++udp_out_count_;
-  return out;
+  return udp_out_.reserve(to, size);
 }
 
-void Node::cancel_datagram() {
-  if (reservation_.appended)
-    udp_out_.set_length(reservation_.slot, reservation_.previous_length);
-  else if (udp_out_count_ > 0 && reservation_.slot == udp_out_count_ - 1)
-    --udp_out_count_;
-}
+void Node::cancel_datagram() { udp_out_.cancel(); }
 
 void Node::write_tun(ByteView packet) { tun_io_.write(packet); }
 
 void Node::flush() {
-  run_seal_jobs();
-  if (udp_out_count_) {
-    int dropped = 0, last_error = 0;
-    int sent = udp_.send(udp_out_, udp_out_count_, &dropped, &last_error);
-    // A full socket buffer: what did not fit is lost, as a router would.
-    if (sent < 0) sent = 0;
-    udp_send_errors_ += dropped + (udp_out_count_ - size_t(sent));
-    udp_out_count_ = 0;
-  }
+  udp_out_.flush();
   tun_io_.flush();
 }
 

@@ -9,6 +9,7 @@
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
 
 #include <boost/asio.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,9 +17,11 @@
 #include "config/config.h"
 #include "control/device_control.h"
 #include "crypto/random.h"
+#include "net/datagram_port.h"
 #include "net/udp_socket.h"
-#include "tun/tun_device.h"
+#include "node/outgoing_datagrams.h"
 #include "tun/tun_io.h"
+#include "tun/tun_port.h"
 #include "util/lazy_buffer.h"
 #include "util/worker_pool.h"
 #include "wg/device.h"
@@ -29,13 +32,20 @@ class DnssdRoles;
 
 class Node final : public DeviceControl, private DeviceOutput, private PacketSink {
  public:
-  // Takes an open TUN device and a bound UDP socket; nothing runs until start().
-  Node(boost::asio::io_context& io, TunDevice tun, UdpSocket udp, size_t mtu);
+  // Opens a socket bound to `port` (0: any), for set_listen_port. Throws
+  // std::system_error as UdpSocket::open does.
+  using PortOpener = std::function<std::unique_ptr<DatagramPort>(uint16_t port)>;
+  static std::unique_ptr<DatagramPort> open_udp_port(uint16_t port);
+
+  // Takes an open TUN device and a bound UDP socket (real ones, or the
+  // in-memory fakes of tests/support/fake_io.h); nothing runs until start().
+  Node(boost::asio::io_context& io, std::unique_ptr<TunPort> tun, std::unique_ptr<DatagramPort> udp,
+       size_t mtu, PortOpener open_port = open_udp_port);
   ~Node() override;
 
   Device& device() { return device_; }
-  const std::string& interface_name() const { return tun_.name(); }
-  uint16_t listen_port() const { return udp_.port(); }
+  const std::string& interface_name() const { return tun_->name(); }
+  uint16_t listen_port() const { return udp_->port(); }
 
   // Turns on the DNS-SD roles the config asks for ([Registry], [Discovery]).
   // Call after the peers are configured, before start().
@@ -57,6 +67,8 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   // Threads that share encryption and decryption with the event loop (0
   // before start()).
   size_t crypto_workers() const { return workers_ ? workers_->workers() : 0; }
+  // How many threads start() gives the crypto (default: WorkerPool's choice).
+  void set_crypto_workers(size_t n) { crypto_workers_wanted_ = n; }
 
   // Re-arms the protocol timer after the device's state changed from outside
   // the packet handlers (config, control socket).
@@ -92,8 +104,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void wait_tun();
   void on_udp_readable();
   void on_tun_readable();
-  // Runs the queued seals / the batch's opens on the worker pool.
-  void run_seal_jobs();
+  // Runs the batch's opens on the worker pool.
   void open_in_parallel(size_t count);
   void on_timer();
   void flush();
@@ -101,8 +112,9 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
 
   boost::asio::io_context& io_;
   SystemRandom rng_;
-  TunDevice tun_;
-  UdpSocket udp_;
+  std::unique_ptr<TunPort> tun_;
+  std::unique_ptr<DatagramPort> udp_;
+  PortOpener open_port_;
   Device device_;
   uint32_t fwmark_ = 0;
 
@@ -112,22 +124,15 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   std::optional<Instant> armed_deadline_;
 
   DatagramBatch udp_in_;
-  DatagramBatch udp_out_;
-  size_t udp_out_count_ = 0;
+  OutgoingDatagrams udp_out_;
   bool udp_offloads_ = true;
-  // What the last reserve_datagram() did, so cancel_datagram() can undo it.
-  struct Reservation {
-    size_t slot = 0;
-    size_t previous_length = 0;  // of the slot, when appended to
-    bool appended = false;
-  } reservation_;
   TunIo tun_io_;
-  // Multi-core crypto: seals queued by the device while a TUN batch is read,
-  // opens prepared for a received batch (plaintext into udp_plain_, laid out
-  // like udp_in_), all run fork-join on workers_ (made in start(), after
-  // privileges were dropped).
+  // Multi-core crypto: seals queued by the device while a TUN batch is read
+  // (in udp_out_), opens prepared for a received batch (plaintext into
+  // udp_plain_, laid out like udp_in_), all run fork-join on workers_ (made
+  // in start(), after privileges were dropped).
   std::unique_ptr<WorkerPool> workers_;
-  std::vector<SealJob> seal_jobs_;
+  std::optional<size_t> crypto_workers_wanted_;
   struct Incoming {
     ByteView datagram;
     uint32_t slot;
@@ -137,7 +142,6 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   std::vector<OpenJob> open_jobs_;
   LazyBuffer udp_plain_;
   Now batch_now_{};  // the moment of the TUN batch being read
-  uint64_t udp_send_errors_ = 0;
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;
   std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]

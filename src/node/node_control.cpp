@@ -10,9 +10,9 @@ namespace wgp {
 
 DeviceSnapshot Node::snapshot() const {
   DeviceSnapshot s;
-  s.interface_name = tun_.name();
+  s.interface_name = tun_->name();
   if (device_.identity().has_private_key) s.private_key = device_.identity().private_key.clone();
-  s.listen_port = udp_.port();
+  s.listen_port = udp_->port();
   s.fwmark = fwmark_;
   for (const Peer& peer : device_.peers()) {
     PeerSnapshot p;
@@ -32,7 +32,8 @@ DeviceSnapshot Node::snapshot() const {
       s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
                            std::to_string(n));
   if (dnssd_) dnssd_->add_status(s.extra, now());
-  if (udp_send_errors_) s.extra.emplace_back("udp_send_errors", std::to_string(udp_send_errors_));
+  if (udp_out_.send_errors())
+    s.extra.emplace_back("udp_send_errors", std::to_string(udp_out_.send_errors()));
   if (tun_io_.write_errors())
     s.extra.emplace_back("tun_write_errors", std::to_string(tun_io_.write_errors()));
   if (tun_io_.bad_frames())
@@ -52,9 +53,9 @@ std::string Node::offload_summary() const {
     if (!out.empty()) out += ' ';
     out += word;
   };
-  for (const char* name : tun_.offload_names()) add(name);
-  if (udp_.gso()) add("udp-gso");
-  if (udp_.gro()) add("udp-gro");
+  for (const char* name : tun_->offload_names()) add(name);
+  if (udp_->gso()) add("udp-gso");
+  if (udp_->gro()) add("udp-gro");
   return out.empty() ? "none" : out;
 }
 
@@ -64,18 +65,20 @@ void Node::set_private_key(const PrivateKey& key) {
 }
 
 std::error_code Node::set_listen_port(uint16_t port) {
-  if (port != 0 && port == udp_.port()) return {};
+  if (port != 0 && port == udp_->port()) return {};
   try {
-    UdpSocket fresh = UdpSocket::open(port);
-    if (!udp_offloads_) fresh.disable_offloads();
+    std::unique_ptr<DatagramPort> fresh = open_port_(port);
+    if (!udp_offloads_) fresh->disable_offloads();
     if (fwmark_) {
-      if (auto ec = fresh.set_fwmark(fwmark_)) return ec;
+      if (auto ec = fresh->set_fwmark(fwmark_)) return ec;
     }
+    flush();  // what is queued goes out of the old socket
     boost::system::error_code ignored;
     udp_watch_->cancel(ignored);
     (void)udp_watch_->release();
     udp_ = std::move(fresh);
-    udp_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, udp_.fd());
+    udp_out_.set_port(udp_.get());
+    udp_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, udp_->fd());
     wait_udp();
     return {};
   } catch (const std::system_error& e) {
@@ -88,7 +91,7 @@ std::error_code Node::set_fwmark(uint32_t mark) {
   // re-send the mark with every change, also to a node that dropped the
   // privilege (CAP_NET_ADMIN) to set it.
   if (mark == fwmark_) return {};
-  if (auto ec = udp_.set_fwmark(mark)) return ec;
+  if (auto ec = udp_->set_fwmark(mark)) return ec;
   fwmark_ = mark;
   return {};
 }

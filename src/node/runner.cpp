@@ -141,7 +141,8 @@ int run_interface(const RunOptions& options) {
     UdpSocket udp = UdpSocket::open(port);
 
     boost::asio::io_context io(1);
-    Node node(io, std::move(tun), std::move(udp), mtu);
+    Node node(io, std::make_unique<TunDevice>(std::move(tun)), std::make_unique<UdpSocket>(std::move(udp)),
+              mtu);
     if (!offloads.udp) node.disable_udp_offloads();
     if (options.config) {
       apply_config(node, *options.config);

@@ -24,12 +24,13 @@
 #include <string>
 #include <vector>
 
+#include "tun/tun_port.h"
 #include "util/bytes.h"
 #include "util/unique_fd.h"
 
 namespace wgp {
 
-class TunDevice {
+class TunDevice final : public TunPort {
  public:
   // Opens /dev/net/tun and attaches to the TUN interface `name` (IFF_TUN |
   // IFF_NO_PI), creating it when it does not exist (needs CAP_NET_ADMIN). A
@@ -52,18 +53,18 @@ class TunDevice {
   TunDevice(TunDevice&&) noexcept = default;
   TunDevice& operator=(TunDevice&&) noexcept = default;
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const override { return name_; }
   // True when reads and writes carry a virtio_net_hdr (offloads are on).
-  bool vnet_header() const { return offload_flags_ != 0; }
+  bool vnet_header() const override { return offload_flags_ != 0; }
   // True when the kernel took USO for both IP versions (TUN_F_USO4 0x20 and
   // TUN_F_USO6 0x40, <linux/if_tun.h>, Linux 6.2+): only then may writes
   // carry GSO_UDP_L4 super-packets.
-  bool uso() const { return (offload_flags_ & 0x60u) == 0x60u; }
+  bool uso() const override { return (offload_flags_ & 0x60u) == 0x60u; }
   // The TUN_F_* flags the kernel accepted (0 for a plain device); for logs.
   unsigned offload_flags() const { return offload_flags_; }
   // The accepted offloads by name ("tun-csum", "tun-tso4", ...), for status.
-  std::vector<const char*> offload_names() const;
-  int fd() const { return fd_.get(); }
+  std::vector<const char*> offload_names() const override;
+  int fd() const override { return fd_.get(); }
 
   // The kernel's interface index for name(), looked up now (it is not cached:
   // a persistent device can be deleted and recreated under the same name).
@@ -87,7 +88,7 @@ class TunDevice {
   // number of packets read: 0 when none was waiting, or -errno when the very
   // first read fails with anything but EAGAIN. Stops at the first EAGAIN, so
   // it never blocks on a non-blocking device beyond the first read.
-  int read_batch(std::span<const MutableByteView> bufs, std::span<size_t> lengths);
+  int read_batch(std::span<const MutableByteView> bufs, std::span<size_t> lengths) override;
 
   // Writes packets in order. Returns the number consumed from the front:
   // packets the kernel refused with a per-packet error (EINVAL, EIO, EMSGSIZE)
@@ -95,7 +96,7 @@ class TunDevice {
   // *last_error (both optional). Stops early only on EAGAIN/ENOBUFS, leaving
   // the rest for the caller to retry or drop.
   int write_batch(std::span<const ByteView> packets, int* refused = nullptr,
-                  int* last_error = nullptr);
+                  int* last_error = nullptr) override;
 
  private:
   TunDevice(UniqueFd fd, std::string name, unsigned offload_flags = 0)

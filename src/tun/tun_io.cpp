@@ -11,7 +11,7 @@ constexpr size_t kSplitScratch = 65536;
 
 }  // namespace
 
-TunIo::TunIo(TunDevice& tun, size_t batch)
+TunIo::TunIo(TunPort& tun, size_t batch)
     : tun_(tun),
       batch_(batch),
       read_storage_(batch * kFrameSlot),

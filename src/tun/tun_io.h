@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tun/tun_coalescer.h"
-#include "tun/tun_device.h"
+#include "tun/tun_port.h"
 #include "tun/vnet.h"
 #include "util/bytes.h"
 #include "util/lazy_buffer.h"
@@ -27,7 +27,7 @@ class TunIo {
  public:
   // `tun` must outlive this object. `batch` is the number of reads per
   // read() call and of frames per write_batch().
-  TunIo(TunDevice& tun, size_t batch);
+  TunIo(TunPort& tun, size_t batch);
 
   // Reads up to one batch of frames and hands every IP packet in them to
   // sink.packet(), in order. Returns the number of frames read (0 when none
@@ -52,7 +52,7 @@ class TunIo {
  private:
   void write_frames(std::span<const ByteView> frames);
 
-  TunDevice& tun_;
+  TunPort& tun_;
   const size_t batch_;
   // Read side: one slot per frame of a batch, and room to build segments.
   LazyBuffer read_storage_;
