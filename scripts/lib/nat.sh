@@ -262,10 +262,12 @@ EOF
 # punch_up_registry: start the registry (PID_REG).
 punch_up_registry() { wgp_up PID_REG "$NS_REG" "$CONF_REG"; }
 
-# punch_up_peers: start Alice and Bob (PID_ALICE, PID_BOB).
+# punch_up_peers: start Alice and Bob at once (PID_ALICE, PID_BOB), then wait for both.
 punch_up_peers() {
-  wgp_up PID_ALICE "$NS_ALICE" "$CONF_ALICE"
-  wgp_up PID_BOB "$NS_BOB" "$CONF_BOB"
+  wgp_start PID_ALICE "$NS_ALICE" "$CONF_ALICE"
+  wgp_start PID_BOB "$NS_BOB" "$CONF_BOB"
+  wgp_wait_up "$PID_ALICE" "$CONF_ALICE"
+  wgp_wait_up "$PID_BOB" "$CONF_BOB"
 }
 
 # status_field NS IFACE FIELD [PEERKEY]: one line of `wgpunch status` ("endpoint source",

@@ -228,6 +228,13 @@ wgo_route() {
 # PID into VAR. The interface is named after the config file (DESIGN.md §2); waits for its
 # socket. An empty LOG means the default one.
 wgp_up() {
+  wgp_start "$@"
+  wgp_wait_up "${!1}" "$3"
+}
+
+# wgp_start PIDVAR NS CONF [LOGFILE [ARGS...]]: as wgp_up, without waiting for the socket
+# (to start several nodes at once; then wgp_wait_up each).
+wgp_start() {
   local _wu_var=$1 ns=$2 conf=$3 ifc
   ifc=$(basename "$conf" .conf)
   local logf=${4:-$NL_TMP/wgpunch-$ifc.log}
@@ -235,14 +242,21 @@ wgp_up() {
   register_iface "$ifc"
   NL_WGP_LOG[$ifc]=$logf
   spawn "$_wu_var" "$ns" "$logf" "$WGPUNCH" up "$conf" "$@"
-  local i pid=${!_wu_var}
-  for ((i = 0; i < 150; i++)); do
+}
+
+# wgp_wait_up PID CONF: wait (bounded, 15 s) until the node started from CONF answers on its
+# control socket; fail with its log if it exits first.
+wgp_wait_up() {
+  local pid=$1 conf=$2 ifc i
+  ifc=$(basename "$conf" .conf)
+  local logf=${NL_WGP_LOG[$ifc]}
+  for ((i = 0; i < 750; i++)); do
     [[ -S $(sock_of "$ifc") ]] && return 0
     if ! pid_alive "$pid"; then
       sed 's/^/    | /' "$logf" >&2
       fail "wgpunch up $conf exited before its control socket appeared (log above)"
     fi
-    sleep 0.1
+    sleep 0.02
   done
   sed 's/^/    | /' "$logf" >&2
   fail "wgpunch up $conf: no control socket $(sock_of "$ifc") after 15s (log above)"

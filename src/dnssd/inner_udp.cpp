@@ -93,6 +93,28 @@ std::optional<UdpPacketView> parse_v6(ByteView packet) {
 
 }  // namespace
 
+std::optional<UdpDestination> peek_udp_destination(ByteView p) {
+  if (p.empty()) return std::nullopt;
+  UdpDestination d;
+  if (p[0] >> 4 == 4) {
+    size_t header = size_t(p[0] & 0x0F) * 4;
+    if (header < kIpv4HeaderSize || p.size() < header + kUdpHeaderSize || p[9] != kIpProtocolUdp)
+      return std::nullopt;
+    d.address.family = IpAddress::Family::kV4;
+    std::memcpy(d.address.bytes.data(), &p[16], 4);
+    d.port = load_be16(&p[header + 2]);
+    return d;
+  }
+  if (p[0] >> 4 == 6) {
+    if (p.size() < kIpv6HeaderSize + kUdpHeaderSize || p[6] != kIpProtocolUdp) return std::nullopt;
+    d.address.family = IpAddress::Family::kV6;
+    std::memcpy(d.address.bytes.data(), &p[24], 16);
+    d.port = load_be16(&p[kIpv6HeaderSize + 2]);
+    return d;
+  }
+  return std::nullopt;
+}
+
 std::optional<UdpPacketView> parse_udp_packet(ByteView ip_packet) {
   if (ip_packet.empty()) return std::nullopt;
   switch (ip_packet[0] >> 4) {

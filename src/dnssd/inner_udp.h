@@ -44,6 +44,17 @@ struct UdpPacketView {
 // nullopt on anything else; never reads outside `ip_packet`.
 std::optional<UdpPacketView> parse_udp_packet(ByteView ip_packet);
 
+// Where a UDP packet is going, read without parsing or checksumming
+// anything else: the data path asks this of every decrypted packet, so it
+// reads a few fixed offsets only (the UDP header of IPv4 after IHL words,
+// of IPv6 right after the fixed header). nullopt when `ip_packet` is no
+// IPv4/IPv6 packet carrying UDP directly, or too short to tell.
+struct UdpDestination {
+  IpAddress address;
+  uint16_t port = 0;
+};
+std::optional<UdpDestination> peek_udp_destination(ByteView ip_packet);
+
 // Bytes build_udp_packet writes for `payload_size` bytes of payload.
 constexpr size_t udp_packet_size(IpAddress::Family family, size_t payload_size) {
   return (family == IpAddress::Family::kV4 ? kIpv4HeaderSize : kIpv6HeaderSize) + kUdpHeaderSize +

@@ -13,7 +13,11 @@
 #include <cerrno>
 #include <cstring>
 
-#include "node/dnssd_roles.h"
+#include "discovery/dnssd_roles.h"
+#include "discovery/registry_service.h"
+#include "discovery/tunnel_route.h"
+#include "node/dns_tcp_server.h"
+#include "util/log.h"
 
 namespace wgp {
 
@@ -59,6 +63,7 @@ void Node::disable_udp_offloads() {
 }
 
 Node::~Node() {
+  dns_tcp_.reset();  // it answers through dnssd_
   dnssd_.reset();
   stop();
   // The descriptors belong to tun_ and udp_: let the watchers forget them.
@@ -70,6 +75,13 @@ void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
   dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
                                         [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  if (!config.registry) return;
+  std::vector<IpAddress> addresses;
+  for (const InterfaceAddress& a : config.addresses) addresses.push_back(a.address);
+  dns_tcp_ = std::make_unique<DnsTcpServer>(
+      io_, addresses, kDnsPort, tun_->name(),
+      [this](ByteView query) { return dnssd_->registry()->answer_stream_query(query); });
+  for (const std::string& w : dns_tcp_->warnings()) Log::info("warning: ", w);
 }
 
 void Node::start() {
@@ -93,6 +105,7 @@ void Node::stop() {
   tun_watch_.cancel(ignored);
   if (udp_watch_) udp_watch_->cancel(ignored);
   timer_.cancel();
+  if (dns_tcp_) dns_tcp_->shutdown();
 }
 
 void Node::fatal(const std::string& why) {

@@ -29,6 +29,7 @@
 namespace wgp {
 
 class DnssdRoles;
+class DnsTcpServer;
 
 class Node final : public DeviceControl, private DeviceOutput, private PacketSink {
  public:
@@ -47,8 +48,10 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   const std::string& interface_name() const { return tun_->name(); }
   uint16_t listen_port() const { return udp_->port(); }
 
-  // Turns on the DNS-SD roles the config asks for ([Registry], [Discovery]).
-  // Call after the peers are configured, before start().
+  // Turns on the DNS-SD roles the config asks for ([Registry], [Discovery]);
+  // a registry also listens for DNS over TCP at its tunnel addresses (port
+  // 53: call this while still privileged). Call after the peers are
+  // configured and the interface's addresses set, before start().
   void enable_dnssd(const Config& config);
 
   // Begins waiting for packets and timers (and, with [Discovery], asks the
@@ -145,6 +148,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;
   std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]
+  std::unique_ptr<DnsTcpServer> dns_tcp_;  // with [Registry]: in-tunnel DNS over TCP
 };
 
 }  // namespace wgp

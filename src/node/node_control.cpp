@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "node/node.h"
-#include "node/dnssd_roles.h"
+#include "discovery/dnssd_roles.h"
 
 namespace wgp {
 
@@ -25,13 +25,19 @@ DeviceSnapshot Node::snapshot() const {
     p.persistent_keepalive = peer.timers.persistent_keepalive();
     p.allowed_ips = device_.allowed_ips().prefixes_of(&peer);
     p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
+    if (!peer.candidates.empty()) {
+      std::string tried;
+      for (const Peer::Candidate& c : peer.candidates)
+        tried += (tried.empty() ? "" : ", ") + c.address.to_string();
+      p.extra.emplace_back("trying", tried);
+    }
     s.peers.push_back(std::move(p));
   }
   for (size_t r = 0; r < size_t(DropReason::kCount); ++r)
     if (uint64_t n = device_.drops()[r])
       s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
                            std::to_string(n));
-  if (dnssd_) dnssd_->add_status(s.extra, now());
+  if (dnssd_) dnssd_->add_status(s.extra);
   if (udp_out_.send_errors())
     s.extra.emplace_back("udp_send_errors", std::to_string(udp_out_.send_errors()));
   if (tun_io_.write_errors())

@@ -3,6 +3,7 @@
 // device_timers.cpp.
 #include "wg/device.h"
 
+#include <algorithm>
 
 namespace wgp {
 
@@ -11,6 +12,8 @@ using namespace noise;
 namespace {
 // The largest datagram (64 KiB) and then some: plaintext or message + headers.
 constexpr size_t kScratchSize = 65536 + 64;
+// Candidates kept per peer; a newer one pushes out the oldest.
+constexpr size_t kMaxCandidates = 8;
 }  // namespace
 
 Device::Device(Random& rng, DeviceOutput& out)
@@ -30,6 +33,7 @@ void Device::set_private_key(const PrivateKey& key) {
     if (peer.handshake.local_index && peer.handshake.state != HandshakeState::kZeroed)
       indices_.release(peer.handshake.local_index);
     peer.handshake.clear();
+    release_crossed_index(peer);
     peer.keypairs.invalidate_for_sending();
     peer.last_sent_handshake.reset();  // so a new handshake starts at once
   }
@@ -75,6 +79,39 @@ void Device::set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource s
   peer.endpoint = endpoint;
   peer.endpoint_source = source;
   ++endpoint_generation_;
+}
+
+bool Device::has_live_session(const Peer& peer, Instant now) const {
+  const Keypair* kp = peer.keypairs.current();
+  return kp && kp->usable_for_sending(now) && peer.last_authenticated_receive &&
+         now - *peer.last_authenticated_receive < kKeepaliveTimeout + kRekeyTimeout;
+}
+
+Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& address, Now now) {
+  if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
+  if (peer.endpoint == address && peer.endpoint_confirmed) {
+    if (has_live_session(peer, now.mono)) return CandidateOutcome::kEndpoint;
+    // A handshake with the peer there is under way (we initiated, or
+    // answered its initiation): another would only supersede it.
+    if (peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout)
+      return CandidateOutcome::kPending;
+  }
+  // Forget what was tried long ago: a handshake gives up after 90 s.
+  std::erase_if(peer.candidates, [&](const Peer::Candidate& c) {
+    return now.mono - c.tried >= kRekeyAttemptTime;
+  });
+  auto known = std::find_if(peer.candidates.begin(), peer.candidates.end(),
+                            [&](const Peer::Candidate& c) { return c.address == address; });
+  if (known != peer.candidates.end()) {
+    if (now.mono - known->tried < kRekeyTimeout) return CandidateOutcome::kPending;
+    known->tried = now.mono;
+  } else {
+    if (peer.candidates.size() >= kMaxCandidates) peer.candidates.erase(peer.candidates.begin());
+    peer.candidates.push_back({address, now.mono});
+  }
+  ++endpoint_generation_;
+  send_initiation_now(peer, now);
+  return CandidateOutcome::kTried;
 }
 
 void Device::set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now) {

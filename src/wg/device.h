@@ -88,7 +88,28 @@ class Device {
   std::list<Peer>& peers() { return peers_; }
 
   void set_preshared_key(Peer& peer, const PresharedKey& psk);
+  // An endpoint the administrator gave (config, `wg set`): used as is.
   void set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource source);
+
+  // The one rule for addresses learnt from elsewhere (discovery): `address`
+  // is only a candidate. It becomes the endpoint when, and only when, an
+  // authenticated packet arrives from it (roaming, PROTOCOL.md §4.6), so a
+  // false candidate can never take a working tunnel away. A static endpoint
+  // (config) is never replaced. Otherwise the peer gets a handshake
+  // initiation there (and at its endpoint) now, unless one went to that
+  // address less than REKEY_TIMEOUT ago: a new address is worth a
+  // handshake at once, the 5 s per-peer limit notwithstanding.
+  enum class CandidateOutcome {
+    kStatic,     // the endpoint is from the config: nothing done
+    kEndpoint,   // the address is the confirmed endpoint already
+    kPending,    // tried less than REKEY_TIMEOUT ago: nothing more yet
+    kTried,      // an initiation went there
+  };
+  CandidateOutcome try_candidate(Peer& peer, const Endpoint& address, Now now);
+  // True while the peer's session carries traffic: a current keypair that
+  // may send, and an authenticated packet within KEEPALIVE + REKEY_TIMEOUT
+  // (15 s, after which WireGuard itself would suspect the session dead).
+  bool has_live_session(const Peer& peer, Instant now) const;
   // Turning it on (0 → n) sends a keepalive at once.
   void set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now);
   AllowedIps<Peer>& allowed_ips() { return allowed_ips_; }
@@ -159,11 +180,16 @@ class Device {
   void stage(Peer& peer, ByteView packet);
   void flush_staged(Peer& peer, Now now);
   void transmit(Peer& peer, ByteView datagram);
+  // A handshake initiation: to the endpoint and to every candidate.
+  void transmit_initiation(Peer& peer, ByteView datagram, Instant now);
+  // Sends a fresh initiation now, whatever the per-peer rate limit says.
+  void send_initiation_now(Peer& peer, Now now);
   void keep_key_fresh_after_send(Peer& peer, Now now);
 
   // timers (device_timers.cpp)
   void on_timer(Peer& peer, PeerTimer timer, Now now);
   void zero_key_material(Peer& peer);
+  void release_crossed_index(Peer& peer);
 
   void drop(DropReason r) { ++drops_[size_t(r)]; }
   Peer* find_peer_mut(const PublicKey& key) const;

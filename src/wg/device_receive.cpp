@@ -1,6 +1,7 @@
 // Device, receive path: demultiplex WireGuard messages by type and size,
 // run the cookie/load gate in front of the handshake, consume handshakes and
 // decrypt transport data (PROTOCOL.md §2.2, §2.4, §3.5, §4.2).
+#include <algorithm>
 #include <cstring>
 
 #include "wg/device.h"
@@ -16,6 +17,9 @@ namespace {
 // a few milliseconds of DH each) we are "under load" and demand cookies.
 constexpr uint32_t kHandshakesPerLoadWindow = 128;
 constexpr auto kLoadWindow = std::chrono::milliseconds(125);
+// After crossed initiations: past the peer's 20 ms flood window, and past
+// one step (2^24 ns) of the TAI64N timestamp, so the new one is newer.
+constexpr auto kCrossedRestartDelay = std::chrono::milliseconds(25);
 
 }  // namespace
 
@@ -86,8 +90,13 @@ std::optional<DropReason> Device::receive_initiation(ByteView msg, const Endpoin
     case HandshakeError::kFlood: return fail(DropReason::kReplayedHandshake);
     default: return fail(DropReason::kHandshakeFailed);
   }
-  // Our own initiation still in flight is superseded: free its index.
-  if (old_state == HandshakeState::kInitiationCreated && old_index) indices_.release(old_index);
+  // Our own initiation still in flight is superseded: both sides initiated
+  // at once. Its index stays ours a while, so that the peer's response to it
+  // is recognised (receive_response) instead of waiting out REKEY_TIMEOUT.
+  if (old_state == HandshakeState::kInitiationCreated && old_index) {
+    release_crossed_index(*peer);
+    peer->crossed_index = old_index;
+  }
 
   on_authenticated_receive(*peer, from, msg.size(), now);
   send_response(*peer, now);
@@ -100,9 +109,22 @@ std::optional<DropReason> Device::receive_response(ByteView msg, const Endpoint&
   if (auto r = check_handshake_load(msg, load_le32(&msg[kResponseSenderOffset]), from, now))
     return fail(*r);
 
-  const IndexTable::Entry* entry = indices_.find(load_le32(&msg[kResponseReceiverOffset]));
+  const uint32_t receiver = load_le32(&msg[kResponseReceiverOffset]);
+  const IndexTable::Entry* entry = indices_.find(receiver);
   if (!entry || entry->keypair) return fail(DropReason::kUnknownIndex);
   Peer& peer = *entry->peer;
+  if (receiver == peer.crossed_index) {
+    // Initiations crossed: each side answered the other's and can no longer
+    // complete its own, so both sit on an unconfirmed responder session. The
+    // side with the lesser public key starts over promptly; the other waits
+    // for that initiation (if both restarted, they could cross again).
+    // Promptly, not at once: the peer takes one initiation per 20 ms from us
+    // (PROTOCOL.md §3.5 flood check), and it just took one.
+    release_crossed_index(peer);
+    if (identity_.public_key < peer.public_key())
+      peer.timers.arm(PeerTimer::kRestartCrossedHandshake, now.mono + kCrossedRestartDelay);
+    return fail(DropReason::kCrossedHandshake);
+  }
 
   SessionKeys keys;
   if (consume_response(peer.handshake, identity_, peer.keys, msg.first<kResponseSize>(), keys) !=
@@ -113,6 +135,8 @@ std::optional<DropReason> Device::receive_response(ByteView msg, const Endpoint&
   indices_.bind_keypair(kp->local_index, kp.get());
   peer.keypairs.install_as_initiator(std::move(kp), indices_);
   peer.handshake.clear();  // its index now belongs to the keypair
+  release_crossed_index(peer);
+  peer.timers.disarm(PeerTimer::kRestartCrossedHandshake);
 
   peer.timers.on_session_derived(now.mono);
   peer.timers.on_handshake_complete();
@@ -181,6 +205,8 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
   on_authenticated_receive(peer, from, msg.size(), now);
   if (peer.keypairs.promote_next(&kp, indices_)) {
     // The initiator used the session: the responder's handshake is complete.
+    release_crossed_index(peer);
+    peer.timers.disarm(PeerTimer::kRestartCrossedHandshake);
     peer.timers.on_handshake_complete();
     peer.last_handshake = now.wall;
     flush_staged(peer, now);
@@ -211,11 +237,20 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
 
 void Device::on_authenticated_receive(Peer& peer, const Endpoint& from, size_t bytes, Now now) {
   // Roaming (§4.6): follow the source of the latest authenticated packet.
+  // A candidate proven this way is what discovery found; the search is over.
   if (!peer.endpoint || *peer.endpoint != from) {
+    bool candidate = std::any_of(peer.candidates.begin(), peer.candidates.end(),
+                                 [&](const Peer::Candidate& c) { return c.address == from; });
     peer.endpoint = from;
-    peer.endpoint_source = EndpointSource::kRoamed;
+    peer.endpoint_source = candidate ? EndpointSource::kDiscovered : EndpointSource::kRoamed;
+    peer.endpoint_confirmed = false;
     ++endpoint_generation_;
   }
+  if (!peer.candidates.empty()) {
+    peer.candidates.clear();
+    ++endpoint_generation_;
+  }
+  peer.last_authenticated_receive = now.mono;
   if (!peer.endpoint_confirmed) {
     peer.endpoint_confirmed = true;
     ++endpoint_generation_;

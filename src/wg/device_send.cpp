@@ -18,7 +18,8 @@ std::optional<DropReason> Device::send_packet(ByteView packet, Now now) {
   if (!ip) return drop(DropReason::kBadInnerPacket), DropReason::kBadInnerPacket;
   Peer* peer = allowed_ips_.lookup(ip->destination);
   if (!peer) return drop(DropReason::kNoRoute), DropReason::kNoRoute;
-  if (!peer->endpoint) return drop(DropReason::kNoEndpoint), DropReason::kNoEndpoint;
+  if (!peer->endpoint && peer->candidates.empty())
+    return drop(DropReason::kNoEndpoint), DropReason::kNoEndpoint;
   // Without a usable session the packet waits for the handshake it starts.
   send_to_peer(*peer, packet, now);
   return std::nullopt;
@@ -128,15 +129,36 @@ void Device::transmit(Peer& peer, ByteView datagram) {
   out_.send_datagram(*peer.endpoint, datagram);
 }
 
+void Device::transmit_initiation(Peer& peer, ByteView datagram, Instant now) {
+  bool sent = false;
+  if (peer.endpoint) {
+    transmit(peer, datagram);
+    sent = true;
+  }
+  for (const Peer::Candidate& c : peer.candidates) {
+    if (c.address == peer.endpoint || now - c.tried >= kRekeyAttemptTime) continue;
+    peer.tx_bytes += datagram.size();
+    out_.send_datagram(c.address, datagram);
+    sent = true;
+  }
+  if (!sent) drop(DropReason::kNoEndpoint);
+}
+
 void Device::send_initiation(Peer& peer, bool is_retry, Now now) {
   if (!is_retry) peer.timers.handshake_attempts = 0;
   // One initiation per REKEY_TIMEOUT, counted from any handshake message sent.
   if (peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout) return;
+  send_initiation_now(peer, now);
+}
+
+void Device::send_initiation_now(Peer& peer, Now now) {
   if (!identity_.has_private_key || !peer.keys.static_static_valid) return;
   peer.last_sent_handshake = now.mono;
 
   if (peer.handshake.state == HandshakeState::kInitiationCreated && peer.handshake.local_index)
     indices_.release(peer.handshake.local_index);
+  release_crossed_index(peer);  // this initiation replaces the crossed one
+  peer.timers.disarm(PeerTimer::kRestartCrossedHandshake);
   uint32_t index = indices_.allocate(&peer, rng_);
   PrivateKey ephemeral = generate_private_key(rng_);
   std::array<uint8_t, kInitiationSize> msg{};
@@ -149,10 +171,7 @@ void Device::send_initiation(Peer& peer, bool is_retry, Now now) {
 
   peer.timers.on_any_authenticated_packet_traversal(now.mono);
   peer.timers.on_any_authenticated_packet_sent();
-  if (peer.endpoint)
-    transmit(peer, msg);
-  else
-    drop(DropReason::kNoEndpoint);
+  transmit_initiation(peer, msg, now.mono);
   peer.timers.on_handshake_initiated(now.mono, rng_);
 }
 

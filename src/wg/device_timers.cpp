@@ -48,6 +48,10 @@ void Device::on_timer(Peer& peer, PeerTimer timer, Now now) {
     case PeerTimer::kZeroKeyMaterial:
       zero_key_material(peer);
       break;
+    case PeerTimer::kRestartCrossedHandshake:
+      if (!peer.keypairs.current() || !peer.keypairs.current()->usable_for_sending(now.mono))
+        send_initiation_now(peer, now);
+      break;
     case PeerTimer::kPersistentKeepalive:
       if (peer.timers.persistent_keepalive()) send_keepalive(peer, now);
       break;
@@ -61,6 +65,12 @@ void Device::zero_key_material(Peer& peer) {
   if (peer.handshake.state != HandshakeState::kZeroed && peer.handshake.local_index)
     indices_.release(peer.handshake.local_index);
   peer.handshake.clear();
+  release_crossed_index(peer);
+}
+
+void Device::release_crossed_index(Peer& peer) {
+  if (peer.crossed_index) indices_.release(peer.crossed_index);
+  peer.crossed_index = 0;
 }
 
 }  // namespace wgp

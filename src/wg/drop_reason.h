@@ -27,6 +27,7 @@ enum class DropReason : uint8_t {
   kNoEndpoint,         // peer has no endpoint to send to
   kStagedOverflow,     // too many packets waiting for a handshake
   kSealFailed,         // encryption failed (misuse only): the datagram was not sent
+  kCrossedHandshake,   // a response to our initiation that the peer's crossing one superseded
   kCount,
 };
 
@@ -36,7 +37,7 @@ constexpr std::string_view drop_reason_name(DropReason r) {
       "handshake_failed",   "unknown_peer",   "replayed_handshake",  "unknown_index",
       "bad_cookie",         "expired_keypair", "decrypt_failed",     "replayed_data",
       "bad_inner_packet",   "source_not_allowed", "no_route",        "no_endpoint",
-      "staged_overflow",    "seal_failed",
+      "staged_overflow",    "seal_failed",    "crossed_handshake",
   };
   return names[size_t(r)];
 }

@@ -51,8 +51,26 @@ class Peer {
   // really is (what a registry may publish), not just where we aim.
   bool endpoint_confirmed = false;
 
+  // Where discovery says the peer may be, not yet proven (see
+  // Device::try_candidate): handshake initiations go to each of these as
+  // well as to `endpoint`; the first authenticated packet from one of them
+  // makes it the endpoint. Only the Device writes this.
+  struct Candidate {
+    Endpoint address;
+    Instant tried;  // the last initiation sent there because of it
+  };
+  std::vector<Candidate> candidates;
+  // When the last authenticated packet arrived (any source).
+  std::optional<Instant> last_authenticated_receive;
+
   // Packets that arrived from the TUN while no session could send them.
   std::deque<std::vector<uint8_t>> staged;
+
+  // The index of our initiation that the peer's own initiation superseded
+  // (both sides initiated at once). Kept in the index table so that the
+  // peer's response to it is recognised as a crossing, not as garbage; 0:
+  // none. See Device::receive_response.
+  uint32_t crossed_index = 0;
 
   std::optional<Instant> last_sent_handshake;
   std::optional<WallTime> last_handshake;  // wall clock of the latest completed handshake

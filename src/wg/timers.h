@@ -19,6 +19,9 @@ enum class PeerTimer : uint8_t {
   kNewHandshake,
   kZeroKeyMaterial,
   kPersistentKeepalive,
+  // Not the kernel's: a prompt new initiation after two crossed (see
+  // Device::receive_response).
+  kRestartCrossedHandshake,
   kCount,
 };
 

@@ -401,6 +401,9 @@ TEST_F(ManyPeers, EdnsSizeIsHonouredAndCapped) {
   EXPECT_TRUE(mid.tc);
   EXPECT_GT(mid.answer.size(), small.answer.size());
 
+  // As large as `out` allows: the registry gives the responder 65,535
+  // bytes only over TCP; plain UDP answers get 1,232, in-tunnel ones the
+  // tunnel MTU (discovery/registry_service.h).
   Reply all = must_ask(ptr_query(Edns{.udp_size = 65535}));
   EXPECT_FALSE(all.tc);
   EXPECT_EQ(all.answer.size(), 100u);

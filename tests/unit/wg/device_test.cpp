@@ -458,15 +458,19 @@ TEST_P(DeviceTest, PrivateKeyChangeDuringAHandshakeDiscardsItsResponse) {
 }
 
 // Both sides initiate at the same moment: each consumes the other's
-// initiation, which supersedes its own, so both responses are dropped. The
-// retry of one side (5 s) must then carry both staged packets through.
+// initiation, which supersedes its own, so each response is for a handshake
+// its receiver no longer holds. The side with the lesser key recognises the
+// crossing and starts over 25 ms later (not after the 5 s retry); the
+// new handshake carries both staged packets through.
 TEST_P(DeviceTest, SimultaneousInitiationsStillConnect) {
   SimNetwork net(GetParam());
   net.a_sends(10);
   net.b_sends(20);
   ASSERT_EQ(net.wire.size(), 2u);
   net.run();
-  net.advance(6s);
+  EXPECT_EQ(net.a.device.drops()[size_t(DropReason::kCrossedHandshake)], 1u);
+  EXPECT_EQ(net.b.device.drops()[size_t(DropReason::kCrossedHandshake)], 1u);
+  net.advance(100ms);
   ASSERT_EQ(net.b.tun.size(), 1u);
   EXPECT_EQ(net.b.tun[0], ipv4_packet("10.0.0.1", "10.0.0.2", 10));
   ASSERT_EQ(net.a.tun.size(), 1u);
@@ -475,6 +479,65 @@ TEST_P(DeviceTest, SimultaneousInitiationsStillConnect) {
   net.history.clear();
   net.advance(30s);
   EXPECT_LE(count_type(net.history, 1, net.a.addr) + count_type(net.history, 1, net.b.addr), 1u);
+}
+
+// Device::try_candidate: the one rule for addresses learnt from discovery.
+TEST_P(DeviceTest, ACandidateBecomesTheEndpointOnlyByAnAuthenticatedPacket) {
+  SimNetwork net(GetParam());
+  Device& a = net.a.device;
+  a.set_endpoint(*net.a_peer, endpoint("192.0.2.200:9"), EndpointSource::kNone);
+  net.a_peer->endpoint.reset();  // a knows b's key, not where b is
+  net.a_peer->endpoint_source = EndpointSource::kNone;
+  EXPECT_EQ(a.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), net.now()), DropReason::kNoEndpoint);
+  // A candidate that is wrong: the initiation goes there, nothing else changes.
+  Endpoint nowhere = endpoint("203.0.113.50:1000");
+  EXPECT_EQ(a.try_candidate(*net.a_peer, nowhere, net.now()), Device::CandidateOutcome::kTried);
+  ASSERT_EQ(net.wire.size(), 1u);
+  EXPECT_EQ(net.wire.front().to, nowhere);
+  EXPECT_EQ(type_of(net.wire.front()), 1u);
+  EXPECT_FALSE(net.a_peer->endpoint);
+  EXPECT_EQ(a.try_candidate(*net.a_peer, nowhere, net.now()), Device::CandidateOutcome::kPending);
+  // Data waits for a handshake with a candidate instead of being dropped.
+  EXPECT_EQ(a.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), net.now()), std::nullopt);
+  net.run();  // lost
+  // The right candidate: tried at once (the 5 s per-peer limit is for the
+  // same address), answered, and only the answer makes it the endpoint.
+  net.advance(1s);
+  EXPECT_EQ(a.try_candidate(*net.a_peer, net.b.addr, net.now()), Device::CandidateOutcome::kTried);
+  EXPECT_FALSE(net.a_peer->endpoint);
+  net.run();
+  EXPECT_EQ(net.a_peer->endpoint, net.b.addr);
+  EXPECT_EQ(net.a_peer->endpoint_source, EndpointSource::kDiscovered);
+  EXPECT_TRUE(net.a_peer->candidates.empty());
+  EXPECT_EQ(net.b.tun.size(), 1u);  // the staged packet went through
+}
+
+TEST_P(DeviceTest, ALiveSessionKeepsItsEndpointAgainstAFalseCandidate) {
+  SimNetwork net(GetParam());
+  // Set with `wg set` rather than the config: not static.
+  net.a.device.set_endpoint(*net.a_peer, net.b.addr, EndpointSource::kControl);
+  net.a_sends();
+  net.run();
+  Endpoint liar = endpoint("6.6.6.6:666");
+  EXPECT_EQ(net.a.device.try_candidate(*net.a_peer, net.b.addr, net.now()),
+            Device::CandidateOutcome::kEndpoint);
+  EXPECT_TRUE(net.wire.empty());
+  EXPECT_EQ(net.a.device.try_candidate(*net.a_peer, liar, net.now()), Device::CandidateOutcome::kTried);
+  net.run();
+  EXPECT_EQ(net.a_peer->endpoint, net.b.addr);  // unmoved: nothing authenticated came from the liar
+  net.a_sends();
+  ASSERT_EQ(net.wire.size(), 1u);
+  EXPECT_EQ(net.wire.front().to, net.b.addr);
+  net.run();
+  EXPECT_EQ(net.b.tun.size(), 2u);
+}
+
+TEST_P(DeviceTest, AStaticEndpointIsNeverReplacedByACandidate) {
+  SimNetwork net(GetParam());  // endpoints from the config
+  EXPECT_EQ(net.a.device.try_candidate(*net.a_peer, endpoint("203.0.113.7:7"), net.now()),
+            Device::CandidateOutcome::kStatic);
+  EXPECT_TRUE(net.wire.empty());
+  EXPECT_TRUE(net.a_peer->candidates.empty());
 }
 
 // The event loop asks next_deadline() after every batch, so it is O(1): a

@@ -1,0 +1,137 @@
+#include "discovery/dnssd_roles.h"
+
+#include "discovery/discovery_service.h"
+#include "discovery/registry_service.h"
+#include "dnssd/demux.h"
+#include "dnssd/inner_udp.h"
+
+namespace wgp {
+
+namespace {
+// Events kept between two drains: far more than one receive batch can make
+// (64 slots of up to 64 datagrams); past it, in-tunnel DNS is dropped (the
+// asker retries) rather than memory growing without bound.
+constexpr size_t kMaxEvents = 8192;
+
+std::vector<IpAddress> tunnel_addresses(const Config& config) {
+  std::vector<IpAddress> out;
+  for (const InterfaceAddress& a : config.addresses) out.push_back(a.address);
+  return out;
+}
+}  // namespace
+
+DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPlain send)
+    : device_(device) {
+  if (config.registry)
+    registry_ = std::make_unique<RegistryService>(*config.registry, tunnel_addresses(config),
+                                                  config.mtu, device, std::move(send));
+  if (config.discovery)
+    discovery_ = std::make_unique<DiscoveryService>(*config.discovery, tunnel_addresses(config),
+                                                    device, rng);
+  device_.set_observer(this);
+}
+
+DnssdRoles::~DnssdRoles() { device_.set_observer(nullptr); }
+
+void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
+                                  const OpenJob* opened) {
+  // One port, two protocols (DESIGN.md §4). A DNS message whose first bytes
+  // look like a data message goes to DNS once no keypair claims it.
+  switch (dnssd::classify_datagram(d)) {
+    case dnssd::DatagramKind::kWireGuard:
+      if (device_.receive_datagram(d, from, now, opened) == DropReason::kUnknownIndex &&
+          registry_ && dnssd::plausible_dns_header(d))
+        registry_->handle_plain_query(d, from);
+      break;
+    case dnssd::DatagramKind::kDns:
+      if (registry_)
+        registry_->handle_plain_query(d, from);
+      else
+        ++dns_unexpected_;  // nobody here answers plain DNS: silence
+      break;
+    case dnssd::DatagramKind::kUnknown:
+      (void)device_.receive_datagram(d, from, now);  // counted as malformed there
+      break;
+  }
+  drain(now);
+}
+
+bool DnssdRoles::intercept_inner_packet(Peer& peer, ByteView ip_packet, Now) {
+  // Every decrypted packet passes here: look at where it goes, nothing more,
+  // before deciding it is ours.
+  auto to = dnssd::peek_udp_destination(ip_packet);
+  if (!to) return false;
+  Event::Kind kind;
+  if (registry_ && registry_->wants_inner(*to))
+    kind = Event::Kind::kRegistryPacket;
+  else if (discovery_ && discovery_->wants_inner(peer, *to))
+    kind = Event::Kind::kDiscoveryPacket;
+  else
+    return false;
+  if (events_.size() >= kMaxEvents) {
+    ++events_dropped_;
+    return true;
+  }
+  events_.push_back({kind, peer.public_key(), std::vector<uint8_t>(ip_packet.begin(), ip_packet.end())});
+  return true;
+}
+
+void DnssdRoles::on_handshake_unanswered(Peer& peer, Now) {
+  if (discovery_ && events_.size() < kMaxEvents)
+    events_.push_back({Event::Kind::kUnanswered, peer.public_key(), {}});
+}
+
+void DnssdRoles::on_handshake_complete(Peer& peer, Now) {
+  if (discovery_ && events_.size() < kMaxEvents)
+    events_.push_back({Event::Kind::kComplete, peer.public_key(), {}});
+}
+
+void DnssdRoles::drain(Now now) {
+  if (draining_) return;  // what the roles cause now is drained by this loop
+  draining_ = true;
+  // Index, not iterator: handling one event may record more.
+  for (size_t i = 0; i < events_.size(); ++i) {
+    Event event = std::move(events_[i]);
+    Peer* peer = device_.find_peer(event.peer);
+    switch (event.kind) {
+      case Event::Kind::kRegistryPacket:
+        if (peer) registry_->handle_inner(*peer, event.packet, now);
+        break;
+      case Event::Kind::kDiscoveryPacket:
+        if (peer) discovery_->handle_inner(*peer, event.packet, now);
+        break;
+      case Event::Kind::kUnanswered:
+        discovery_->on_handshake_unanswered(event.peer, now);
+        break;
+      case Event::Kind::kComplete:
+        discovery_->on_handshake_complete(event.peer, now);
+        break;
+    }
+  }
+  events_.clear();
+  draining_ = false;
+}
+
+void DnssdRoles::start(Now now) {
+  if (discovery_) discovery_->refresh_all(now);
+  drain(now);
+}
+
+std::optional<Instant> DnssdRoles::next_deadline() const {
+  return discovery_ ? discovery_->next_deadline() : std::nullopt;
+}
+
+void DnssdRoles::run_timers(Now now) {
+  drain(now);
+  if (discovery_) discovery_->run_timers(now);
+  drain(now);
+}
+
+void DnssdRoles::add_status(ExtraFields& extra) const {
+  if (registry_) registry_->add_status(extra);
+  if (discovery_) discovery_->add_status(extra);
+  if (dns_unexpected_) extra.emplace_back("dropped_dns_unexpected", std::to_string(dns_unexpected_));
+  if (events_dropped_) extra.emplace_back("dropped_dns_overflow", std::to_string(events_dropped_));
+}
+
+}  // namespace wgp

@@ -1,0 +1,143 @@
+#include "discovery/registry_service.h"
+
+#include <algorithm>
+
+#include "discovery/tunnel_route.h"
+#include "dnssd/notify.h"
+
+namespace wgp {
+
+namespace {
+constexpr size_t kMaxDnsMessage = 65535;
+// At most one NOTIFY per (target, asker) pair in this time: a handshake
+// retry's worth, so a lost one is repeated when the asker asks again.
+constexpr auto kNotifyInterval = std::chrono::seconds(5);
+// Room for the IPv6 + UDP headers around a DNS message.
+constexpr size_t kMaxInnerPacket = kMaxDnsMessage + 48;
+}  // namespace
+
+RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAddress> addresses,
+                                 size_t tunnel_mtu, Device& device, SendPlain send)
+    : config_(config),
+      tunnel_addresses_(std::move(addresses)),
+      tunnel_mtu_(tunnel_mtu),
+      device_(device),
+      send_(std::move(send)),
+      responder_(config.zone),
+      answer_(kMaxDnsMessage),
+      packet_(kMaxInnerPacket) {}
+
+void RegistryService::refresh() {
+  if (generation_ == device_.endpoint_generation()) return;
+  generation_ = device_.endpoint_generation();
+  std::vector<dnssd::PublishedPeer> published;
+  confirmed_at_.clear();
+  for (const Peer& peer : device_.peers()) {
+    // Only where a peer was seen, never where someone merely told us to aim.
+    if (!peer.endpoint || !peer.endpoint_confirmed) continue;
+    confirmed_at_[*peer.endpoint] = &peer;
+    published.push_back({peer.public_key(), *peer.endpoint});
+  }
+  responder_.set_peers(std::move(published));
+}
+
+bool RegistryService::wants_inner(const dnssd::UdpDestination& to) const {
+  return to.port == kDnsPort &&
+         std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(), to.address) !=
+             tunnel_addresses_.end();
+}
+
+void RegistryService::handle_plain_query(ByteView query, const Endpoint& from) {
+  refresh();
+  // Plain DNS is unauthenticated: only a peer's own WireGuard socket, where
+  // an authenticated packet came from, may ask, unless the zone is public.
+  // Anyone else: silence, as WireGuard itself gives strangers.
+  if (!config_.is_public && !confirmed_at_.contains(from)) {
+    ++ignored_;
+    return;
+  }
+  auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
+                                  MutableByteView(answer_.data(), kMaxPlainAnswer));
+  if (!result.length) {
+    ++dropped_;  // not even a readable DNS header, or a response
+    return;
+  }
+  ++plain_answered_;
+  send_(from, ByteView(answer_.data(), result.length));
+}
+
+void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
+  auto udp = dnssd::parse_udp_packet(ip_packet);
+  if (!udp) {
+    ++dropped_;
+    return;
+  }
+  // A NOTIFY acknowledgement from a peer we notified: nothing more to do.
+  if (dnssd::is_notify_ack(udp->payload)) return;
+  refresh();
+  // The answer, in its IP and UDP headers, must fit the tunnel MTU: a larger
+  // inner packet would leave as IP fragments. TC tells the asker to use TCP.
+  size_t headers = dnssd::udp_packet_size(udp->destination.family, 0);
+  size_t room = tunnel_mtu_ > headers ? std::min(tunnel_mtu_ - headers, kMaxDnsMessage) : 0;
+  auto result = responder_.answer(udp->payload, dnssd::QueryAccess::kAllowed,
+                                  MutableByteView(answer_.data(), room));
+  if (!result.length) {
+    ++dropped_;
+    return;
+  }
+  size_t n = dnssd::build_udp_packet(udp->destination, kDnsPort, udp->source, udp->source_port,
+                                     ByteView(answer_.data(), result.length), packet_);
+  if (n) {
+    ++tunnel_answered_;
+    device_.send_to_peer(asker, ByteView(packet_.data(), n), now);
+  }
+  if (udp->source_port == kDnsPort) discovering_.insert(asker.public_key());
+  if (result.asked_about) notify(*result.asked_about, asker.public_key(), now);
+}
+
+ByteView RegistryService::answer_stream_query(ByteView query) {
+  refresh();
+  auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
+                                  MutableByteView(answer_.data(), kMaxDnsMessage));
+  if (!result.length) return {};
+  ++stream_answered_;
+  return ByteView(answer_.data(), result.length);
+}
+
+void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now) {
+  if (target_key == asker || !discovering_.contains(target_key)) return;
+  Peer* target = device_.find_peer(target_key);
+  if (!target) return;
+  auto pair = std::make_pair(target_key, asker);
+  if (auto it = last_notify_.find(pair);
+      it != last_notify_.end() && now.mono - it->second < kNotifyInterval)
+    return;
+  if (last_notify_.size() > 4096)
+    std::erase_if(last_notify_,
+                  [&](const auto& kv) { return now.mono - kv.second >= kNotifyInterval; });
+  auto route = tunnel_route(device_, *target, tunnel_addresses_);
+  if (!route) return;
+  last_notify_[pair] = now.mono;
+  notify_.clear();
+  if (!dnssd::build_notify(next_notify_id_++, asker, config_.zone, notify_)) return;
+  size_t n = dnssd::build_udp_packet(route->ours, kDnsPort, route->theirs, kDnsPort, notify_, packet_);
+  if (!n) return;
+  ++notifies_sent_;
+  device_.send_to_peer(*target, ByteView(packet_.data(), n), now);
+}
+
+void RegistryService::add_status(ExtraFields& extra) const {
+  const_cast<RegistryService*>(this)->refresh();
+  extra.emplace_back("registry_zone", config_.zone);
+  extra.emplace_back("registry_public", config_.is_public ? "yes" : "no");
+  extra.emplace_back("registry_published_records", std::to_string(responder_.published_records()));
+  extra.emplace_back("registry_queries_answered", std::to_string(responder_.queries_answered()));
+  extra.emplace_back("registry_answered_in_tunnel", std::to_string(tunnel_answered_));
+  extra.emplace_back("registry_answered_tcp", std::to_string(stream_answered_));
+  extra.emplace_back("registry_answered_plain", std::to_string(plain_answered_));
+  extra.emplace_back("registry_ignored_strangers", std::to_string(ignored_));
+  extra.emplace_back("registry_notifies_sent", std::to_string(notifies_sent_));
+  if (dropped_) extra.emplace_back("registry_dropped_malformed", std::to_string(dropped_));
+}
+
+}  // namespace wgp

@@ -1,0 +1,94 @@
+// The registry role ([Registry], DESIGN.md §4–5): publishes the endpoints its
+// peers were seen at as DNS-SD records and answers queries for them.
+//
+// - Inside the tunnel (authenticated): a query to our tunnel address, port
+//   53, from any peer. The answer honours the asker's EDNS size up to the
+//   tunnel MTU (TC beyond; the whole list is served over TCP, see
+//   node/dns_tcp_server.h). When a peer that runs discovery (it asks from
+//   port 53) asks about another such peer, that one gets a DNS NOTIFY
+//   through its tunnel, so both sides punch within one round trip.
+// - On the WireGuard port, plain DNS, for stock clients: answered only to
+//   a peer's confirmed endpoint (an authenticated packet came from exactly
+//   there) or, with Public = yes, to anyone; never larger than 1,232 bytes,
+//   whatever EDNS size is claimed, so the port amplifies nothing. Everyone
+//   else gets silence, not even REFUSED or FORMERR: a scanner learns
+//   nothing. Plain queries never cause a NOTIFY.
+//
+// Pure with respect to time and I/O: plain answers leave through `send`,
+// in-tunnel ones through the device; everything runs on the node's thread,
+// outside any Device call (DnssdRoles defers in-tunnel packets).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "config/config.h"
+#include "control/device_control.h"
+#include "dnssd/inner_udp.h"
+#include "dnssd/responder.h"
+#include "wg/device.h"
+
+namespace wgp {
+
+class RegistryService {
+ public:
+  using SendPlain = std::function<void(const Endpoint& to, ByteView datagram)>;
+
+  // Largest plain answer: the DNS flag day 2020 size, which crosses any
+  // path unfragmented and bounds what a spoofed query can reflect.
+  static constexpr size_t kMaxPlainAnswer = 1232;
+
+  // `tunnel_addresses`: this node's addresses inside the tunnel (Address=),
+  // where in-tunnel queries are sent and NOTIFYs come from; `tunnel_mtu`
+  // bounds in-tunnel answers (whole IP packets).
+  RegistryService(const RegistryConfig& config, std::vector<IpAddress> tunnel_addresses,
+                  size_t tunnel_mtu, Device& device, SendPlain send);
+
+  // The data path's cheap test: is this inner UDP packet in-tunnel DNS for us?
+  bool wants_inner(const dnssd::UdpDestination& to) const;
+  // A plain DNS message that arrived on the WireGuard port from `from`.
+  void handle_plain_query(ByteView query, const Endpoint& from);
+  // An in-tunnel packet from `asker` that wants_inner() accepted.
+  void handle_inner(Peer& asker, ByteView ip_packet, Now now);
+  // The answer to a query that arrived over TCP in the tunnel (no size
+  // limit but 65,535; never a NOTIFY). Empty when nothing is to be sent.
+  ByteView answer_stream_query(ByteView query);
+
+  void add_status(ExtraFields& extra) const;
+
+ private:
+  // Republishes the peer table when the device's endpoints changed.
+  void refresh();
+  void notify(const PublicKey& target, const PublicKey& asker, Now now);
+
+  RegistryConfig config_;
+  std::vector<IpAddress> tunnel_addresses_;
+  size_t tunnel_mtu_;
+  Device& device_;
+  SendPlain send_;
+  dnssd::Responder responder_;
+  uint64_t generation_ = UINT64_MAX;
+  // Confirmed endpoints only: who may ask in plain DNS.
+  std::map<Endpoint, const Peer*> confirmed_at_;
+  // Peers that asked in-tunnel from port 53, i.e. run wgpunch's discovery:
+  // the only ones a NOTIFY is for (a stock peer would answer ICMP).
+  std::set<PublicKey> discovering_;
+  std::vector<uint8_t> answer_;
+  std::vector<uint8_t> packet_;
+  std::vector<uint8_t> notify_;
+  uint16_t next_notify_id_ = 1;
+  // (target, asker) → when we last notified: a NOTIFY makes the target ask
+  // about the asker, which would NOTIFY the asker, and so on; one per pair
+  // per interval breaks that ping-pong.
+  std::map<std::pair<PublicKey, PublicKey>, Instant> last_notify_;
+  uint64_t plain_answered_ = 0;
+  uint64_t tunnel_answered_ = 0;
+  uint64_t stream_answered_ = 0;
+  uint64_t ignored_ = 0;
+  uint64_t notifies_sent_ = 0;
+  uint64_t dropped_ = 0;
+};
+
+}  // namespace wgp

@@ -1,0 +1,152 @@
+#include "node/dns_tcp_server.h"
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace wgp {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// One connection: read a length, the message, write the answer; again until
+// the peer closes, goes silent for kIdleTimeout, or sends what we will not
+// answer.
+class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Answer& answer)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), answer_(answer) {}
+
+  void start() { read_length(); }
+  void close() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+ private:
+  void arm_timer() {
+    timer_.expires_after(kIdleTimeout);
+    timer_.async_wait([self = shared_from_this()](auto ec) {
+      if (!ec) self->close();
+    });
+  }
+  void read_length() {
+    arm_timer();
+    asio::async_read(socket_, asio::buffer(length_),
+                     [self = shared_from_this()](auto ec, size_t) {
+                       if (ec) return self->close();
+                       size_t n = size_t(self->length_[0]) << 8 | self->length_[1];
+                       if (n < 12) return self->close();  // not even a DNS header
+                       self->query_.resize(n);
+                       self->read_query();
+                     });
+  }
+  void read_query() {
+    asio::async_read(socket_, asio::buffer(query_), [self = shared_from_this()](auto ec, size_t) {
+      if (ec) return self->close();
+      ByteView reply = self->answer_(self->query_);
+      if (reply.empty()) return self->close();
+      self->reply_.resize(2 + reply.size());
+      self->reply_[0] = uint8_t(reply.size() >> 8);
+      self->reply_[1] = uint8_t(reply.size());
+      std::memcpy(self->reply_.data() + 2, reply.data(), reply.size());
+      self->write_reply();
+    });
+  }
+  void write_reply() {
+    asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this()](auto ec, size_t) {
+      if (ec) return self->close();
+      self->read_length();
+    });
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  const Answer& answer_;
+  std::array<uint8_t, 2> length_{};
+  std::vector<uint8_t> query_;
+  std::vector<uint8_t> reply_;
+};
+
+DnsTcpServer::DnsTcpServer(asio::io_context& io, const std::vector<IpAddress>& addresses,
+                           uint16_t port, const std::string& device, Answer answer)
+    : io_(io), answer_(std::move(answer)) {
+  for (const IpAddress& a : addresses) {
+    auto acceptor = std::make_unique<tcp::acceptor>(io);
+    asio::ip::address address = a.is_v4()
+        ? asio::ip::address(asio::ip::address_v4(std::array<uint8_t, 4>{a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]}))
+        : asio::ip::address(asio::ip::address_v6(a.bytes));
+    tcp::endpoint endpoint(address, port);
+    boost::system::error_code ec;
+    auto fail = [&](const char* what) {
+      warnings_.push_back(std::string("DNS over TCP on ") + address.to_string() + " port " +
+                          std::to_string(port) + ": " + what + ": " + ec.message());
+    };
+    if (acceptor->open(endpoint.protocol(), ec)) {
+      fail("socket");
+      continue;
+    }
+    int one = 1;
+    // The address may still be tentative (IPv6 DAD) when we start.
+    if (a.is_v4())
+      (void)::setsockopt(acceptor->native_handle(), IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+    else
+      (void)::setsockopt(acceptor->native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    // Only what arrived through the tunnel: the address alone would also
+    // take connections from the host's other links.
+    if (!device.empty() && ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_BINDTODEVICE,
+                                        device.c_str(), socklen_t(device.size())) != 0) {
+      ec.assign(errno, boost::system::system_category());
+      fail("bind to device");
+      continue;
+    }
+    if (acceptor->bind(endpoint, ec)) {
+      fail("bind");
+      continue;
+    }
+    if (acceptor->listen(16, ec)) {
+      fail("listen");
+      continue;
+    }
+    acceptors_.push_back(std::move(acceptor));
+    accept(*acceptors_.back());
+  }
+}
+
+DnsTcpServer::~DnsTcpServer() { shutdown(); }
+
+uint16_t DnsTcpServer::port() const {
+  boost::system::error_code ec;
+  return acceptors_.empty() ? 0 : acceptors_.front()->local_endpoint(ec).port();
+}
+
+void DnsTcpServer::accept(tcp::acceptor& acceptor) {
+  acceptor.async_accept([this, &acceptor](auto ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+      if (sessions_.size() < kMaxConnections) {
+        auto session = std::make_shared<Session>(std::move(socket), answer_);
+        sessions_.push_back(session);
+        session->start();
+      }
+    }
+    accept(acceptor);
+  });
+}
+
+void DnsTcpServer::shutdown() {
+  boost::system::error_code ignored;
+  for (auto& a : acceptors_) a->close(ignored);
+  for (auto& w : sessions_)
+    if (auto s = w.lock()) s->close();
+  sessions_.clear();
+}
+
+}  // namespace wgp

@@ -1,0 +1,66 @@
+// DNS over TCP inside the tunnel (DESIGN.md §4): the registry's answers
+// whole, up to the 65,535 bytes a DNS message can hold (a PTR list of about
+// 900 peers; beyond that TC is set here too), for what does not fit a UDP
+// answer under the tunnel MTU. A UDP answer with TC makes dig and other
+// stub resolvers retry here, at the same address and port.
+//
+// TCP is the kernel's: the server listens on each of the registry's tunnel
+// addresses, port 53, bound to the TUN device (SO_BINDTODEVICE), so only
+// packets that came through the tunnel — decrypted and source-checked by
+// cryptokey routing — reach it. It is opened as root, before privileges
+// are dropped (port 53 is privileged). Framing is RFC 1035 §4.2.2 (a
+// two-byte length before each message); several queries may follow on one
+// connection (RFC 7766), answered in order.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
+
+#include <boost/asio.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/ip.h"
+#include "util/bytes.h"
+
+namespace wgp {
+
+class DnsTcpServer {
+ public:
+  // The answer to one query; empty: close the connection without one.
+  using Answer = std::function<ByteView(ByteView query)>;
+
+  // Connections served at once (more are closed on accept), and how long
+  // one may stay silent.
+  static constexpr size_t kMaxConnections = 64;
+  static constexpr auto kIdleTimeout = std::chrono::seconds(10);
+
+  // Listens on each address, port `port`, bound to `device` (empty: no
+  // binding, for tests on loopback). Addresses that cannot be bound are
+  // skipped and named in warnings(); the server may end up listening on none.
+  DnsTcpServer(boost::asio::io_context& io, const std::vector<IpAddress>& addresses, uint16_t port,
+               const std::string& device, Answer answer);
+  ~DnsTcpServer();
+  DnsTcpServer(const DnsTcpServer&) = delete;
+  DnsTcpServer& operator=(const DnsTcpServer&) = delete;
+
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  size_t listening() const { return acceptors_.size(); }
+  // The port of the first listener (for tests that bind port 0).
+  uint16_t port() const;
+  // Closes every listener and connection.
+  void shutdown();
+
+ private:
+  class Session;
+  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+
+  boost::asio::io_context& io_;
+  Answer answer_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::weak_ptr<Session>> sessions_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace wgp

@@ -1,0 +1,414 @@
+// A registry and two discovering peers in simulated time, no sockets: the
+// whole of DESIGN.md §4–5 — registration by handshake, discovery queries
+// inside the registry's tunnel, NOTIFY through the tunnel, a direct tunnel
+// that the registry never carries, rediscovery after a peer moves — and the
+// attacks of issue 10: spoofed plain queries, forged plain answers with
+// every id, strangers probing the port, an answer larger than the path.
+// Every test runs with the devices building datagrams in their own memory
+// and in memory the output lends them, as the real node does.
+#include "discovery/dnssd_roles.h"
+
+#include <gtest/gtest.h>
+
+#include "discovery/registry_service.h"
+#include "dnssd/base32.h"
+#include "dnssd/demux.h"
+#include "dnssd/discovery_query.h"
+#include "dnssd/inner_udp.h"
+#include "support/sim_network.h"
+#include "unit/dnssd/dns_test_message.h"
+
+namespace wgp::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A SimHost plus its DNS-SD roles, receiving through them as the node does.
+struct SimNode {
+  SimNode(uint32_t seed, const char* addr, std::deque<Datagram>& wire)
+      : host(seed, endpoint(addr), wire) {}
+  void enable(const Config& config) {
+    roles = std::make_unique<DnssdRoles>(config, host.device, host.rng,
+                                         [this](const Endpoint& to, ByteView d) { host.send_datagram(to, d); });
+  }
+  SimHost host;
+  std::unique_ptr<DnssdRoles> roles;
+};
+
+class SimWorld {
+ public:
+  explicit SimWorld(bool lend)
+      : registry(11, "203.0.113.1:51820", wire),
+        alice(12, "198.51.100.7:40001", wire),
+        bob(13, "192.0.2.9:40002", wire) {
+    for (SimNode* n : nodes()) n->host.lend = lend;
+  }
+
+  Now now() const { return {mono, wall}; }
+  std::vector<SimNode*> nodes() {
+    std::vector<SimNode*> all{&registry, &alice, &bob};
+    for (auto& n : extra) all.push_back(n.get());
+    return all;
+  }
+
+  void run() {
+    for (int budget = 100000; budget > 0 && !wire.empty(); --budget) {
+      Datagram d = std::move(wire.front());
+      wire.pop_front();
+      history.push_back(d);
+      for (SimNode* n : nodes())
+        if (n->host.addr == d.to) {
+          if (n->roles)
+            n->roles->receive_datagram(d.bytes, d.from, now());
+          else
+            (void)n->host.device.receive_datagram(d.bytes, d.from, now());
+        }
+    }
+  }
+
+  void advance(Duration d) {
+    Instant end = mono + d;
+    for (int budget = 100000; budget > 0; --budget) {
+      std::optional<Instant> next;
+      for (SimNode* n : nodes()) {
+        for (auto dl : {n->host.device.next_deadline(),
+                        n->roles ? n->roles->next_deadline() : std::nullopt})
+          if (dl && (!next || *dl < *next)) next = dl;
+      }
+      if (!next || *next > end) break;
+      Duration step = std::max(Duration::zero(), *next - mono);
+      mono += step;
+      wall += std::chrono::duration_cast<WallTime::duration>(step);
+      for (SimNode* n : nodes()) {
+        n->host.device.run_timers(now());
+        if (n->roles) n->roles->run_timers(now());
+      }
+      run();
+    }
+    wall += std::chrono::duration_cast<WallTime::duration>(end - mono);
+    mono = end;
+  }
+
+  std::deque<Datagram> wire;
+  std::vector<Datagram> history;
+  Instant mono{std::chrono::hours(1)};
+  WallTime wall{std::chrono::seconds(1700000000)};
+  SimNode registry, alice, bob;
+  std::vector<std::unique_ptr<SimNode>> extra;  // more of the registry's peers
+};
+
+std::string field(const ExtraFields& status, const char* key) {
+  for (const auto& [k, v] : status)
+    if (k == key) return v;
+  ADD_FAILURE() << "no status field " << key;
+  return "";
+}
+
+// Wires up the scenario of DESIGN.md §8: Alice and Bob know the registry's
+// endpoint and each other's keys, but not where the other is.
+class DnssdRolesTest : public ::testing::TestWithParam<bool> {
+ protected:
+  DnssdRolesTest() : w(GetParam()) {}
+
+  void SetUp() override {
+    registry_config.registry = RegistryConfig{"example.net.", false};
+    registry_config.addresses.push_back(*InterfaceAddress::parse("10.0.0.254/24"));
+    auto& reg = w.registry.host.device;
+    for (auto [node, ip] : {std::pair{&w.alice, "10.0.0.1/32"}, std::pair{&w.bob, "10.0.0.2/32"}})
+      reg.allowed_ips().insert(prefix(ip), reg.add_peer(node->host.public_key()));
+    w.registry.enable(registry_config);
+
+    for (auto [me, other, ip, other_ip] :
+         {std::tuple{&w.alice, &w.bob, "10.0.0.1/24", "10.0.0.2/32"},
+          std::tuple{&w.bob, &w.alice, "10.0.0.2/24", "10.0.0.1/32"}}) {
+      Device& dev = me->host.device;
+      Peer* r = dev.add_peer(w.registry.host.public_key());
+      dev.set_endpoint(*r, w.registry.host.addr, EndpointSource::kConfig);
+      dev.allowed_ips().insert(prefix("10.0.0.254/32"), r);
+      dev.allowed_ips().insert(prefix(other_ip), dev.add_peer(other->host.public_key()));
+      Config c;
+      c.addresses.push_back(*InterfaceAddress::parse(ip));
+      c.discovery = DiscoveryConfig{w.registry.host.public_key(), "example.net.", 10};
+      me->enable(c);
+      dev.set_persistent_keepalive(*r, 5, w.now());  // registers with the registry
+    }
+    w.run();
+  }
+
+  // Both start discovery and get a direct tunnel.
+  void connect() {
+    w.alice.roles->start(w.now());
+    w.bob.roles->start(w.now());
+    w.run();
+    w.advance(1s);  // a crossing is sorted out within 25 ms
+    ASSERT_TRUE(alice_view_of_bob().keypairs.current());
+    ASSERT_EQ(alice_view_of_bob().endpoint, w.bob.host.addr);
+  }
+
+  // `n` more peers of the registry that hold a session with it (no roles).
+  void add_registry_peers(int n) {
+    auto& reg = w.registry.host.device;
+    for (int i = 0; i < n; ++i) {
+      std::string addr = "192.0.2." + std::to_string(100 + i % 100) + ":" + std::to_string(50000 + i);
+      auto node = std::make_unique<SimNode>(1000 + i, addr.c_str(), w.wire);
+      Device& dev = node->host.device;
+      Peer* r = dev.add_peer(w.registry.host.public_key());
+      dev.set_endpoint(*r, w.registry.host.addr, EndpointSource::kConfig);
+      std::string ip = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + "/32";
+      reg.allowed_ips().insert(prefix(ip.c_str()), reg.add_peer(node->host.public_key()));
+      dev.initiate_handshake(*r, w.now());
+      w.extra.push_back(std::move(node));
+    }
+    // Past 128 handshakes in 125 ms the registry is under load and answers
+    // with cookies; the retries 5 s later carry them.
+    w.advance(12s);
+  }
+
+  ExtraFields status(SimNode& n) {
+    ExtraFields s;
+    n.roles->add_status(s);
+    return s;
+  }
+  uint64_t notifies_sent() { return std::stoull(field(status(w.registry), "registry_notifies_sent")); }
+
+  // Alice's in-tunnel query to the registry, as a stub resolver on her host
+  // would send it (from an ephemeral port); the answer packet, if any.
+  std::optional<std::vector<uint8_t>> alice_asks_in_tunnel(const std::vector<uint8_t>& dns) {
+    std::vector<uint8_t> packet(dns.size() + 48);
+    size_t n = dnssd::build_udp_packet(*IpAddress::parse("10.0.0.1"), 33333,
+                                       *IpAddress::parse("10.0.0.254"), 53, dns, packet);
+    packet.resize(n);
+    Peer* r = w.alice.host.device.find_peer(w.registry.host.public_key());
+    size_t before = w.alice.host.tun.size();
+    w.alice.host.device.send_to_peer(*r, packet, w.now());
+    w.run();
+    if (w.alice.host.tun.size() == before) return std::nullopt;
+    return w.alice.host.tun.back();
+  }
+
+  Peer& alice_view_of_bob() { return *w.alice.host.device.find_peer(w.bob.host.public_key()); }
+  Peer& bob_view_of_alice() { return *w.bob.host.device.find_peer(w.alice.host.public_key()); }
+
+  Config registry_config;
+  SimWorld w;
+};
+
+INSTANTIATE_TEST_SUITE_P(Memory, DnssdRolesTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Lent" : "Own"; });
+
+TEST_P(DnssdRolesTest, PeersFindEachOtherAndTalkDirectly) {
+  w.history.clear();
+  connect();
+  EXPECT_EQ(*bob_view_of_alice().endpoint, w.alice.host.addr);
+  EXPECT_EQ(alice_view_of_bob().endpoint_source, EndpointSource::kDiscovered);
+  // No handshake failed (a crossing is not a failure, see DeviceTest).
+  EXPECT_EQ(w.alice.host.device.drops()[size_t(DropReason::kHandshakeFailed)], 0u);
+  EXPECT_EQ(w.bob.host.device.drops()[size_t(DropReason::kHandshakeFailed)], 0u);
+  // Discovery spoke only inside the tunnels: not one plain DNS datagram.
+  for (const Datagram& d : w.history)
+    EXPECT_EQ(dnssd::classify_datagram(d.bytes), dnssd::DatagramKind::kWireGuard)
+        << d.from.to_string() << " -> " << d.to.to_string();
+
+  // Data from Alice to Bob goes straight from her address to his.
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.run();
+  ASSERT_EQ(w.bob.host.tun.size(), 1u);
+  ASSERT_EQ(w.history.size(), 1u);
+  EXPECT_EQ(w.history[0].from, w.alice.host.addr);
+  EXPECT_EQ(w.history[0].to, w.bob.host.addr);
+  EXPECT_TRUE(w.registry.host.tun.empty());  // the registry carried nothing
+
+  ExtraFields s = status(w.alice);
+  EXPECT_EQ(field(s, "public_endpoint"), "198.51.100.7:40001");
+  EXPECT_EQ(field(s, "discovery_failures"), "0");
+  EXPECT_NE(field(s, "discovery_last_answer_unix"), "0");
+  // NOTIFY → query → NOTIFY must not ping-pong: a handful, not thousands.
+  EXPECT_GE(notifies_sent(), 1u);
+  EXPECT_LE(notifies_sent(), 4u);
+}
+
+TEST_P(DnssdRolesTest, OneSideAskingIsEnoughThanksToNotify) {
+  w.bob.roles->start(w.now());  // Bob asks once (so the registry knows he runs discovery)
+  w.run();
+  w.advance(11s);
+  w.alice.roles->start(w.now());
+  w.run();
+  w.advance(1s);
+  // The registry NOTIFYed Bob through his tunnel; he looked Alice up.
+  ASSERT_TRUE(bob_view_of_alice().endpoint);
+  EXPECT_EQ(*bob_view_of_alice().endpoint, w.alice.host.addr);
+  EXPECT_EQ(field(status(w.bob), "discovery_notifies_received"), "1");
+}
+
+// Issue 9, defect 5: a peer that never asked in-tunnel (a stock WireGuard
+// peer: it would answer a NOTIFY with ICMP port unreachable) gets none.
+TEST_P(DnssdRolesTest, NoNotifyForPeersThatRunNoDiscovery) {
+  add_registry_peers(1);
+  SimNode& carol = *w.extra[0];
+  Peer* carol_at_alice = w.alice.host.device.add_peer(carol.host.public_key());
+  w.alice.host.device.allowed_ips().insert(prefix("10.1.0.1/32"), carol_at_alice);
+  w.alice.roles->start(w.now());
+  w.run();
+  w.advance(1s);
+  // Alice asked about Carol; a NOTIFY would have reached Carol's TUN (she
+  // has no roles to catch it), and her kernel would answer ICMP.
+  EXPECT_TRUE(carol.host.tun.empty());
+  // Carol is tried where the registry saw her (she does not know Alice, so
+  // the handshake never completes and the candidate stays a candidate).
+  ASSERT_EQ(carol_at_alice->candidates.size(), 1u);
+  EXPECT_EQ(carol_at_alice->candidates[0].address, carol.host.addr);
+  EXPECT_FALSE(carol_at_alice->endpoint);
+}
+
+TEST_P(DnssdRolesTest, StrangersGetSilenceConfirmedEndpointsAnAnswer) {
+  uint64_t notifies = notifies_sent();
+  std::vector<uint8_t> query;
+  dnssd::build_query(0x4242, dnssd::service_name("example.net."), dnssd::kQueryTypePtr, query);
+  Endpoint stranger = endpoint("203.0.113.99:5353");
+  w.registry.roles->receive_datagram(query, stranger, w.now());
+  // Malformed DNS, and a type-4 header with an unknown index, get nothing either.
+  std::vector<uint8_t> garbage(query.begin(), query.begin() + 12);
+  garbage[5] = 7;  // seven questions that are not there
+  w.registry.roles->receive_datagram(garbage, stranger, w.now());
+  std::vector<uint8_t> fake_data(64, 0);
+  fake_data[0] = 4;
+  w.registry.roles->receive_datagram(fake_data, stranger, w.now());
+  EXPECT_TRUE(w.wire.empty()) << "the registry told a stranger it is there";
+  EXPECT_EQ(field(status(w.registry), "registry_ignored_strangers"), "3");
+  // A spoof of an address the registry was only told about (never confirmed)
+  // is a stranger too.
+  Peer* told = w.registry.host.device.add_peer(derive_public_key(generate_private_key(w.alice.host.rng)));
+  w.registry.host.device.set_endpoint(*told, endpoint("198.51.100.200:1"), EndpointSource::kControl);
+  w.registry.roles->receive_datagram(query, endpoint("198.51.100.200:1"), w.now());
+  EXPECT_TRUE(w.wire.empty());
+  // From Alice's confirmed WireGuard endpoint the same query is answered.
+  w.registry.roles->receive_datagram(query, w.alice.host.addr, w.now());
+  ASSERT_EQ(w.wire.size(), 1u);
+  EXPECT_EQ(w.wire.front().to, w.alice.host.addr);
+  auto keys = dnssd::parse_ptr_response(w.wire.front().bytes, 0x4242, "example.net.");
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->size(), 2u);
+  w.wire.clear();
+  // Plain queries never NOTIFY (only authenticated, in-tunnel ones do).
+  std::vector<uint8_t> srv;
+  dnssd::build_query(0x4343, dnssd::instance_name(w.bob.host.public_key(), "example.net."),
+                     dnssd::kQueryTypeSrv, srv);
+  w.registry.roles->receive_datagram(srv, w.alice.host.addr, w.now());
+  EXPECT_EQ(notifies_sent(), notifies);
+}
+
+TEST_P(DnssdRolesTest, PlainAnswersNeverExceed1232BytesWhateverTheEdnsSize) {
+  add_registry_peers(150);
+  registry_config.registry->is_public = true;
+  w.registry.enable(registry_config);
+  // A PTR query claiming EDNS 65535 from a stranger (Public = yes).
+  std::vector<uint8_t> query;
+  dnssd::build_query(0x5151, dnssd::service_name("example.net."), dnssd::kQueryTypePtr, query);
+  store_be16(&query[query.size() - 11 + 3], 65535);  // the OPT's UDP size
+  w.registry.roles->receive_datagram(query, endpoint("203.0.113.99:5353"), w.now());
+  ASSERT_EQ(w.wire.size(), 1u);
+  const std::vector<uint8_t>& answer = w.wire.front().bytes;
+  EXPECT_LE(answer.size(), RegistryService::kMaxPlainAnswer);
+  EXPECT_TRUE(answer[2] & 0x02) << "TC must say there is more";
+}
+
+TEST_P(DnssdRolesTest, InTunnelAnswersFitTheTunnelMtuAndTcpHasTheRest) {
+  add_registry_peers(150);
+  uint64_t notifies = notifies_sent();
+  std::vector<uint8_t> query;
+  dnssd::build_query(0x6161, dnssd::service_name("example.net."), dnssd::kQueryTypePtr, query);
+  store_be16(&query[query.size() - 11 + 3], 65535);
+  auto packet = alice_asks_in_tunnel(query);
+  ASSERT_TRUE(packet);
+  EXPECT_LE(packet->size(), registry_config.mtu);  // never an IP fragment on the underlay
+  auto udp = dnssd::parse_udp_packet(*packet);
+  ASSERT_TRUE(udp);
+  EXPECT_TRUE(udp->payload[2] & 0x02);  // TC: ask again over TCP
+  // A PTR question names nobody: no NOTIFY.
+  EXPECT_EQ(notifies_sent(), notifies);
+  // Over TCP (the node's in-tunnel TCP server calls this) every peer is listed.
+  ByteView whole = w.registry.roles->registry()->answer_stream_query(query);
+  auto keys = dnssd::parse_ptr_response(whole, 0x6161, "example.net.");
+  ASSERT_TRUE(keys);
+  EXPECT_EQ(keys->size(), 152u);
+}
+
+// Issue 10, point 1, in simulated time: a spoofed plain query from Bob's
+// endpoint, then forged plain answers "Bob is at 6.6.6.6:666" from the
+// registry's address with every id, and one for Alice's own record. Before,
+// this moved Alice's live tunnel on the first try; now nothing moves.
+TEST_P(DnssdRolesTest, ForgedPlainAnswersWithEveryIdMoveNothing) {
+  connect();
+  const Endpoint forged = endpoint("6.6.6.6:666");
+  uint64_t notifies = notifies_sent();
+  // The spoofed query: answered to Bob's real endpoint (who ignores it), no NOTIFY.
+  std::vector<uint8_t> srv;
+  dnssd::build_query(0x7171, dnssd::instance_name(w.alice.host.public_key(), "example.net."),
+                     dnssd::kQueryTypeSrv, srv);
+  w.registry.roles->receive_datagram(srv, w.bob.host.addr, w.now());
+  w.run();
+  EXPECT_EQ(notifies_sent(), notifies);
+
+  Peer& bob = alice_view_of_bob();
+  auto last_handshake = bob.last_sent_handshake;
+  w.history.clear();
+  for (const PublicKey& key : {w.bob.host.public_key(), w.alice.host.public_key()}) {
+    // One answer per id, each a valid SRV + A for `key` at the forged address.
+    std::string instance = dnssd::instance_name(key, "example.net.");
+    std::string target = dnssd::target_name(key, "example.net.");
+    for (uint32_t id = 0; id <= 0xffff; ++id) {
+      std::vector<uint8_t> answer;
+      dnssd::build_query(uint16_t(id), instance, dnssd::kQueryTypeSrv, answer);
+      answer[2] |= 0x84;  // QR, AA
+      // ANSWER: the SRV, ADDITIONAL: the A (appended raw: counts fixed below).
+      std::vector<uint8_t> srv_rr = {0xc0, 0x0c, 0, 33, 0, 1, 0, 0, 0, 0};
+      std::vector<uint8_t> rdata = {0, 0, 0, 0, uint8_t(forged.port >> 8), uint8_t(forged.port)};
+      auto tn = dnssd::testing::name(target);
+      rdata.insert(rdata.end(), tn.begin(), tn.end());
+      srv_rr.push_back(uint8_t(rdata.size() >> 8));
+      srv_rr.push_back(uint8_t(rdata.size()));
+      srv_rr.insert(srv_rr.end(), rdata.begin(), rdata.end());
+      std::vector<uint8_t> a_rr = tn;
+      a_rr.insert(a_rr.end(), {0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 6, 6, 6, 6});
+      answer.resize(answer.size() - 11);  // drop the OPT
+      answer.insert(answer.end(), srv_rr.begin(), srv_rr.end());
+      answer.insert(answer.end(), a_rr.begin(), a_rr.end());
+      store_be16(&answer[6], 1);   // ANCOUNT
+      store_be16(&answer[10], 1);  // ARCOUNT
+      w.alice.roles->receive_datagram(answer, w.registry.host.addr, w.now());
+    }
+  }
+  w.run();
+  EXPECT_EQ(bob.endpoint, w.bob.host.addr);
+  EXPECT_TRUE(bob.candidates.empty());
+  EXPECT_EQ(bob.last_sent_handshake, last_handshake);
+  EXPECT_EQ(field(status(w.alice), "public_endpoint"), "198.51.100.7:40001");
+  for (const Datagram& d : w.history) EXPECT_NE(d.to, forged) << "a datagram went to the forger";
+  // And the tunnel still carries data.
+  w.bob.host.tun.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.run();
+  EXPECT_EQ(w.bob.host.tun.size(), 1u);
+}
+
+TEST_P(DnssdRolesTest, APeerThatMovesIsRediscovered) {
+  connect();
+  // Bob's NAT gives him a new outside address; his old one goes dark.
+  Endpoint old_bob = w.bob.host.addr;
+  w.bob.host.addr = endpoint("192.0.2.10:41000");
+  // His keepalive to the registry updates his record there; his next
+  // refresh learns his new public endpoint and makes the registry tell Alice.
+  w.advance(12s);
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.advance(20s);
+  EXPECT_NE(*alice_view_of_bob().endpoint, old_bob);
+  EXPECT_EQ(*alice_view_of_bob().endpoint, w.bob.host.addr);
+  w.bob.host.tun.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.run();
+  EXPECT_EQ(w.bob.host.tun.size(), 1u);
+}
+
+}  // namespace
+}  // namespace wgp::testing
