@@ -98,7 +98,8 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
 ByteView RegistryService::answer_stream_query(ByteView query) {
   refresh();
   auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
-                                  MutableByteView(answer_.data(), kMaxDnsMessage));
+                                  MutableByteView(answer_.data(), kMaxDnsMessage),
+                                  dnssd::Transport::kStream);
   if (!result.length) return {};
   ++stream_answered_;
   return ByteView(answer_.data(), result.length);

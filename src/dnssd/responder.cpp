@@ -76,7 +76,8 @@ size_t Responder::write_error(const ParsedQuery& q, uint8_t rcode, bool with_que
   return n;
 }
 
-AnswerResult Responder::answer(ByteView query, QueryAccess access, MutableByteView out) {
+AnswerResult Responder::answer(ByteView query, QueryAccess access, MutableByteView out,
+                               Transport transport) {
   AnswerResult result;
   if (out.size() < kDnsHeaderBytes) return result;
   ParsedQuery& q = query_;
@@ -92,6 +93,7 @@ AnswerResult Responder::answer(ByteView query, QueryAccess access, MutableByteVi
       break;
   }
   size_t limit = q.has_edns ? std::max<size_t>(kPlainDnsLimit, q.edns_udp_size) : kPlainDnsLimit;
+  if (transport == Transport::kStream) limit = out.size();
   limit = std::min(limit, out.size());
   auto error = [&](uint8_t rcode) {
     result.length = finish(write_error(q, rcode, true, limit, out));

@@ -27,8 +27,9 @@
 // - ANY (RFC 8482 leaves the choice): every record at the name. Our RRsets
 //   are the same ones PTR/SRV queries return, so ANY amplifies nothing more.
 // - EDNS(0): an OPT in the response only when the query had one (UDP size
-//   1232, DO copied); version > 0: BADVERS. The size limit is 512 without
-//   EDNS, else the query's size (at least 512), never more than `out`; it is
+//   1232, DO copied); version > 0: BADVERS. Over a datagram transport the
+//   size limit is 512 without EDNS, else the query's size (at least 512);
+//   over a stream it is `out` alone; never more than `out`; it is
 //   rounded down to a size class {512, 1232, 1400, 1452, 4096, 8192, 16384,
 //   32768, 65535} for caching. Too long: ADDITIONAL dropped first (no TC,
 //   RFC 2181 §9), then as many whole ANSWER records as fit, with TC set.
@@ -49,6 +50,9 @@ namespace wgp::dnssd {
 
 // Decided by the node: a peer's current endpoint, Public = yes, or in-tunnel.
 enum class QueryAccess { kAllowed, kRefused };
+// Over a datagram transport the EDNS size bounds the answer; over a stream
+// (DNS over TCP, RFC 7766) only the 65,535 bytes of a message do.
+enum class Transport { kDatagram, kStream };
 
 struct AnswerResult {
   size_t length = 0;                     // bytes written to `out`; 0 = drop silently
@@ -70,7 +74,8 @@ class Responder {
   // allocates nothing; a miss builds with ldns. length 0: send nothing.
   // `asked_about` is set when ANSWER holds records for an SRV, A or AAAA
   // question at a peer's instance or host name.
-  AnswerResult answer(ByteView query, QueryAccess access, MutableByteView out);
+  AnswerResult answer(ByteView query, QueryAccess access, MutableByteView out,
+                      Transport transport = Transport::kDatagram);
 
   uint64_t queries_answered() const { return answered_; }
   // Resource records published for peers: per peer a PTR, an SRV and the

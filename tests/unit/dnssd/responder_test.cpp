@@ -408,6 +408,19 @@ TEST_F(ManyPeers, EdnsSizeIsHonouredAndCapped) {
   EXPECT_FALSE(all.tc);
   EXPECT_EQ(all.answer.size(), 100u);
 
+  // Over a stream (TCP) the EDNS size does not bound the answer; `out` does.
+  std::vector<uint8_t> stream_out(65535);
+  auto streamed = responder.answer(ptr_query(Edns{.udp_size = 1232}), QueryAccess::kAllowed,
+                                   stream_out, Transport::kStream);
+  Reply over_tcp = parse(std::vector<uint8_t>(stream_out.begin(), stream_out.begin() + streamed.length));
+  EXPECT_FALSE(over_tcp.tc);
+  EXPECT_EQ(over_tcp.answer.size(), 100u);
+  auto plain_tcp = responder.answer(ptr_query(std::nullopt), QueryAccess::kAllowed, stream_out,
+                                    Transport::kStream);
+  EXPECT_EQ(parse(std::vector<uint8_t>(stream_out.begin(), stream_out.begin() + plain_tcp.length))
+                .answer.size(),
+            100u);
+
   // The transport limit (`out`) wins over what EDNS allows.
   std::vector<uint8_t> small_out(1000);
   auto res = responder.answer(ptr_query(Edns{.udp_size = 65535}), QueryAccess::kAllowed, small_out);
