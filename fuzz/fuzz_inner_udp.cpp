@@ -1,6 +1,7 @@
 // The IP/UDP inside decrypted data packets: the strict UDP-in-IP parser the
 // registry runs on in-tunnel DNS (src/dnssd/inner_udp.h) and the IP header
-// reader the device runs on every decrypted packet (src/wg/ip_packet.h).
+// reader the device runs on every decrypted packet (src/wg/ip_packet.h), and
+// the destination peek the in-tunnel DNS interception runs on every one.
 // The input is the packet itself. Properties: the views point inside the
 // input and agree with the header, and what parse_udp_packet accepts, rebuilt
 // with build_udp_packet, parses back to the same fields.
@@ -41,7 +42,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ip->total_length > size) fail("total_length beyond the packet");
   }
 
+  // The data path's peek must agree with the full parse wherever that one
+  // accepts the packet (it may accept more: it checks nothing but where the
+  // packet goes).
+  auto peeked = peek_udp_destination(packet);
   auto udp = parse_udp_packet(packet);
+  if (udp && (!peeked || !(peeked->address == udp->destination) ||
+              peeked->port != udp->destination_port))
+    fail("peek_udp_destination disagrees with parse_udp_packet");
   if (!udp) return 0;
   if (!inside(udp->payload, packet)) fail("UDP payload outside the packet");
   if (udp->source.family != udp->destination.family) fail("mixed address families");

@@ -119,6 +119,36 @@ TEST(InnerUdp, ParsesKernelDigQueryWithEdns) {
 // Rebuilding the kernel's packets from their fields gives the kernel's UDP
 // bytes exactly (checksum included) and its IP header apart from the fields
 // the kernel chose freely (IPv4 identification, IPv6 flow label).
+// The data path's cheap test: where a packet goes, from fixed offsets only.
+TEST(InnerUdp, PeekFindsTheDestinationOfUdpOnly) {
+  for (auto [text, address] : {std::pair{kKernelV4, "10.9.0.254"}, std::pair{kKernelV6, "fd09::fe"}}) {
+    auto packet = hex(text);
+    auto to = peek_udp_destination(packet);
+    ASSERT_TRUE(to);
+    EXPECT_EQ(to->address, addr(address));
+    EXPECT_EQ(to->port, 53);
+    // Cut short before the UDP ports: nothing (never a read past the end).
+    size_t header = packet[0] >> 4 == 4 ? 20 : 40;
+    EXPECT_FALSE(peek_udp_destination(ByteView(packet).first(header + 3)));
+    EXPECT_TRUE(peek_udp_destination(ByteView(packet).first(header + 8)));
+    // Another protocol: nothing.
+    auto tcp = packet;
+    tcp[packet[0] >> 4 == 4 ? 9 : 6] = 6;
+    EXPECT_FALSE(peek_udp_destination(tcp));
+  }
+  // IPv4 options move the UDP header: IHL is honoured.
+  auto v4 = hex(kKernelV4);
+  std::vector<uint8_t> with_options(v4.begin(), v4.begin() + 20);
+  with_options[0] = 0x46;  // IHL 6
+  with_options.insert(with_options.end(), {1, 1, 1, 0});  // NOP NOP NOP EOL
+  with_options.insert(with_options.end(), v4.begin() + 20, v4.end());
+  auto to = peek_udp_destination(with_options);
+  ASSERT_TRUE(to);
+  EXPECT_EQ(to->port, 53);
+  EXPECT_FALSE(peek_udp_destination(std::vector<uint8_t>{0x44, 0, 0, 0}));  // IHL 4
+  EXPECT_FALSE(peek_udp_destination({}));
+}
+
 TEST(InnerUdp, BuildReproducesKernelPackets) {
   for (const char* text : {kKernelV4, kKernelV4Edns}) {
     auto kernel = hex(text);
