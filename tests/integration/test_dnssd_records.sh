@@ -12,6 +12,9 @@
 #      The stranger asking on the WireGuard port gets silence: no REFUSED, nothing at all.
 #   2. Public = yes (all three nodes restarted): the stranger reads the same records on
 #      the WireGuard port.
+# In both, the stock wgsd-client's procedure (SRV lookup, port from ANSWER[0], address from
+# ADDITIONAL[0], `wg set ... endpoint`) in the tunnel and on the public port sets Bob's
+# endpoint on Alice and the tunnel keeps working.
 # Usage: bash test_dnssd_records.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -168,6 +171,30 @@ ask dig "$NS_ALICE" "$REG_TUN" 53 "$B32_BOB.$SRV_NAME" SRV +edns=0
 grep -q 'EDNS: version: 0' "$NL_TMP/answer" || fail "no OPT record in the answer to an EDNS query"
 log "ok: OPT in the answer exactly when the query had one"
 
+# wgsd_client NS SERVER PORT IFACE PEERKEY: what the stock wgsd-client does for one peer: the
+# SRV of its instance name, the port from ANSWER[0] and the address from ADDITIONAL[0], then
+# `wg set IFACE peer KEY endpoint ADDR:PORT`. Prints the endpoint it set.
+wgsd_client() {
+  local ns=$1 server=$2 port=$3 ifc=$4 key=$5 srv_port addr
+  ask kdig "$ns" "$server" "$port" "$(b32_of "$key").$SRV_NAME" SRV
+  srv_port=$(section ANSWER | awk 'NR == 1 && $4 == "SRV" {print $7}')
+  addr=$(section ADDITIONAL | awk 'NR == 1 && ($4 == "A" || $4 == "AAAA") {print $5}')
+  [[ -n $srv_port && -n $addr ]] || fail "wgsd-client's lookup of $key found no SRV port and address"
+  [[ $addr == *:* ]] && addr="[$addr]"
+  ns_exec "$ns" wg set "$ifc" peer "$key" endpoint "$addr:$srv_port" ||
+    fail "wg set $ifc peer endpoint $addr:$srv_port failed"
+  echo "$addr:$srv_port"
+}
+
+# The stock wgsd-client's procedure in the tunnel (-dns=10.0.0.254:53): Alice's endpoint for
+# Bob, set through `wg set`, is NAT B's mapping, and the tunnel keeps working.
+ep=$(wgsd_client "$NS_ALICE" "$REG_TUN" 53 "$IF_ALICE" "$PUB_BOB")
+[[ $ep == "$(peer_endpoint "$NS_REG" "$IF_REG" "$PUB_BOB")" ]] ||
+  fail "wgsd-client's lookup in the tunnel gave $ep, the registry sees Bob at $(peer_endpoint "$NS_REG" "$IF_REG" "$PUB_BOB")"
+[[ $(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB") == "$ep" ]] || fail "wg set endpoint $ep did not apply"
+expect_ping "$NS_ALICE" "$BOB_TUN" "after a wgsd-client style endpoint update"
+log "ok: wgsd-client's lookup and wg set in the tunnel: Bob at $ep"
+
 # The whole list over TCP, in the tunnel (what a UDP answer's TC points to).
 ask dig "$NS_ALICE" "$REG_TUN" 53 "$SRV_NAME" PTR +tcp
 expect_rcode NOERROR "dig +tcp in the tunnel: PTR"
@@ -212,6 +239,12 @@ published_both || fail "the public registry does not publish both peers 10 s aft
 for tool in "${TOOLS[@]}"; do
   check_zone "$tool" "$NS_STRANGER" "$REG_IP" "$WG_PORT" "from a stranger on the WireGuard port"
 done
+# The stock wgsd-client against the public registry's WireGuard port (from Alice's host, an
+# ephemeral port: a stranger to the registry, answered because the zone is public).
+ep=$(wgsd_client "$NS_ALICE" "$REG_IP" "$WG_PORT" "$IF_ALICE" "$PUB_BOB")
+[[ $(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB") == "$ep" ]] || fail "wg set endpoint $ep did not apply"
+expect_ping "$NS_ALICE" "$BOB_TUN" "after a wgsd-client style update from the public port"
+log "ok: wgsd-client's lookup on the public WireGuard port and wg set: Bob at $ep"
 for p in "$PID_ALICE $NS_ALICE $IF_ALICE" "$PID_BOB $NS_BOB $IF_BOB" "$PID_REG $NS_REG $IF_REG"; do
   read -r pid ns ifc <<<"$p"
   wgp_stop "$pid" "$ns" "$ifc"
