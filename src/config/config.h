@@ -33,9 +33,11 @@ struct RegistryConfig {
   bool is_public = false;  // answer plain DNS on the WireGuard port from any source
 };
 
-// [Discovery]: this node looks its peers up at the peer whose key is `registry`.
+// [Discovery]: this node looks its peers up at the registries, peers of its
+// own that share no state (DESIGN.md §10): it keeps a session with each and
+// asks whichever answers.
 struct DiscoveryConfig {
-  PublicKey registry{};            // always the PublicKey of one of Config::peers
+  std::vector<PublicKey> registries;  // PublicKeys of Config::peers, at least one, no repeats
   std::string zone;                // lower case, ends in '.'
   uint32_t interval_seconds = 10;  // >= 1
 };

@@ -68,7 +68,7 @@ class Parser {
   int mtu_line_ = 0;
   int registry_line_ = 0;       // [Registry] header
   int discovery_line_ = 0;      // [Discovery] header
-  int discovery_key_line_ = 0;  // Registry = in [Discovery]
+  std::vector<int> registry_key_lines_;  // per entry of DiscoveryConfig::registries
   bool have_private_key_ = false;
   std::vector<PeerLines> peer_lines_;  // parallel to config_.peers
 };

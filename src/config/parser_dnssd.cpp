@@ -45,13 +45,18 @@ void Parser::registry_key(int line, const std::string& key, std::string_view val
 void Parser::discovery_key(int line, const std::string& key, std::string_view value) {
   DiscoveryConfig& discovery = *config_.discovery;
   if (key == "Registry") {
-    once(line, key);
-    auto k = public_key_from_base64(value);
-    if (!k)
-      fail(line, key,
-           "not a valid key: expected the 44-character base64 PublicKey of the registry's [Peer]");
-    discovery.registry = *k;
-    discovery_key_line_ = line;
+    // A comma list, and the line may repeat: every key is one more registry.
+    for (std::string_view item : split_list(value)) {
+      if (item.empty()) fail(line, key, "empty entry in the comma-separated list");
+      auto k = public_key_from_base64(item);
+      if (!k)
+        fail(line, key,
+             "not a valid key: expected the 44-character base64 PublicKey of a registry's [Peer]");
+      for (const PublicKey& known : discovery.registries)
+        if (known == *k) fail(line, key, "names the same registry twice");
+      discovery.registries.push_back(*k);
+      registry_key_lines_.push_back(line);
+    }
   } else if (key == "Zone") {
     once(line, key);
     discovery.zone = zone(line, key, value);
@@ -69,15 +74,19 @@ void Parser::check_registry_and_discovery() {
   if (!config_.discovery) return;
   if (config_.discovery->zone.empty())
     fail(discovery_line_, "Zone", "missing: [Discovery] needs the zone to look peers up in");
-  if (!discovery_key_line_)
+  if (registry_key_lines_.empty())
     fail(discovery_line_, "Registry",
          "missing: [Discovery] needs the PublicKey of the [Peer] that runs the registry");
-  // Checked after the whole file: the registry's [Peer] may come after [Discovery].
-  for (const PeerConfig& peer : config_.peers)
-    if (peer.public_key == config_.discovery->registry) return;
-  fail(discovery_key_line_, "Registry",
-       "names no [Peer] of this file; it must be the PublicKey of the peer that runs the "
-       "registry");
+  // Checked after the whole file: a registry's [Peer] may come after [Discovery].
+  const auto& registries = config_.discovery->registries;
+  for (size_t i = 0; i < registries.size(); ++i) {
+    bool found = false;
+    for (const PeerConfig& peer : config_.peers) found |= peer.public_key == registries[i];
+    if (!found)
+      fail(registry_key_lines_[i], "Registry",
+           "names no [Peer] of this file; it must be the PublicKey of the peer that runs the "
+           "registry");
+  }
 }
 
 }  // namespace wgp::config

@@ -17,34 +17,61 @@ constexpr auto kQueryTimeout = std::chrono::seconds(3);
 constexpr auto kMinQueryGap = std::chrono::milliseconds(500);
 // Bytes of IPv6 and UDP headers around a query.
 constexpr size_t kHeaderRoom = 48;
+
+int64_t unix_seconds(const std::optional<WallTime>& t) {
+  return t ? std::chrono::floor<std::chrono::seconds>(t->time_since_epoch()).count() : 0;
+}
 }  // namespace
 
 DiscoveryService::DiscoveryService(const DiscoveryConfig& config,
                                    std::vector<IpAddress> tunnel_addresses, Device& device,
                                    Random& rng)
-    : config_(config), tunnel_addresses_(std::move(tunnel_addresses)), device_(device), rng_(rng) {}
+    : config_(config), tunnel_addresses_(std::move(tunnel_addresses)), device_(device), rng_(rng) {
+  for (const PublicKey& key : config_.registries) registries_.push_back({key, {}, {}, 0, 0});
+}
+
+DiscoveryService::Registry* DiscoveryService::registry_of(const PublicKey& key) {
+  for (Registry& r : registries_)
+    if (r.key == key) return &r;
+  return nullptr;
+}
+
+std::vector<size_t> DiscoveryService::whom_to_ask(Instant now) const {
+  auto live = [&](size_t i) {
+    const Peer* p = device_.find_peer(registries_[i].key);
+    return p && device_.has_live_session(*p, now);
+  };
+  if (last_answered_ && live(*last_answered_)) return {*last_answered_};
+  for (size_t i = 0; i < registries_.size(); ++i)
+    if (live(i)) return {i};
+  std::vector<size_t> all(registries_.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
 
 void DiscoveryService::refresh_all(Now now) {
   next_refresh_ = now.mono + std::chrono::seconds(config_.interval_seconds);
-  query(device_.identity().public_key, now);  // where the registry sees us
+  // Our own record at every registry: each sees our mapping towards itself.
+  for (size_t i = 0; i < registries_.size(); ++i)
+    query(device_.identity().public_key, now, {i});
   for (const Peer& peer : device_.peers())
-    if (peer.public_key() != config_.registry && !device_.has_live_session(peer, now.mono))
+    if (!registry_of(peer.public_key()) && !device_.has_live_session(peer, now.mono))
       query(peer.public_key(), now);
 }
 
 void DiscoveryService::on_handshake_unanswered(const PublicKey& peer, Now now) {
-  if (peer != config_.registry) query(peer, now);
+  if (!registry_of(peer)) query(peer, now);
 }
 
 void DiscoveryService::on_handshake_complete(const PublicKey& peer, Now now) {
   const Peer* p = device_.find_peer(peer);
   Log::info("handshake with ", key_to_base64(peer), " at ",
             p && p->endpoint ? p->endpoint->to_string() : "?", " complete");
-  if (peer == config_.registry) refresh_all(now);
+  if (registry_of(peer)) refresh_all(now);
 }
 
-bool DiscoveryService::send_to_registry(ByteView dns, Now now) {
-  Peer* registry = device_.find_peer(config_.registry);
+bool DiscoveryService::send_to_registry(size_t index, ByteView dns, Now now) {
+  Peer* registry = device_.find_peer(registries_[index].key);
   if (!registry) return false;
   auto route = tunnel_route(device_, *registry, tunnel_addresses_);
   if (!route) return false;
@@ -56,11 +83,11 @@ bool DiscoveryService::send_to_registry(ByteView dns, Now now) {
   return true;
 }
 
-void DiscoveryService::query(const PublicKey& key, Now now) {
+void DiscoveryService::query(const PublicKey& key, Now now, std::vector<size_t> registries) {
   // One question about a peer in flight at a time (NOTIFY storms, many
   // unanswered handshakes); once answered, a new reason asks again at once.
   for (const auto& [id, p] : pending_)
-    if (p.key == key && now.mono - p.sent < kMinQueryGap) return;
+    if (p.key == key && p.asked == registries && now.mono - p.sent < kMinQueryGap) return;
   // Ids 0x0100..0x0400 would make a plain query start like a WireGuard
   // header (`0N 00 00 00`); harmless in the tunnel, but no reason to.
   auto looks_like_wireguard = [](uint16_t id) { return (id & 0xff) == 0 && id >> 8 >= 1 && id >> 8 <= 4; };
@@ -70,48 +97,63 @@ void DiscoveryService::query(const PublicKey& key, Now now) {
   dns_.clear();
   if (!dnssd::build_query(id, dnssd::instance_name(key, config_.zone), dnssd::kQueryTypeSrv, dns_))
     return;
-  if (!send_to_registry(dns_, now)) {
+  std::vector<size_t> asked;
+  for (size_t i : registries)
+    if (send_to_registry(i, dns_, now)) asked.push_back(i);
+  if (asked.empty()) {
     ++unroutable_;
     return;
   }
-  pending_[id] = {key, now.mono};
+  pending_[id] = {key, now.mono, std::move(asked)};
 }
 
 bool DiscoveryService::wants_inner(const Peer& peer, const dnssd::UdpDestination& to) const {
-  return to.port == kDnsPort && peer.public_key() == config_.registry &&
-         std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(), to.address) !=
-             tunnel_addresses_.end();
+  if (to.port != kDnsPort ||
+      std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(), to.address) ==
+          tunnel_addresses_.end())
+    return false;
+  return std::any_of(registries_.begin(), registries_.end(),
+                     [&](const Registry& r) { return r.key == peer.public_key(); });
 }
 
 void DiscoveryService::handle_inner(Peer& registry, ByteView ip_packet, Now now) {
+  auto it = std::find_if(registries_.begin(), registries_.end(),
+                         [&](const Registry& r) { return r.key == registry.public_key(); });
+  if (it == registries_.end()) return;
+  size_t index = size_t(it - registries_.begin());
   auto udp = dnssd::parse_udp_packet(ip_packet);
   if (!udp || udp->source_port != kDnsPort || udp->payload.size() < 4) return;
-  (void)registry;
   bool is_response = udp->payload[2] & 0x80;
   unsigned opcode = (udp->payload[2] >> 3) & 0xF;
   if (is_response && opcode == 0)
-    handle_answer(udp->payload, now);
+    handle_answer(index, udp->payload, now);
   else if (!is_response && opcode == dnssd::kOpcodeNotify)
-    handle_notify(*udp, now);
+    handle_notify(index, *udp, now);
 }
 
-void DiscoveryService::handle_answer(ByteView response, Now now) {
+void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
   auto id = dnssd::response_id(response);
   if (!id) return;
   auto it = pending_.find(*id);
-  if (it == pending_.end()) return;  // late, after its timeout
+  // Late (after its timeout), or for a question this registry was not asked.
+  if (it == pending_.end() ||
+      std::find(it->second.asked.begin(), it->second.asked.end(), index) == it->second.asked.end())
+    return;
   PublicKey key = it->second.key;
   auto answer = dnssd::parse_srv_response(response, *id, key, config_.zone);
   if (answer.status == dnssd::AnswerStatus::kWrongQuestion ||
       answer.status == dnssd::AnswerStatus::kMalformed)
     return;  // not the answer to our question: keep waiting for it
   pending_.erase(it);
-  last_answer_ = now.wall;
+  Registry& registry = registries_[index];
+  last_answer_ = registry.last_answer = now.wall;
+  last_answered_ = index;
   if (answer.status != dnssd::AnswerStatus::kOk || !answer.peer) {
     // NXDOMAIN is an answer too: that peer has not reached the registry yet.
     if (answer.status != dnssd::AnswerStatus::kNxDomain &&
         answer.status != dnssd::AnswerStatus::kNoData) {
       ++failures_;
+      ++registry.failures;
       last_failure_ = answer.status == dnssd::AnswerStatus::kRefused     ? "refused"
                       : answer.status == dnssd::AnswerStatus::kTruncated ? "truncated"
                                                                          : "server error";
@@ -119,9 +161,10 @@ void DiscoveryService::handle_answer(ByteView response, Now now) {
     return;
   }
   ++answers_;
+  ++registry.answers;
   const Endpoint& endpoint = answer.peer->endpoint;
   if (key == device_.identity().public_key) {
-    on_own_endpoint(endpoint, now);
+    on_own_endpoint(registry, endpoint, now);
     return;
   }
   // Both sides usually learn of each other within a round trip (NOTIFY) and
@@ -133,34 +176,36 @@ void DiscoveryService::handle_answer(ByteView response, Now now) {
     Log::info("discovery: trying peer ", key_to_base64(key), " at ", endpoint.to_string());
 }
 
-void DiscoveryService::on_own_endpoint(const Endpoint& endpoint, Now now) {
-  if (public_endpoint_ == endpoint) return;
-  Log::info("discovery: our public endpoint is ", endpoint.to_string());
-  bool moved = public_endpoint_.has_value();
+void DiscoveryService::on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now) {
   public_endpoint_ = endpoint;
+  if (registry.sees_us_at == endpoint) return;
+  Log::info("discovery: registry ", key_to_base64(registry.key), " sees us at ", endpoint.to_string());
+  bool moved = registry.sees_us_at.has_value();
+  registry.sees_us_at = endpoint;
   if (!moved) return;
   // Our NAT gave us a new mapping (the registry saw it through our
   // authenticated session). Our peers still aim at the old one. A packet to
   // each opens the new mapping towards them; asking about each makes the
   // registry NOTIFY them, so they look us up and try our new address.
   for (Peer& peer : device_.peers()) {
-    if (peer.public_key() == config_.registry || !peer.endpoint) continue;
+    if (registry_of(peer.public_key()) || !peer.endpoint) continue;
     device_.send_keepalive(peer, now);
     query(peer.public_key(), now);
   }
 }
 
-void DiscoveryService::handle_notify(const dnssd::UdpPacketView& udp, Now now) {
+void DiscoveryService::handle_notify(size_t index, const dnssd::UdpPacketView& udp, Now now) {
   auto notify = dnssd::parse_notify(udp.payload, config_.zone);
   if (!notify) return;
   ++notifies_;
-  Log::info("discovery: the registry says ", key_to_base64(notify->asker), " is looking for us");
+  Log::info("discovery: registry ", key_to_base64(registries_[index].key), " says ",
+            key_to_base64(notify->asker), " is looking for us");
   // Acknowledge (RFC 1996 §4.7), then look the asker up and try it. Ask even
   // with a live session: the asker may have moved and no longer reach us.
-  // The registry sends one NOTIFY per pair per 5 s, which keeps NOTIFY →
+  // A registry sends one NOTIFY per pair per 5 s, which keeps NOTIFY →
   // query → NOTIFY from ping-ponging.
   dns_.clear();
-  if (dnssd::build_notify_ack(*notify, config_.zone, dns_)) (void)send_to_registry(dns_, now);
+  if (dnssd::build_notify_ack(*notify, config_.zone, dns_)) (void)send_to_registry(index, dns_, now);
   query(notify->asker, now);
 }
 
@@ -168,6 +213,7 @@ void DiscoveryService::expire_pending(Instant now) {
   std::erase_if(pending_, [&](const auto& kv) {
     if (now - kv.second.sent < kQueryTimeout) return false;
     ++failures_;
+    for (size_t i : kv.second.asked) ++registries_[i].failures;
     last_failure_ = "timeout";
     return true;
   });
@@ -186,12 +232,12 @@ void DiscoveryService::run_timers(Now now) {
 }
 
 void DiscoveryService::add_status(ExtraFields& extra) const {
-  extra.emplace_back("discovery_registry", key_to_base64(config_.registry));
+  std::string keys;
+  for (const Registry& r : registries_) keys += (keys.empty() ? "" : ", ") + key_to_base64(r.key);
+  extra.emplace_back("discovery_registry", keys);
   extra.emplace_back("discovery_zone", config_.zone);
   extra.emplace_back("public_endpoint", public_endpoint_ ? public_endpoint_->to_string() : "unknown");
-  int64_t last_answer =
-      last_answer_ ? std::chrono::floor<std::chrono::seconds>(last_answer_->time_since_epoch()).count() : 0;
-  extra.emplace_back("discovery_last_answer_unix", std::to_string(last_answer));
+  extra.emplace_back("discovery_last_answer_unix", std::to_string(unix_seconds(last_answer_)));
   extra.emplace_back("discovery_answers", std::to_string(answers_));
   extra.emplace_back("discovery_failures", std::to_string(failures_));
   if (!last_failure_.empty()) extra.emplace_back("discovery_last_failure", last_failure_);
@@ -199,6 +245,18 @@ void DiscoveryService::add_status(ExtraFields& extra) const {
   if (unroutable_)
     extra.emplace_back("discovery_unroutable",
                        std::to_string(unroutable_) + " (no tunnel address towards the registry)");
+  // Each registry's state, when there are several.
+  if (registries_.size() < 2) return;
+  for (size_t i = 0; i < registries_.size(); ++i) {
+    const Registry& r = registries_[i];
+    const Peer* p = device_.find_peer(r.key);
+    bool live = p && p->keypairs.current() && p->last_authenticated_receive;
+    std::string state = key_to_base64(r.key) + (live ? " up" : " down") + ", sees us at " +
+                        (r.sees_us_at ? r.sees_us_at->to_string() : "unknown") + ", " +
+                        std::to_string(r.answers) + " answers, " + std::to_string(r.failures) +
+                        " failures";
+    extra.emplace_back("discovery_registry_" + std::to_string(i + 1), state);
+  }
 }
 
 }  // namespace wgp

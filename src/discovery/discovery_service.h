@@ -1,16 +1,23 @@
-// The discovery role ([Discovery], DESIGN.md §5): asks the registry where
+// The discovery role ([Discovery], DESIGN.md §5, §10): asks a registry where
 // the peers without a live session are, and gives each answer to the device
 // as a candidate address (Device::try_candidate owns what happens then: a
 // handshake there, and the endpoint only once an authenticated packet
-// arrives from it). The node's own record tells it its public endpoint.
+// arrives from it). The node's own record at each registry tells it its
+// public endpoint as that registry sees it.
 //
-// Every question goes inside the tunnel to the registry (UDP from our tunnel
+// Every question goes inside the tunnel to a registry (UDP from our tunnel
 // address, port 53, to the registry's, port 53), and only answers that come
-// back through the registry's session count: nobody off the path can forge
-// one. Plain DNS on the WireGuard port is never asked nor believed.
+// back through the session of a registry that was asked count: nobody off
+// the path can forge one. Plain DNS on the WireGuard port is never asked
+// nor believed.
+//
+// Several registries share no state; the node keeps a session with each
+// (that is what registers it there), asks one that has a live session (the
+// one that answered last, if live), and all of them when none has. So one
+// registry down costs nothing while another answers.
 //
 // Queries go out at start, every Interval, when a handshake to a peer goes
-// unanswered, when the registry's session comes up, and when the registry
+// unanswered, when a registry's session comes up, and when a registry
 // NOTIFYs us that a peer is looking for us.
 //
 // Pure: driven by DnssdRoles with `now`, outside any Device call; sends
@@ -53,29 +60,46 @@ class DiscoveryService {
   void add_status(ExtraFields& extra) const;
 
  private:
+  // One registry, as this node sees it.
+  struct Registry {
+    PublicKey key;
+    std::optional<Endpoint> sees_us_at;  // our own record there
+    std::optional<WallTime> last_answer;
+    uint64_t answers = 0;
+    uint64_t failures = 0;
+  };
   struct Pending {
     PublicKey key;  // whose record was asked for
     Instant sent;
+    std::vector<size_t> asked;  // indices into registries_
   };
-  void query(const PublicKey& key, Now now);
-  // Sends `dns` to the registry inside its tunnel; false when we have no
-  // tunnel address in a family the registry has one in.
-  bool send_to_registry(ByteView dns, Now now);
-  void handle_answer(ByteView response, Now now);
-  void handle_notify(const dnssd::UdpPacketView& udp, Now now);
-  void on_own_endpoint(const Endpoint& endpoint, Now now);
+  Registry* registry_of(const PublicKey& key);
+  // The registries to ask: one with a live session (the last that
+  // answered, if live), else every one.
+  std::vector<size_t> whom_to_ask(Instant now) const;
+  // Asks `registries` (indices) about `key`.
+  void query(const PublicKey& key, Now now, std::vector<size_t> registries);
+  void query(const PublicKey& key, Now now) { query(key, now, whom_to_ask(now.mono)); }
+  // Sends `dns` to registry `index` inside its tunnel; false when we have no
+  // tunnel address in a family it has one in.
+  bool send_to_registry(size_t index, ByteView dns, Now now);
+  void handle_answer(size_t registry, ByteView response, Now now);
+  void handle_notify(size_t registry, const dnssd::UdpPacketView& udp, Now now);
+  void on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now);
   void expire_pending(Instant now);
 
   DiscoveryConfig config_;
   std::vector<IpAddress> tunnel_addresses_;
   Device& device_;
   Random& rng_;
+  std::vector<Registry> registries_;
+  std::optional<size_t> last_answered_;  // index of the registry that answered last
   std::map<uint16_t, Pending> pending_;
   std::optional<Instant> next_refresh_;
   std::vector<uint8_t> dns_;
   std::vector<uint8_t> packet_;
 
-  std::optional<Endpoint> public_endpoint_;
+  std::optional<Endpoint> public_endpoint_;  // as the registry that answered last sees us
   std::optional<WallTime> last_answer_;
   uint64_t answers_ = 0;
   uint64_t failures_ = 0;

@@ -403,6 +403,20 @@ TEST(ConfigErrors, DiscoveryRegistryNamesNoPeer) {
             "peer that runs the registry");
 }
 
+TEST(ConfigErrors, DiscoveryRegistriesEachNameAPeerOnce) {
+  // The second of a comma list names no peer: the line says so.
+  EXPECT_EQ(error_of(with_interface("[Discovery]\nZone = a.example\nRegistry = " + kBobPublic +
+                                    ", " + kCarolPublic + "\n" + peer(kBobPublic))),
+            "wg0.conf:5: Registry: names no [Peer] of this file; it must be the PublicKey of the "
+            "peer that runs the registry");
+  EXPECT_EQ(error_of(with_interface("[Discovery]\nZone = a.example\nRegistry = " + kBobPublic +
+                                    "\nRegistry = " + kBobPublic + "\n" + peer(kBobPublic))),
+            "wg0.conf:6: Registry: names the same registry twice");
+  EXPECT_EQ(error_of(with_interface("[Discovery]\nZone = a.example\nRegistry = " + kBobPublic +
+                                    ",\n" + peer(kBobPublic))),
+            "wg0.conf:5: Registry: empty entry in the comma-separated list");
+}
+
 TEST(ConfigErrors, DiscoveryWithoutRegistry) {
   EXPECT_EQ(error_of(with_interface("[Discovery]\nZone = a.example\n" + peer(kBobPublic))),
             "wg0.conf:3: Registry: missing: [Discovery] needs the PublicKey of the [Peer] that "
@@ -420,7 +434,7 @@ TEST(ConfigErrors, DiscoveryBadRegistryKeyIsNeverEchoed) {
   std::string msg = error_of(with_interface("[Discovery]\nRegistry = " + bad + "\n"));
   EXPECT_EQ(msg,
             "wg0.conf:4: Registry: not a valid key: expected the 44-character base64 PublicKey of "
-            "the registry's [Peer]");
+            "a registry's [Peer]");
   EXPECT_EQ(msg.find(kBobPrivate.substr(0, 8)), std::string::npos);
 }
 

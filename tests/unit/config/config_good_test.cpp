@@ -62,7 +62,8 @@ PersistentKeepalive = 5            # optional, seconds
   EXPECT_EQ(c.registry->zone, "example.net.");
   EXPECT_FALSE(c.registry->is_public);
   ASSERT_TRUE(c.discovery);
-  EXPECT_EQ(b64(c.discovery->registry), kBobPublic);
+  ASSERT_EQ(c.discovery->registries.size(), 1u);
+  EXPECT_EQ(b64(c.discovery->registries[0]), kBobPublic);
   EXPECT_EQ(c.discovery->zone, "example.net.");
   EXPECT_EQ(c.discovery->interval_seconds, 10u);
   ASSERT_EQ(c.peers.size(), 1u);
@@ -238,10 +239,27 @@ TEST(ConfigGood, DiscoveryRefersForwardToItsPeer) {
   Config c = parse(with_interface("[Discovery]\nRegistry = " + kCarolPublic +
                                   "\nZone = example.net\n[Peer]\nPublicKey = " + kBobPublic +
                                   "\n[Peer]\nPublicKey = " + kCarolPublic + "\n"));
-  EXPECT_EQ(b64(c.discovery->registry), kCarolPublic);
+  ASSERT_EQ(c.discovery->registries.size(), 1u);
+  EXPECT_EQ(b64(c.discovery->registries[0]), kCarolPublic);
   EXPECT_EQ(c.discovery->zone, "example.net.");
   EXPECT_EQ(c.discovery->interval_seconds, 10u);
   EXPECT_FALSE(c.registry);
+}
+
+// Several registries: a comma list, the line repeated, or both, in order.
+TEST(ConfigGood, SeveralRegistries) {
+  std::string peers = "\n[Peer]\nPublicKey = " + kBobPublic + "\n[Peer]\nPublicKey = " + kCarolPublic +
+                      "\n[Peer]\nPublicKey = " + kDavePublic + "\n";
+  Config list = parse(with_interface("[Discovery]\nZone = example.net\nRegistry = " + kBobPublic +
+                                     ", " + kCarolPublic + "\n" + peers));
+  ASSERT_EQ(list.discovery->registries.size(), 2u);
+  EXPECT_EQ(b64(list.discovery->registries[0]), kBobPublic);
+  EXPECT_EQ(b64(list.discovery->registries[1]), kCarolPublic);
+  Config repeated = parse(with_interface("[Discovery]\nZone = example.net\nRegistry = " +
+                                         kBobPublic + ",\t" + kCarolPublic + "\nRegistry = " +
+                                         kDavePublic + "\n" + peers));
+  ASSERT_EQ(repeated.discovery->registries.size(), 3u);
+  EXPECT_EQ(b64(repeated.discovery->registries[2]), kDavePublic);
 }
 
 TEST(ConfigGood, IntervalAcceptsOneAndLarge) {

@@ -128,7 +128,7 @@ class DnssdRolesTest : public ::testing::TestWithParam<bool> {
       dev.allowed_ips().insert(prefix(other_ip), dev.add_peer(other->host.public_key()));
       Config c;
       c.addresses.push_back(*InterfaceAddress::parse(ip));
-      c.discovery = DiscoveryConfig{w.registry.host.public_key(), "example.net.", 10};
+      c.discovery = DiscoveryConfig{{w.registry.host.public_key()}, "example.net.", 10};
       me->enable(c);
       dev.set_persistent_keepalive(*r, 5, w.now());  // registers with the registry
     }
