@@ -37,7 +37,8 @@ void append_escaped(std::string& out, std::string_view text, bool quote) {
 }
 
 // Integers exactly; doubles in the shortest form that reads back the same
-// (std::to_chars), with Prometheus's spellings of the special values.
+// (std::to_chars), whole ones without exponent, with Prometheus's spellings
+// of the special values.
 void append_value(std::string& out, const Value& value) {
   char buf[32];
   if (const uint64_t* n = std::get_if<uint64_t>(&value)) {
@@ -50,6 +51,10 @@ void append_value(std::string& out, const Value& value) {
     out += "NaN";
   } else if (std::isinf(d)) {
     out += d > 0 ? "+Inf" : "-Inf";
+  } else if (d == std::trunc(d) && std::fabs(d) < 0x1p53) {
+    // Whole numbers (timestamps) as integers: "1700000000", not "1.7e+09".
+    auto r = std::to_chars(buf, buf + sizeof buf, int64_t(d));
+    out.append(buf, r.ptr);
   } else {
     auto r = std::to_chars(buf, buf + sizeof buf, d);
     out.append(buf, r.ptr);

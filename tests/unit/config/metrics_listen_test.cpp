@@ -45,8 +45,9 @@ TEST(MetricsListen, MistakesNameFileLineAndKey) {
   EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1:0\n")),
             "wg0.conf:3: MetricsListen: port 0: give the port Prometheus will scrape (1-65535, "
             "e.g. 9586)");
-  EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1:70000\n")).substr(0, 35),
-            "wg0.conf:3: MetricsListen: '127.0.");
+  EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1:70000\n")),
+            "wg0.conf:3: MetricsListen: '127.0.0.1:70000' is not IP:PORT (e.g. 127.0.0.1:9586, "
+            "or [::1]:9586 for IPv6; names are not resolved)");
   EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1:1\nMetricsListen = 127.0.0.1:2\n")),
             "wg0.conf:4: MetricsListen: given twice in this section (first on line 3)");
   EXPECT_EQ(error_of(with_interface("[Peer]\nPublicKey = " + kBobPublic +

@@ -50,6 +50,9 @@ TEST(Exposition, NumbersExactAndSpecialValues) {
   EXPECT_EQ(one(uint64_t(0)), "0\n");
   EXPECT_EQ(one(1700000000.25), "1700000000.25\n");
   EXPECT_EQ(one(0.1), "0.1\n");
+  EXPECT_EQ(one(1700000000.0), "1700000000\n");
+  EXPECT_EQ(one(-3.0), "-3\n");
+  EXPECT_EQ(one(1e300), "1e+300\n");
   EXPECT_EQ(one(std::nan("")), "NaN\n");
   EXPECT_EQ(one(std::numeric_limits<double>::infinity()), "+Inf\n");
   EXPECT_EQ(one(-std::numeric_limits<double>::infinity()), "-Inf\n");
