@@ -127,7 +127,7 @@ MetricsServer::MetricsServer(boost::asio::io_context& io, const Endpoint& at, Re
   shared_->render = std::move(render);
   tcp::endpoint ep = to_tcp(at);
   auto check = [&](boost::system::error_code ec, const char* what) {
-    if (ec) throw std::system_error(ec, "metrics: " + std::string(what) + " " + at.to_string());
+    if (ec) throw std::system_error(ec, std::string(what) + " " + at.to_string());
   };
   boost::system::error_code ec;
   check(acceptor_.open(ep.protocol(), ec), "open");
