@@ -50,15 +50,18 @@ Notifier Notifier::from_environment() {
   if (!value) return n;
   auto to = parse_notify_socket(value);
   if (!to) return n;
-  n.fd_ = UniqueFd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  n.to_ = *to;
+  UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  // Connected now: the path is looked up (and its permissions checked) with
+  // the privileges we start with, so READY=1 still goes out after `--user`
+  // dropped them, whatever the socket's directory allows.
+  if (fd && connect(fd.get(), reinterpret_cast<const sockaddr*>(&to->address), to->length) == 0)
+    n.fd_ = std::move(fd);
   return n;
 }
 
 bool Notifier::send(std::string_view message) const {
   if (!fd_) return false;
-  ssize_t n = sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL,
-                     reinterpret_cast<const sockaddr*>(&to_.address), to_.length);
+  ssize_t n = ::send(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL);
   return n == ssize_t(message.size());
 }
 

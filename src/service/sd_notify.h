@@ -41,7 +41,8 @@ std::optional<NotifyAddress> parse_notify_socket(std::string_view value);
 class Notifier {
  public:
   // From NOTIFY_SOCKET; a Notifier that sends nothing when it is unset or
-  // unusable. The socket is opened now, so sending needs no privilege later.
+  // unusable (no socket listening there). The socket is opened and connected
+  // now, so sending needs no privilege later.
   static Notifier from_environment();
 
   bool enabled() const { return bool(fd_); }
@@ -50,8 +51,7 @@ class Notifier {
   bool send(std::string_view message) const;
 
  private:
-  UniqueFd fd_;
-  NotifyAddress to_{};
+  UniqueFd fd_;  // connected to the manager's socket
 };
 
 }  // namespace wgp::service

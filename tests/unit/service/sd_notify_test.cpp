@@ -76,6 +76,8 @@ TEST(SdNotify, WithoutNotifySocketNothingIsSent) {
   EXPECT_FALSE(n.send("READY=1\n"));
   setenv("NOTIFY_SOCKET", "not-absolute", 1);
   EXPECT_FALSE(Notifier::from_environment().enabled());
+  setenv("NOTIFY_SOCKET", "@wgpunch-test-nobody-listens-here", 1);
+  EXPECT_FALSE(Notifier::from_environment().enabled());
   unsetenv("NOTIFY_SOCKET");
 }
 
