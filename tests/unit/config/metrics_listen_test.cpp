@@ -32,22 +32,25 @@ TEST(MetricsListen, OtherAddressesWorkWithAWarning) {
       << c.warnings[0];
 }
 
+// The error for a value that is not IP:PORT, showing it as `shown`.
+std::string not_ip_port(const std::string& shown) {
+  return "wg0.conf:3: MetricsListen: " + shown +
+         " is not IP:PORT (e.g. 127.0.0.1:9586, or [::1]:9586 for IPv6; names are not resolved)";
+}
+
 TEST(MetricsListen, MistakesNameFileLineAndKey) {
-  EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1\n")),
-            "wg0.conf:3: MetricsListen: '127.0.0.1' is not IP:PORT (e.g. 127.0.0.1:9586, or "
-            "[::1]:9586 for IPv6; names are not resolved)");
-  EXPECT_EQ(error_of(with_interface("MetricsListen = localhost:9586\n")),
-            "wg0.conf:3: MetricsListen: the value is not IP:PORT (e.g. 127.0.0.1:9586, or "
-            "[::1]:9586 for IPv6; names are not resolved)");
-  EXPECT_EQ(error_of(with_interface("MetricsListen = ::1:9586\n")),
-            "wg0.conf:3: MetricsListen: '::1:9586' is not IP:PORT (e.g. 127.0.0.1:9586, or "
-            "[::1]:9586 for IPv6; names are not resolved)");
+  const std::pair<const char*, const char*> not_addresses[] = {
+      {"127.0.0.1", "'127.0.0.1'"},
+      {"localhost:9586", "the value"},  // not address characters: not repeated
+      {"::1:9586", "'::1:9586'"},       // IPv6 needs brackets
+      {"127.0.0.1:70000", "'127.0.0.1:70000'"},
+  };
+  for (const auto& [value, shown] : not_addresses)
+    EXPECT_EQ(error_of(with_interface("MetricsListen = " + std::string(value) + "\n")),
+              not_ip_port(shown));
   EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1:0\n")),
             "wg0.conf:3: MetricsListen: port 0: give the port Prometheus will scrape (1-65535, "
             "e.g. 9586)");
-  EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1:70000\n")),
-            "wg0.conf:3: MetricsListen: '127.0.0.1:70000' is not IP:PORT (e.g. 127.0.0.1:9586, "
-            "or [::1]:9586 for IPv6; names are not resolved)");
   EXPECT_EQ(error_of(with_interface("MetricsListen = 127.0.0.1:1\nMetricsListen = 127.0.0.1:2\n")),
             "wg0.conf:4: MetricsListen: given twice in this section (first on line 3)");
   EXPECT_EQ(error_of(with_interface("[Peer]\nPublicKey = " + kBobPublic +
