@@ -20,8 +20,11 @@ constexpr std::string_view kEndpointSources[] = {"none", "config", "control", "r
                                                  "discovered"};
 constexpr PeerPath kPaths[] = {PeerPath::kNone, PeerPath::kDirect, PeerPath::kRelay};
 
-// A status field that is a number, and the metric it feeds. Counters of a
-// role that is on are exposed from 0 even when status leaves them out.
+// A status field that is a number, and the metric it feeds. A field the
+// roles leave out while it is zero is exposed as 0 while its role is on
+// (`zero_while` names the role), so the counter exists from the first scrape.
+// Fields of other versions of the roles may be listed: an absent one is
+// simply not exposed.
 struct FieldMetric {
   std::string_view field;  // ExtraFields key
   std::string_view name;   // metric name
@@ -29,7 +32,7 @@ struct FieldMetric {
   std::string_view help;
   std::string_view label_name = {};  // optional constant label, for families fed by several fields
   std::string_view label_value = {};
-  std::string_view role = {};  // "registry"/"discovery": default 0 while that role is on
+  std::string_view zero_while = {};  // "registry"/"discovery": 0 when absent while that role is on
 };
 
 constexpr FieldMetric kFieldMetrics[] = {
@@ -45,44 +48,31 @@ constexpr FieldMetric kFieldMetrics[] = {
      "Received packets coalesced into TUN super-packets."},
     {"crypto_workers", "wgpunch_crypto_workers", MetricType::kGauge,
      "Threads sharing encryption and decryption with the event loop."},
-    {"registry_published_records",
-     "wgpunch_registry_published_records",
-     MetricType::kGauge,
-     "Peers the registry publishes DNS-SD records for.",
-     {},
-     {},
-     "registry"},
-    {"registry_queries_answered",
-     "wgpunch_registry_queries_answered_total",
-     MetricType::kCounter,
-     "DNS queries the registry answered.",
-     {},
-     {},
-     "registry"},
+    {"registry_published_records", "wgpunch_registry_published_records", MetricType::kGauge,
+     "Peers the registry publishes DNS-SD records for."},
+    {"registry_queries_answered", "wgpunch_registry_queries_answered_total", MetricType::kCounter,
+     "DNS queries the registry answered."},
     {"registry_answered_in_tunnel", "wgpunch_registry_answers_total", MetricType::kCounter,
-     "Registry answers by path: in the tunnel, or plain DNS on the WireGuard port.", "path",
-     "tunnel", "registry"},
+     "Registry answers by path: in the tunnel (UDP or TCP), or plain DNS on the WireGuard port.",
+     "path", "tunnel"},
+    {"registry_answered_tcp",
+     "wgpunch_registry_answers_total",
+     MetricType::kCounter,
+     {},
+     "path",
+     "tcp"},
     {"registry_answered_plain",
      "wgpunch_registry_answers_total",
      MetricType::kCounter,
      {},
      "path",
-     "plain",
-     "registry"},
-    {"registry_refused",
-     "wgpunch_registry_refused_total",
-     MetricType::kCounter,
-     "Queries the registry refused (outside its zone).",
-     {},
-     {},
-     "registry"},
-    {"registry_notifies_sent",
-     "wgpunch_registry_notifies_sent_total",
-     MetricType::kCounter,
-     "DNS NOTIFY messages the registry sent to peers.",
-     {},
-     {},
-     "registry"},
+     "plain"},
+    {"registry_refused", "wgpunch_registry_refused_total", MetricType::kCounter,
+     "Queries the registry refused (outside its zone)."},
+    {"registry_ignored_strangers", "wgpunch_registry_ignored_strangers_total", MetricType::kCounter,
+     "Plain DNS queries from sources that are no peer's endpoint, ignored."},
+    {"registry_notifies_sent", "wgpunch_registry_notifies_sent_total", MetricType::kCounter,
+     "DNS NOTIFY messages the registry sent to peers."},
     {"registry_dropped_malformed",
      "wgpunch_registry_dropped_malformed_total",
      MetricType::kCounter,
@@ -90,27 +80,15 @@ constexpr FieldMetric kFieldMetrics[] = {
      {},
      {},
      "registry"},
-    {"discovery_answers",
-     "wgpunch_discovery_answers_total",
-     MetricType::kCounter,
-     "Registry answers discovery received.",
-     {},
-     {},
-     "discovery"},
-    {"discovery_failures",
-     "wgpunch_discovery_failures_total",
-     MetricType::kCounter,
-     "Discovery queries that failed.",
-     {},
-     {},
-     "discovery"},
-    {"discovery_notifies_received",
-     "wgpunch_discovery_notifies_received_total",
-     MetricType::kCounter,
-     "DNS NOTIFY messages discovery received from the registry.",
-     {},
-     {},
-     "discovery"},
+    {"discovery_answers", "wgpunch_discovery_answers_total", MetricType::kCounter,
+     "Registry answers discovery received."},
+    {"discovery_failures", "wgpunch_discovery_failures_total", MetricType::kCounter,
+     "Discovery queries that failed."},
+    {"discovery_notifies_received", "wgpunch_discovery_notifies_received_total",
+     MetricType::kCounter, "DNS NOTIFY messages discovery received from the registry."},
+    {"discovery_last_answer_unix", "wgpunch_discovery_last_answer_timestamp_seconds",
+     MetricType::kGauge,
+     "Time of the registry's latest answer, seconds since the Unix epoch; 0 if never."},
 };
 
 const std::string* find_field(const ExtraFields& fields, std::string_view key) {
@@ -205,7 +183,8 @@ void add_field_metrics(const DeviceSnapshot& s, std::vector<Family>& out) {
   for (const FieldMetric& m : kFieldMetrics) {
     std::optional<uint64_t> value;
     if (const std::string* text = find_field(s.extra, m.field)) value = as_number(*text);
-    bool role_on = (m.role == "registry" && registry_on) || (m.role == "discovery" && discovery_on);
+    bool role_on = (m.zero_while == "registry" && registry_on) ||
+                   (m.zero_while == "discovery" && discovery_on);
     if (!value && role_on) value = 0;
     if (!value) continue;
     Family& f = family(out, m.name, m.type, m.help);

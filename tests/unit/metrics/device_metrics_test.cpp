@@ -109,9 +109,11 @@ TEST(DeviceMetrics, RegistryCountersFromStatusFields) {
   EXPECT_TRUE(has_line(text, "wgpunch_registry_queries_answered_total 10"));
   EXPECT_TRUE(has_line(text, "wgpunch_registry_answers_total{path=\"tunnel\"} 6"));
   EXPECT_TRUE(has_line(text, "wgpunch_registry_answers_total{path=\"plain\"} 4"));
-  // The registry is on, so its counters exist from zero even when status omits them.
+  // Status omits this one while it is zero; the registry is on, so it exists from 0.
   EXPECT_TRUE(has_line(text, "wgpunch_registry_dropped_malformed_total 0"));
-  EXPECT_TRUE(has_line(text, "wgpunch_registry_notifies_sent_total 0"));
+  // A field this status does not have is not exposed (no made-up zeros).
+  EXPECT_EQ(text.find("wgpunch_registry_notifies_sent_total"), std::string::npos);
+  EXPECT_EQ(text.find("path=\"tcp\""), std::string::npos);
   // No discovery: none of its families.
   EXPECT_EQ(text.find("wgpunch_discovery_"), std::string::npos);
   // A field that is not a number is not a metric.
@@ -121,11 +123,17 @@ TEST(DeviceMetrics, RegistryCountersFromStatusFields) {
 TEST(DeviceMetrics, DiscoveryCounters) {
   DeviceSnapshot s;
   s.interface_name = "wg1";
-  s.extra = {{"discovery_zone", "example.net."}, {"discovery_answers", "5"}};
+  s.extra = {{"discovery_zone", "example.net."},
+             {"discovery_answers", "5"},
+             {"discovery_failures", "0"},
+             {"discovery_notifies_received", "2"},
+             {"discovery_last_answer_unix", "1700000123"}};
   std::string text = render(s);
   EXPECT_TRUE(has_line(text, "wgpunch_discovery_answers_total 5"));
   EXPECT_TRUE(has_line(text, "wgpunch_discovery_failures_total 0"));
-  EXPECT_TRUE(has_line(text, "wgpunch_discovery_notifies_received_total 0"));
+  EXPECT_TRUE(has_line(text, "wgpunch_discovery_notifies_received_total 2"));
+  EXPECT_TRUE(has_line(text, "# TYPE wgpunch_discovery_last_answer_timestamp_seconds gauge"));
+  EXPECT_TRUE(has_line(text, "wgpunch_discovery_last_answer_timestamp_seconds 1700000123"));
   EXPECT_TRUE(has_line(text, "wgpunch_interface_info{interface=\"wg1\"} 1"));
 }
 
