@@ -12,6 +12,7 @@
 #include "config/keys_cli.h"
 #include "control/status.h"
 #include "node/runner.h"
+#include "util/version.h"
 
 namespace {
 
@@ -20,6 +21,7 @@ constexpr const char* kUsage =
     "  wgpunch up CONFIG [--interface NAME] [--user USER]\n"
     "  wgpunch status [IFACE] [--json]\n"
     "  wgpunch genkey | pubkey | genpsk\n"
+    "  wgpunch --version\n"
     "  wgpunch [-f|--foreground] IFACE      (wireguard-go's convention, for wg-quick)\n";
 
 struct UsageError : std::runtime_error {
@@ -58,13 +60,19 @@ int cmd_up(std::span<const std::string_view> args) {
       throw UsageError("up: unexpected argument '" + std::string(args[i]) + "'");
   }
   if (!config_path) throw UsageError("up: CONFIG is missing");
-  options.config = wgp::load_config(*config_path);
+  // The --user's group may read the config (it reads it again on SIGHUP).
+  std::optional<gid_t> trusted_group;
+  if (options.user) {
+    options.user_ids = wgp::lookup_user(*options.user);
+    trusted_group = options.user_ids->gid;
+  }
+  options.config = wgp::load_config(*config_path, trusted_group);
   for (const std::string& w : options.config->warnings) std::cerr << "wgpunch: warning: " << w << "\n";
   options.interface_name = interface_name.value_or(interface_from_config_path(*config_path));
   if (!valid_interface_name(options.interface_name))
     throw UsageError("'" + options.interface_name +
                      "' is not a valid interface name (1-15 characters); use --interface NAME");
-  return wgp::run_interface(options);
+  return wgp::run_interface(std::move(options));
 }
 
 int cmd_wireguard_go(std::span<const std::string_view> args) {
@@ -83,7 +91,7 @@ int cmd_wireguard_go(std::span<const std::string_view> args) {
   if (!valid_interface_name(options.interface_name))
     throw UsageError("'" + options.interface_name + "' is not a valid interface name");
   options.daemonize = !foreground;
-  return wgp::run_interface(options);
+  return wgp::run_interface(std::move(options));
 }
 
 int dispatch(std::span<const std::string_view> args) {
@@ -95,7 +103,7 @@ int dispatch(std::span<const std::string_view> args) {
     return 0;
   }
   if (cmd == "--version" || cmd == "version") {
-    std::cout << "wgpunch 0.1\n";
+    std::cout << "wgpunch " << wgp::kVersion << "\n";
     return 0;
   }
   if (cmd == "genkey" || cmd == "genpsk" || cmd == "pubkey") {

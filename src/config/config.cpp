@@ -60,7 +60,7 @@ Config parse_config(std::string_view text, const std::string& path_for_messages,
   return parser.finish();
 }
 
-Config load_config(const std::string& path) {
+Config load_config(const std::string& path, std::optional<gid_t> trusted_group) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) throw ConfigError(path, std::string("cannot open: ") + std::strerror(errno));
   FdCloser closer{fd};
@@ -89,8 +89,10 @@ Config load_config(const std::string& path) {
   if (got > size_t(st.st_size)) throw ConfigError(path, "changed while being read");
 
   Config config = parse_config(std::string_view(text.data(), got), path);
-  // wg-quick warns unless the mode ends in 00; the same test here.
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+  // wg-quick warns unless the mode ends in 00; the same test here, except
+  // that the --user's group may read (mode 0640, group of that user).
+  mode_t tolerated = trusted_group && st.st_gid == *trusted_group ? S_IRGRP : 0;
+  if (st.st_mode & (S_IRWXG | S_IRWXO) & ~tolerated) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
     config.warnings.insert(config.warnings.begin(),

@@ -4,6 +4,8 @@
 // ConfigError naming file, line and key, and key material never appears in one.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -50,6 +52,7 @@ struct Config {
   std::vector<InterfaceAddress> addresses;  // host bits kept, as wg-quick's Address
   uint16_t mtu = 1420;
   std::optional<uint32_t> fwmark;  // nullopt: off (FwMark = off or 0, as wg)
+  std::optional<Endpoint> metrics_listen;  // MetricsListen: Prometheus over HTTP; nullopt: off
   std::optional<RegistryConfig> registry;
   std::optional<DiscoveryConfig> discovery;
   std::vector<PeerConfig> peers;  // in file order
@@ -91,9 +94,11 @@ class ConfigError : public std::runtime_error {
 
 // Reads and parses the file at `path`. Adds a warning to Config::warnings when
 // the file is readable or writable by group or others (as wg-quick warns),
-// since it holds the private key. Throws ConfigError when the file cannot be
-// read (not a regular file, larger than 1 MiB, I/O error) or does not parse.
-Config load_config(const std::string& path);
+// since it holds the private key; read permission for `trusted_group` (the
+// group of `up --user`, which must read the file again on reload) is not
+// warned about. Throws ConfigError when the file cannot be read (not a
+// regular file, larger than 1 MiB, I/O error) or does not parse.
+Config load_config(const std::string& path, std::optional<gid_t> trusted_group = std::nullopt);
 
 // Parses `text` (a whole file). `path_for_messages` is the FILE of error and
 // warning messages and Config::path. Endpoint names are resolved through

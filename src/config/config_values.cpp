@@ -235,4 +235,33 @@ std::string to_lower(std::string_view text) {
   return out;
 }
 
+std::optional<Endpoint> parse_listen_address(std::string_view text, std::string& why) {
+  bool address_chars = !text.empty() && text.size() <= 50;
+  for (char c : text)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':' && c != '[' &&
+        c != ']')
+      address_chars = false;
+  std::string shown = address_chars ? "'" + std::string(text) + "'" : "the value";
+  auto endpoint = Endpoint::parse(text);
+  if (!endpoint) {
+    why = shown +
+          " is not IP:PORT (e.g. 127.0.0.1:9586, or [::1]:9586 for IPv6; names are not resolved)";
+    return std::nullopt;
+  }
+  if (endpoint->port == 0) {
+    why = "port 0: give the port Prometheus will scrape (1-65535, e.g. 9586)";
+    return std::nullopt;
+  }
+  return endpoint;
+}
+
+bool is_loopback(const IpAddress& address) {
+  if (address.is_v4()) return address.bytes[0] == 127;
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(kMapped, kMapped + 12, address.bytes.begin())) return address.bytes[12] == 127;
+  for (size_t i = 0; i < 15; ++i)
+    if (address.bytes[i] != 0) return false;
+  return address.bytes[15] == 1;
+}
+
 }  // namespace wgp::config

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "net/ip.h"
+
 namespace wgp::config {
 
 // Decimal digits only (no sign, no spaces), value <= max.
@@ -37,6 +39,15 @@ struct HostPort {
   uint16_t port = 0;
 };
 std::optional<HostPort> split_host_port(std::string_view text, std::string& why);
+
+// A TCP address to listen on (MetricsListen): "IPv4:PORT" or "[IPv6]:PORT",
+// numeric (a name would need resolving before the node is up), port 1-65535.
+// On failure `why` says what is wrong, repeating the text only when it is
+// made of address characters.
+std::optional<Endpoint> parse_listen_address(std::string_view text, std::string& why);
+
+// 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104.
+bool is_loopback(const IpAddress& address);
 
 // A DNS name in text form ("Example.NET" or "example.net.") made canonical:
 // lower case with one trailing dot. Labels are 1-63 letters, digits, '-' or

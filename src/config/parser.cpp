@@ -20,7 +20,8 @@ struct KeyInfo {
 constexpr KeyInfo kKeys[] = {
     {"PrivateKey", Section::kInterface}, {"ListenPort", Section::kInterface},
     {"Address", Section::kInterface},    {"MTU", Section::kInterface},
-    {"FwMark", Section::kInterface},     {"PublicKey", Section::kPeer},
+    {"FwMark", Section::kInterface},     {"MetricsListen", Section::kInterface},
+    {"PublicKey", Section::kPeer},
     {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
     {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
     {"Zone", Section::kRegistry},        {"Public", Section::kRegistry},
@@ -283,6 +284,15 @@ void Parser::interface_key(int line, const std::string& key, std::string_view va
       config_.fwmark.reset();  // wg reads 0 as off
     else
       config_.fwmark = *mark;
+  } else if (key == "MetricsListen") {
+    once(line, key);
+    std::string why;
+    config_.metrics_listen = parse_listen_address(value, why);
+    if (!config_.metrics_listen) fail(line, key, why);
+    if (!is_loopback(config_.metrics_listen->address))
+      warn(line, key, config_.metrics_listen->to_string() +
+                          " is not a loopback address: whoever reaches it reads every peer's "
+                          "public key and traffic counters (no authentication)");
   }
 }
 

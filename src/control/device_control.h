@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -32,6 +33,20 @@ using ExtraFields = std::vector<std::pair<std::string, std::string>>;
 // as text, a number / null as JSON: the server never formats a moment.
 inline constexpr std::string_view kUnixTimeSuffix = "_unix";
 
+// How packets reach a peer now (DESIGN.md §9): straight to its endpoint, via
+// a relay, or not at all (no confirmed endpoint or no live session). Metrics
+// show it; a relay path is for the relay to set when it exists.
+enum class PeerPath : uint8_t { kNone, kDirect, kRelay };
+
+constexpr std::string_view peer_path_name(PeerPath p) {
+  switch (p) {
+    case PeerPath::kNone: return "none";
+    case PeerPath::kDirect: return "direct";
+    case PeerPath::kRelay: return "relay";
+  }
+  return "none";
+}
+
 struct PeerSnapshot {
   PublicKey public_key{};
   PresharedKey preshared_key;  // all zero = none
@@ -41,6 +56,7 @@ struct PeerSnapshot {
   uint64_t tx_bytes = 0;
   uint16_t persistent_keepalive = 0;  // seconds, 0 = off
   std::vector<IpPrefix> allowed_ips;
+  PeerPath path = PeerPath::kNone;
   ExtraFields extra;
 };
 
@@ -50,6 +66,10 @@ struct DeviceSnapshot {
   uint16_t listen_port = 0;               // the bound port, 0 = not bound
   uint32_t fwmark = 0;
   std::vector<PeerSnapshot> peers;
+  // Every drop reason of the data path with its count, zeros included, in
+  // DropReason order (extra shows only the non-zero ones): for metrics, whose
+  // counters should exist from the first scrape.
+  std::vector<std::pair<std::string, uint64_t>> drop_counts;
   ExtraFields extra;
 };
 
@@ -74,6 +94,11 @@ class DeviceControl {
   // The following are no-ops for an unknown peer.
   virtual void set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk) = 0;
   virtual void set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) = 0;
+  // The same for an Endpoint line of the config file (a reload), so that
+  // status names the file as the endpoint's source.
+  virtual void set_peer_config_endpoint(const PublicKey& key, const Endpoint& endpoint) {
+    set_peer_endpoint(key, endpoint);
+  }
   // 0 = off; turning it on sends a keepalive at once.
   virtual void set_peer_persistent_keepalive(const PublicKey& key, uint16_t seconds) = 0;
   virtual void clear_peer_allowed_ips(const PublicKey& key) = 0;

@@ -89,6 +89,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void remove_peer(const PublicKey& key) override;
   void set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk) override;
   void set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) override;
+  void set_peer_config_endpoint(const PublicKey& key, const Endpoint& endpoint) override;
   void set_peer_persistent_keepalive(const PublicKey& key, uint16_t seconds) override;
   void clear_peer_allowed_ips(const PublicKey& key) override;
   void add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) override;

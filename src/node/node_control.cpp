@@ -8,8 +8,21 @@
 
 namespace wgp {
 
+namespace {
+
+// Direct when the peer's endpoint is confirmed by an authenticated packet
+// from there and a session can still carry data; relay does not exist yet.
+PeerPath path_of(const Peer& peer, Instant now) {
+  const Keypair* current = peer.keypairs.current();
+  bool live = current && current->usable_for_receiving(now);
+  return peer.endpoint && peer.endpoint_confirmed && live ? PeerPath::kDirect : PeerPath::kNone;
+}
+
+}  // namespace
+
 DeviceSnapshot Node::snapshot() const {
   DeviceSnapshot s;
+  Instant mono = BootClock::now();
   s.interface_name = tun_->name();
   if (device_.identity().has_private_key) s.private_key = device_.identity().private_key.clone();
   s.listen_port = udp_->port();
@@ -24,6 +37,7 @@ DeviceSnapshot Node::snapshot() const {
     p.tx_bytes = peer.tx_bytes;
     p.persistent_keepalive = peer.timers.persistent_keepalive();
     p.allowed_ips = device_.allowed_ips().prefixes_of(&peer);
+    p.path = path_of(peer, mono);
     p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
     if (!peer.candidates.empty()) {
       std::string tried;
@@ -33,6 +47,8 @@ DeviceSnapshot Node::snapshot() const {
     }
     s.peers.push_back(std::move(p));
   }
+  for (size_t r = 0; r < size_t(DropReason::kCount); ++r)
+    s.drop_counts.emplace_back(drop_reason_name(DropReason(r)), device_.drops()[r]);
   for (size_t r = 0; r < size_t(DropReason::kCount); ++r)
     if (uint64_t n = device_.drops()[r])
       s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
@@ -122,6 +138,10 @@ void Node::set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk)
 
 void Node::set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) {
   if (Peer* p = device_.find_peer(key)) device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
+}
+
+void Node::set_peer_config_endpoint(const PublicKey& key, const Endpoint& endpoint) {
+  if (Peer* p = device_.find_peer(key)) device_.set_endpoint(*p, endpoint, EndpointSource::kConfig);
 }
 
 void Node::set_peer_persistent_keepalive(const PublicKey& key, uint16_t seconds) {

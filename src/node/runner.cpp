@@ -13,10 +13,15 @@
 #include <iostream>
 
 #include "control/uapi_server.h"
+#include "metrics/device_metrics.h"
+#include "metrics/metrics_server.h"
 #include "node/interface_setup.h"
 #include "node/node.h"
 #include "node/privileges.h"
+#include "service/reloader.h"
+#include "service/sd_notify.h"
 #include "util/log.h"
+#include "util/version.h"
 
 namespace wgp {
 
@@ -69,6 +74,28 @@ void apply_config(Node& node, const Config& config) {
       node.set_peer_persistent_keepalive(p.public_key, p.persistent_keepalive);
 }
 
+// Serves `[Interface] MetricsListen` (nullptr when off). Binds now, before
+// privileges are dropped.
+std::unique_ptr<metrics::MetricsServer> start_metrics(boost::asio::io_context& io, Node& node,
+                                                      const Config& config) {
+  if (!config.metrics_listen) return nullptr;
+  try {
+    auto server = std::make_unique<metrics::MetricsServer>(io, *config.metrics_listen, [&node] {
+      return metrics::format_exposition(metrics::device_metrics(node.snapshot(), kVersion));
+    });
+    Log::info("metrics: http://", server->local_endpoint().to_string(), "/metrics");
+    return server;
+  } catch (const std::system_error& e) {
+    throw std::runtime_error(config.path + ": MetricsListen: " + e.what());
+  }
+}
+
+// The STATUS= line `systemctl status` shows.
+std::string ready_status(Node& node) {
+  return "listening on UDP port " + std::to_string(node.listen_port()) + ", " +
+         std::to_string(node.device().peers().size()) + " peer(s)";
+}
+
 // Forks; the parent waits until the child reports readiness over a pipe and
 // exits with 0, or prints the child's error and exits 1.
 void daemonize_when_ready(int& ready_fd) {
@@ -104,11 +131,14 @@ void daemonize_when_ready(int& ready_fd) {
 
 }  // namespace
 
-int run_interface(const RunOptions& options) {
+int run_interface(RunOptions options) {
   const std::string& name = options.interface_name;
   Log::set_prefix("wgpunch[" + name + "]");
   int ready_fd = -1;
   if (options.daemonize) daemonize_when_ready(ready_fd);
+  // systemd's Type=notify (wgpunch@.service); sends nothing without it.
+  service::Notifier notifier;
+  if (!options.daemonize) notifier = service::Notifier::from_environment();
 
   auto report_ready = [&](const std::string& message) {
     if (ready_fd < 0) return;
@@ -119,8 +149,8 @@ int run_interface(const RunOptions& options) {
 
   try {
     if (already_running(name)) throw std::runtime_error("interface " + name + " is already running");
-    std::optional<UserIds> user;
-    if (options.user) user = lookup_user(*options.user);
+    std::optional<UserIds> user = options.user_ids;
+    if (options.user && !user) user = lookup_user(*options.user);
 
     OffloadChoice offloads = offload_choice_from_environment();
     TunDevice tun = TunDevice::create(name, offloads.tun);
@@ -160,24 +190,55 @@ int run_interface(const RunOptions& options) {
     };
     std::unique_ptr<control::UapiServer> uapi_owner = make_uapi();
     control::UapiServer& uapi = *uapi_owner;
+    std::unique_ptr<metrics::MetricsServer> metrics_server;
+    if (options.config) metrics_server = start_metrics(io, node, *options.config);
 
     if (user) {
       if (auto ec = uapi.chown_socket(user->uid, user->gid))
         throw std::system_error(ec, "chown " + uapi.socket_path().string());
       drop_privileges(*user);
       Log::info("running as uid ", user->uid, " with no capabilities");
+      if (options.config && access(options.config->path.c_str(), R_OK) != 0)
+        Log::info("warning: ", options.config->path, " is not readable by uid ", user->uid,
+                  ", so a reload (SIGHUP) will fail; give it to that user's group: chgrp ",
+                  user->gid, " FILE; chmod 640 FILE");
     }
 
     auto shutdown = [&](const std::string& why) {
       Log::info(why, ", shutting down");
+      notifier.send(service::stopping_message(why));
       node.stop();
       uapi.shutdown();
+      if (metrics_server) metrics_server->stop();
       io.stop();
     };
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](auto ec, int sig) {
       if (!ec) shutdown(sig == SIGINT ? "interrupted" : "terminated");
     });
+    // SIGHUP: re-read the config (`systemctl reload`), like `wg syncconf`.
+    std::optional<service::Reloader> reloader;
+    if (options.config)
+      reloader.emplace(std::move(*options.config),
+                       user ? std::optional<gid_t>(user->gid) : std::nullopt);
+    boost::asio::signal_set hangup(io, SIGHUP);
+    std::function<void()> wait_hangup = [&] {
+      hangup.async_wait([&](auto ec, int) {
+        if (ec) return;
+        if (!reloader) {
+          Log::info("SIGHUP: no config file to reload (configured over the control socket)");
+        } else {
+          auto mono = std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::steady_clock::now().time_since_epoch());
+          notifier.send(service::reloading_message(mono));
+          reloader->reload(node);
+          node.reschedule();
+          notifier.send(service::ready_message(ready_status(node)));
+        }
+        wait_hangup();
+      });
+    };
+    wait_hangup();
     node.on_fatal(shutdown);
     uapi.on_socket_deleted([&] { shutdown("control socket removed"); });
 
@@ -186,6 +247,7 @@ int run_interface(const RunOptions& options) {
               node.device().peers().size(), " peer(s); offloads: ", node.offload_summary(),
               "; crypto workers: ", node.crypto_workers());
     report_ready("ok");
+    notifier.send(service::ready_message(ready_status(node)));
     io.run();
     return 0;
   } catch (const std::exception& e) {

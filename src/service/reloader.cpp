@@ -1,0 +1,35 @@
+// Reloader: load, plan, apply, log.
+#include "service/reloader.h"
+
+#include "service/reload_apply.h"
+#include "service/reload_plan.h"
+#include "util/log.h"
+
+namespace wgp::service {
+
+Reloader::Reloader(Config started, std::optional<gid_t> trusted_group)
+    : path_(started.path),
+      trusted_group_(trusted_group),
+      routed_(routed_prefixes(started)),
+      current_(std::move(started)) {}
+
+bool Reloader::reload(DeviceControl& device) {
+  Config next;
+  try {
+    next = load_config(path_, trusted_group_);
+  } catch (const std::exception& e) {
+    Log::info("reload failed, nothing changed: ", e.what());
+    return false;
+  }
+  for (const std::string& w : next.warnings) Log::info("reload: warning: ", w);
+  if (next.metrics_listen != current_.metrics_listen)
+    Log::info("reload: MetricsListen changed: not applied by a reload; restart to apply");
+  ReloadPlan plan = plan_reload(current_, next, device.snapshot(), routed_);
+  for (const std::string& note : plan.notes) Log::info("reload: ", note);
+  for (const std::string& failure : apply_reload(plan, device)) Log::info("reload: ", failure);
+  Log::info("reloaded ", path_, ": ", summarize(plan));
+  current_ = std::move(next);
+  return true;
+}
+
+}  // namespace wgp::service

@@ -1,0 +1,38 @@
+// SIGHUP for `wgpunch up CONFIG`: read CONFIG again and bring the running
+// device in line with it (reload_plan.h says what changes and what needs a
+// restart), logging each outcome. A file that no longer parses changes
+// nothing: the node keeps running on what it has, and the error is logged
+// with file, line and key like at start.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "control/device_control.h"
+
+namespace wgp::service {
+
+class Reloader {
+ public:
+  // `started`: the config the node was started with (its routes are the ones
+  // that exist). `trusted_group`: see load_config.
+  Reloader(Config started, std::optional<gid_t> trusted_group);
+
+  // Reads the file and applies it to `device`. Returns false when the file
+  // could not be read or parsed (nothing changed then).
+  bool reload(DeviceControl& device);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::optional<gid_t> trusted_group_;
+  std::vector<IpPrefix> routed_;
+  Config current_;  // the last config applied
+};
+
+}  // namespace wgp::service
