@@ -15,15 +15,34 @@
 // filter given (source port, destination port, source address, WireGuard type
 // = first byte with three zero bytes after it), in capture order; --flip XORs
 // 0x01 into byte OFFSET of each (negative: from the end), which forges them.
+//
+// The discovery modes (issue 10) attack the DNS-SD side of the port; two of
+// them forge their source address (raw socket, IPv4, needs root):
+//   wgp_attack spoof-query --from IP:PORT --target IP:PORT --zone ZONE [--key B64]
+//                          [--count N] [--gap-ms MS] [--edns SIZE]
+//   wgp_attack forge-srv   --from IP:PORT --target IP:PORT --zone ZONE --key B64
+//                          --forged IP:PORT [--rounds N] [--seconds S]
+//   wgp_attack dns-flood   --target IP:PORT --zone ZONE [--key B64] [--count N]
+//                          [--rate N] [--edns SIZE] [--listen-ms MS] [--bind-port P]
+// spoof-query sends queries that seem to come from --from (SRV of the key's
+// instance name, or PTR of the service name without --key); forge-srv sends
+// forged SRV answers "KEY is at FORGED" for every DNS id, sweep after sweep;
+// dns-flood sends valid queries (EDNS 65535 unless --edns says otherwise,
+// 0: no OPT) from our own address and measures the answers and the
+// amplification factor.
 #include <cstdio>
 #include <exception>
 
 #include "attack_common.h"
+#include "attack_dns_flood.h"
 #include "attack_flood.h"
+#include "attack_forge.h"
 #include "attack_garbage.h"
 #include "attack_pcap.h"
+#include "attack_spoof.h"
 #include "crypto/random.h"
 #include "crypto/x25519.h"
+#include "dnssd/discovery_query.h"
 
 namespace wgp::attack {
 namespace {
@@ -117,6 +136,69 @@ int replay(const Options& o) {
   return 0;
 }
 
+// The question of the discovery modes: SRV of the instance name of --key, or
+// PTR of the service name. Returns the name and sets `qtype`.
+std::string question(const Options& o, const std::string& zone, uint16_t& qtype) {
+  if (auto text = o.get("key")) {
+    qtype = dnssd::kQueryTypeSrv;
+    return dnssd::instance_name(parse_public(*text), zone);
+  }
+  qtype = dnssd::kQueryTypePtr;
+  return dnssd::service_name(zone);
+}
+
+// --edns SIZE (0: no OPT record); `fallback` when absent.
+std::optional<uint16_t> edns_size(const Options& o, double fallback) {
+  double size = o.number("edns", fallback, 0, 65535);
+  if (size == 0) return std::nullopt;
+  return uint16_t(size);
+}
+
+int spoof_query(const Options& o) {
+  SpoofQueryPlan plan;
+  plan.from = o.endpoint("from");
+  plan.target = o.endpoint("target");
+  std::string zone = o.need("zone");
+  plan.name = question(o, zone, plan.qtype);
+  plan.count = uint64_t(o.number("count", 1, 1, 1000));
+  plan.gap_ms = o.number("gap-ms", 10, 0, 1000);
+  plan.edns = edns_size(o, dnssd::kEdnsUdpSize);
+  o.check_all_used();
+  run_spoof_query(plan);
+  return 0;
+}
+
+int forge_srv(const Options& o) {
+  ForgePlan plan;
+  plan.from = o.endpoint("from");
+  plan.target = o.endpoint("target");
+  plan.zone = o.need("zone");
+  plan.key = parse_public(o.need("key"));
+  plan.forged = o.endpoint("forged");
+  plan.rounds = uint64_t(o.number("rounds", 1, 1, double(kMaxPackets / kIdSpace)));
+  plan.seconds = o.number("seconds", 5, 0.1, kMaxSeconds);
+  o.check_all_used();
+  SrvForger forger(plan);
+  forger.self_check();
+  forger.run();
+  return 0;
+}
+
+int dns_flood(const Options& o) {
+  DnsFloodPlan plan;
+  plan.target = o.endpoint("target");
+  std::string zone = o.need("zone");
+  plan.name = question(o, zone, plan.qtype);
+  plan.count = uint64_t(o.number("count", 100, 1, 100000));
+  plan.rate = o.number("rate", 500, 1, 50000);
+  plan.edns = edns_size(o, 65535);
+  plan.listen_ms = o.number("listen-ms", 1000, 0, 10000);
+  UdpSocket sock = open_socket(bind_port(o));
+  o.check_all_used();
+  run_dns_flood(sock, plan);
+  return 0;
+}
+
 void usage() {
   std::fprintf(
       stderr,
@@ -126,7 +208,13 @@ void usage() {
       "                          [--bind-port P]\n"
       "       wgp_attack replay --pcap FILE --target IP:PORT [--from-port P] [--to-port P]\n"
       "                         [--from-ip IP] [--type T] [--limit N] [--flip OFFSET]\n"
-      "                         [--gap-ms MS] [--listen-ms MS] [--bind-port P]\n");
+      "                         [--gap-ms MS] [--listen-ms MS] [--bind-port P]\n"
+      "       wgp_attack spoof-query --from IP:PORT --target IP:PORT --zone ZONE [--key B64]\n"
+      "                              [--count N] [--gap-ms MS] [--edns SIZE]\n"
+      "       wgp_attack forge-srv --from IP:PORT --target IP:PORT --zone ZONE --key B64\n"
+      "                            --forged IP:PORT [--rounds N] [--seconds S]\n"
+      "       wgp_attack dns-flood --target IP:PORT --zone ZONE [--key B64] [--count N]\n"
+      "                            [--rate N] [--edns SIZE] [--listen-ms MS] [--bind-port P]\n");
 }
 
 }  // namespace
@@ -144,6 +232,9 @@ int main(int argc, char** argv) {
     if (mode == "flood") return flood(o);
     if (mode == "garbage") return garbage(o);
     if (mode == "replay") return replay(o);
+    if (mode == "spoof-query") return spoof_query(o);
+    if (mode == "forge-srv") return forge_srv(o);
+    if (mode == "dns-flood") return dns_flood(o);
     usage();
     return 2;
   } catch (const std::exception& e) {
