@@ -34,7 +34,7 @@ bool same_registry(const std::optional<RegistryConfig>& a, const std::optional<R
 bool same_discovery(const std::optional<DiscoveryConfig>& a,
                     const std::optional<DiscoveryConfig>& b) {
   if (a.has_value() != b.has_value()) return false;
-  return !a || (a->registry == b->registry && a->zone == b->zone &&
+  return !a || (a->registries == b->registries && a->zone == b->zone &&
                 a->interval_seconds == b->interval_seconds);
 }
 
