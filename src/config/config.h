@@ -33,6 +33,7 @@ struct PeerConfig {
 struct RegistryConfig {
   std::string zone;        // lower case, ends in '.'
   bool is_public = false;  // answer plain DNS on the WireGuard port from any source
+  bool relay = false;      // forward datagrams between peers that reach no direct path (§9)
 };
 
 // [Discovery]: this node looks its peers up at the registries, peers of its
@@ -42,6 +43,7 @@ struct DiscoveryConfig {
   std::vector<PublicKey> registries;  // PublicKeys of Config::peers, at least one, no repeats
   std::string zone;                // lower case, ends in '.'
   uint32_t interval_seconds = 10;  // >= 1
+  bool local_candidates = true;    // register our interface addresses with the registries (§9)
 };
 
 struct Config {

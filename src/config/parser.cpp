@@ -25,6 +25,7 @@ constexpr KeyInfo kKeys[] = {
     {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
     {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
     {"Zone", Section::kRegistry},        {"Public", Section::kRegistry},
+    {"Relay", Section::kRegistry},       {"LocalCandidates", Section::kDiscovery},
     {"Registry", Section::kDiscovery},   {"Zone", Section::kDiscovery},
     {"Interval", Section::kDiscovery},
 };

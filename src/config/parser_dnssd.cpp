@@ -39,6 +39,11 @@ void Parser::registry_key(int line, const std::string& key, std::string_view val
     auto b = parse_bool(value);
     if (!b) fail(line, key, "not yes, no, true or false");
     registry.is_public = *b;
+  } else if (key == "Relay") {
+    once(line, key);
+    auto b = parse_bool(value);
+    if (!b) fail(line, key, "not yes, no, true or false");
+    registry.relay = *b;
   }
 }
 
@@ -65,6 +70,11 @@ void Parser::discovery_key(int line, const std::string& key, std::string_view va
     auto seconds = parse_decimal(value, UINT32_MAX);
     if (!seconds || *seconds == 0) fail(line, key, "not a whole number of seconds, 1 or more");
     discovery.interval_seconds = uint32_t(*seconds);
+  } else if (key == "LocalCandidates") {
+    once(line, key);
+    auto b = parse_bool(value);
+    if (!b) fail(line, key, "not yes, no, true or false");
+    discovery.local_candidates = *b;
   }
 }
 

@@ -17,6 +17,8 @@ constexpr auto kQueryTimeout = std::chrono::seconds(3);
 constexpr auto kMinQueryGap = std::chrono::milliseconds(500);
 // Bytes of IPv6 and UDP headers around a query.
 constexpr size_t kHeaderRoom = 48;
+// See relay_at_.
+constexpr auto kRelayDelay = std::chrono::milliseconds(300);
 
 int64_t unix_seconds(const std::optional<WallTime>& t) {
   return t ? std::chrono::floor<std::chrono::seconds>(t->time_since_epoch()).count() : 0;
@@ -55,7 +57,8 @@ void DiscoveryService::refresh_all(Now now) {
   for (size_t i = 0; i < registries_.size(); ++i)
     query(device_.identity().public_key, now, {i});
   for (const Peer& peer : device_.peers())
-    if (!registry_of(peer.public_key()) && !device_.has_live_session(peer, now.mono))
+    if (!registry_of(peer.public_key()) &&
+        (!device_.has_live_session(peer, now.mono) || peer.relay_via))
       query(peer.public_key(), now);
 }
 
@@ -172,8 +175,21 @@ void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
   // round trip (Device::receive_response).
   Peer* peer = device_.find_peer(key);
   if (!peer) return;
-  if (device_.try_candidate(*peer, endpoint, now) == Device::CandidateOutcome::kTried)
+  auto outcome = device_.try_candidate(*peer, endpoint, now);
+  if (outcome == Device::CandidateOutcome::kTried)
     Log::info("discovery: trying peer ", key_to_base64(key), " at ", endpoint.to_string());
+  if (outcome != Device::CandidateOutcome::kStatic && !device_.has_live_session(*peer, now.mono))
+    relay_at_.try_emplace(key, now.mono + kRelayDelay);
+}
+
+void DiscoveryService::try_relays(Peer& peer, Now now) {
+  for (const Registry& r : registries_) {
+    const Peer* registry = device_.find_peer(r.key);
+    if (!registry || !device_.has_live_session(*registry, now.mono)) continue;
+    if (device_.try_relay(peer, *registry, now) == Device::CandidateOutcome::kTried)
+      Log::info("discovery: trying peer ", key_to_base64(peer.public_key()), " through registry ",
+                key_to_base64(r.key));
+  }
 }
 
 void DiscoveryService::on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now) {
@@ -223,11 +239,22 @@ std::optional<Instant> DiscoveryService::next_deadline() const {
   std::optional<Instant> next = next_refresh_;
   for (const auto& [id, p] : pending_)
     if (!next || p.sent + kQueryTimeout < *next) next = p.sent + kQueryTimeout;
+  for (const auto& [key, when] : relay_at_)
+    if (!next || when < *next) next = when;
   return next;
 }
 
 void DiscoveryService::run_timers(Now now) {
   expire_pending(now.mono);
+  for (auto it = relay_at_.begin(); it != relay_at_.end();) {
+    if (it->second > now.mono) {
+      ++it;
+      continue;
+    }
+    Peer* peer = device_.find_peer(it->first);
+    it = relay_at_.erase(it);
+    if (peer && !device_.has_live_session(*peer, now.mono)) try_relays(*peer, now);
+  }
   if (next_refresh_ && now.mono >= *next_refresh_) refresh_all(now);
 }
 

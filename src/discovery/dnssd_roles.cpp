@@ -4,6 +4,8 @@
 #include "discovery/registry_service.h"
 #include "dnssd/demux.h"
 #include "dnssd/inner_udp.h"
+#include "crypto/keys.h"
+#include "util/log.h"
 
 namespace wgp {
 
@@ -25,13 +27,17 @@ DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPl
   if (config.registry)
     registry_ = std::make_unique<RegistryService>(*config.registry, tunnel_addresses(config),
                                                   config.mtu, device, std::move(send));
+  if (config.registry && config.registry->relay) device.enable_relay();
   if (config.discovery)
     discovery_ = std::make_unique<DiscoveryService>(*config.discovery, tunnel_addresses(config),
                                                     device, rng);
   device_.set_observer(this);
 }
 
-DnssdRoles::~DnssdRoles() { device_.set_observer(nullptr); }
+DnssdRoles::~DnssdRoles() {
+  // A successor may have taken over already (roles replaced on a reload).
+  if (device_.observer() == this) device_.set_observer(nullptr);
+}
 
 void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
                                   const OpenJob* opened) {
@@ -81,6 +87,10 @@ void DnssdRoles::on_handshake_unanswered(Peer& peer, Now) {
     events_.push_back({Event::Kind::kUnanswered, peer.public_key(), {}});
 }
 
+void DnssdRoles::on_path_changed(Peer& peer, Now) {
+  if (events_.size() < kMaxEvents) events_.push_back({Event::Kind::kPathChanged, peer.public_key(), {}});
+}
+
 void DnssdRoles::on_handshake_complete(Peer& peer, Now) {
   if (discovery_ && events_.size() < kMaxEvents)
     events_.push_back({Event::Kind::kComplete, peer.public_key(), {}});
@@ -105,6 +115,12 @@ void DnssdRoles::drain(Now now) {
         break;
       case Event::Kind::kComplete:
         discovery_->on_handshake_complete(event.peer, now);
+        break;
+      case Event::Kind::kPathChanged:
+        if (peer && peer->endpoint)
+          Log::info("path to ", key_to_base64(event.peer), ": ",
+                    peer->relay_via ? "relay via " + key_to_base64(*peer->relay_via) : std::string("direct"),
+                    " at ", peer->endpoint->to_string());
         break;
     }
   }

@@ -58,10 +58,11 @@ class DnssdRoles final : public DeviceObserver {
   bool intercept_inner_packet(Peer& peer, ByteView ip_packet, Now now) override;
   void on_handshake_unanswered(Peer& peer, Now now) override;
   void on_handshake_complete(Peer& peer, Now now) override;
+  void on_path_changed(Peer& peer, Now now) override;
 
  private:
   struct Event {
-    enum class Kind { kRegistryPacket, kDiscoveryPacket, kUnanswered, kComplete } kind;
+    enum class Kind { kRegistryPacket, kDiscoveryPacket, kUnanswered, kComplete, kPathChanged } kind;
     PublicKey peer;
     std::vector<uint8_t> packet;
   };

@@ -92,7 +92,11 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
     device_.send_to_peer(asker, ByteView(packet_.data(), n), now);
   }
   if (udp->source_port == kDnsPort) discovering_.insert(asker.public_key());
-  if (result.asked_about) notify(*result.asked_about, asker.public_key(), now);
+  if (result.asked_about) {
+    notify(*result.asked_about, asker.public_key(), now);
+    // Looking a peer up in the tunnel is what entitles the pair to our relay.
+    if (config_.relay) device_.permit_relay(asker.public_key(), *result.asked_about, now.mono);
+  }
 }
 
 ByteView RegistryService::answer_stream_query(ByteView query) {
@@ -131,6 +135,8 @@ void RegistryService::add_status(ExtraFields& extra) const {
   const_cast<RegistryService*>(this)->refresh();
   extra.emplace_back("registry_zone", config_.zone);
   extra.emplace_back("registry_public", config_.is_public ? "yes" : "no");
+  extra.emplace_back("registry_relay", config_.relay ? "yes" : "no");
+  if (config_.relay) extra.emplace_back("registry_relayed_bytes", std::to_string(device_.relayed_total()));
   extra.emplace_back("registry_published_records", std::to_string(responder_.published_records()));
   extra.emplace_back("registry_queries_answered", std::to_string(responder_.queries_answered()));
   extra.emplace_back("registry_answered_in_tunnel", std::to_string(tunnel_answered_));

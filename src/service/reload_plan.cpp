@@ -28,14 +28,15 @@ bool covered(const IpPrefix& p, const std::vector<IpPrefix>& routed) {
 
 bool same_registry(const std::optional<RegistryConfig>& a, const std::optional<RegistryConfig>& b) {
   if (a.has_value() != b.has_value()) return false;
-  return !a || (a->zone == b->zone && a->is_public == b->is_public);
+  return !a || (a->zone == b->zone && a->is_public == b->is_public && a->relay == b->relay);
 }
 
 bool same_discovery(const std::optional<DiscoveryConfig>& a,
                     const std::optional<DiscoveryConfig>& b) {
   if (a.has_value() != b.has_value()) return false;
   return !a || (a->registries == b->registries && a->zone == b->zone &&
-                a->interval_seconds == b->interval_seconds);
+                a->interval_seconds == b->interval_seconds &&
+                a->local_candidates == b->local_candidates);
 }
 
 // The interface's own settings: key, port, fwmark, and what needs a restart.

@@ -61,6 +61,8 @@ void Device::remove_peer(Peer* peer) {
   if (!peer) return;
   allowed_ips_.remove_peer(peer);
   zero_key_material(*peer);
+  move_endpoint(*peer, std::nullopt);
+  if (relay_) relay_->forget(peer->public_key());
   peers_by_key_.erase(peer->public_key());
   ++endpoint_generation_;
   peers_.remove_if([&](const Peer& p) { return &p == peer; });
@@ -75,10 +77,37 @@ void Device::set_preshared_key(Peer& peer, const PresharedKey& psk) {
 }
 
 void Device::set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource source) {
-  if (peer.endpoint != endpoint) peer.endpoint_confirmed = false;
-  peer.endpoint = endpoint;
+  if (peer.endpoint != endpoint) {
+    peer.endpoint_confirmed = false;
+    move_endpoint(peer, endpoint);
+  }
   peer.endpoint_source = source;
   ++endpoint_generation_;
+}
+
+void Device::move_endpoint(Peer& peer, const std::optional<Endpoint>& to) {
+  if (peer.endpoint) {
+    auto [first, last] = by_endpoint_.equal_range(*peer.endpoint);
+    for (auto it = first; it != last; ++it)
+      if (it->second == &peer) {
+        by_endpoint_.erase(it);
+        break;
+      }
+  }
+  peer.endpoint = to;
+  peer.relay_via.reset();
+  if (!to) return;
+  // Another peer already there is the relay this one is reached through.
+  auto others = by_endpoint_.equal_range(*to);
+  if (others.first != others.second) peer.relay_via = others.first->second->public_key();
+  by_endpoint_.emplace(*to, &peer);
+}
+
+Peer* Device::peer_at(const Endpoint& at, const Peer* except) const {
+  auto [first, last] = by_endpoint_.equal_range(at);
+  for (auto it = first; it != last; ++it)
+    if (it->second != except && it->second->endpoint_confirmed) return it->second;
+  return nullptr;
 }
 
 bool Device::has_live_session(const Peer& peer, Instant now) const {
@@ -88,6 +117,16 @@ bool Device::has_live_session(const Peer& peer, Instant now) const {
 }
 
 Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& address, Now now) {
+  return try_address(peer, address, std::nullopt, now);
+}
+
+Device::CandidateOutcome Device::try_relay(Peer& peer, const Peer& relay, Now now) {
+  if (!relay.endpoint) return CandidateOutcome::kPending;
+  return try_address(peer, *relay.endpoint, relay.public_key(), now);
+}
+
+Device::CandidateOutcome Device::try_address(Peer& peer, const Endpoint& address,
+                                             const std::optional<PublicKey>& relay, Now now) {
   if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
   if (peer.endpoint == address && peer.endpoint_confirmed) {
     if (has_live_session(peer, now.mono)) return CandidateOutcome::kEndpoint;
@@ -107,10 +146,16 @@ Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& addre
     known->tried = now.mono;
   } else {
     if (peer.candidates.size() >= kMaxCandidates) peer.candidates.erase(peer.candidates.begin());
-    peer.candidates.push_back({address, now.mono});
+    peer.candidates.push_back({address, now.mono, relay});
   }
   ++endpoint_generation_;
-  send_initiation_now(peer, now);
+  // With a session that works, only the new address is probed: were the
+  // initiation sent along the working path too, its copy could win the race
+  // and the answer would come back that way.
+  if (has_live_session(peer, now.mono))
+    send_initiation_now(peer, now, address);
+  else
+    send_initiation_now(peer, now);
   return CandidateOutcome::kTried;
 }
 

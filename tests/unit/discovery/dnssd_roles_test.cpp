@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "discovery/registry_service.h"
 #include "dnssd/base32.h"
 #include "dnssd/demux.h"
@@ -56,6 +58,7 @@ class SimWorld {
       Datagram d = std::move(wire.front());
       wire.pop_front();
       history.push_back(d);
+      if (filter && !filter(d)) continue;
       for (SimNode* n : nodes())
         if (n->host.addr == d.to) {
           if (n->roles)
@@ -95,6 +98,8 @@ class SimWorld {
   WallTime wall{std::chrono::seconds(1700000000)};
   SimNode registry, alice, bob;
   std::vector<std::unique_ptr<SimNode>> extra;  // more of the registry's peers
+  // Return false to drop a datagram in flight (a NAT that refuses it).
+  std::function<bool(const Datagram&)> filter;
 };
 
 std::string field(const ExtraFields& status, const char* key) {
@@ -255,9 +260,13 @@ TEST_P(DnssdRolesTest, NoNotifyForPeersThatRunNoDiscovery) {
   // has no roles to catch it), and her kernel would answer ICMP.
   EXPECT_TRUE(carol.host.tun.empty());
   // Carol is tried where the registry saw her (she does not know Alice, so
-  // the handshake never completes and the candidate stays a candidate).
-  ASSERT_EQ(carol_at_alice->candidates.size(), 1u);
+  // the handshake never completes and the candidate stays a candidate),
+  // then through the registry as a relay (which this one is not).
+  ASSERT_EQ(carol_at_alice->candidates.size(), 2u);
   EXPECT_EQ(carol_at_alice->candidates[0].address, carol.host.addr);
+  EXPECT_FALSE(carol_at_alice->candidates[0].relay);
+  EXPECT_EQ(carol_at_alice->candidates[1].address, w.registry.host.addr);
+  EXPECT_EQ(carol_at_alice->candidates[1].relay, w.registry.host.public_key());
   EXPECT_FALSE(carol_at_alice->endpoint);
 }
 
@@ -390,6 +399,72 @@ TEST_P(DnssdRolesTest, ForgedPlainAnswersWithEveryIdMoveNothing) {
   (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
   w.run();
   EXPECT_EQ(w.bob.host.tun.size(), 1u);
+}
+
+// DESIGN.md §9: no direct path between Alice and Bob (a symmetric NAT drops
+// what they send each other), the registry relays. It forwards their own
+// datagrams unchanged, cannot read them, counts them; the moment a direct
+// path works, a probe finds it and the path moves there.
+TEST_P(DnssdRolesTest, WithoutADirectPathTheRegistryRelays) {
+  registry_config.registry->relay = true;
+  w.registry.enable(registry_config);
+  w.run();
+  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+  w.filter = [&](const Datagram& d) {
+    return !((d.from == alice && d.to == bob) || (d.from == bob && d.to == alice));
+  };
+  w.alice.roles->start(w.now());
+  w.bob.roles->start(w.now());
+  w.run();
+  w.advance(1s);  // direct tries fail; 300 ms later, the relay
+  Peer& at_alice = alice_view_of_bob();
+  ASSERT_TRUE(at_alice.keypairs.current());
+  EXPECT_EQ(at_alice.endpoint, w.registry.host.addr);
+  EXPECT_EQ(at_alice.relay_via, w.registry.host.public_key());
+  EXPECT_EQ(bob_view_of_alice().relay_via, w.registry.host.public_key());
+  // Data through the relay, byte for byte what Alice sent.
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2", 1392), w.now());
+  w.run();
+  ASSERT_EQ(w.bob.host.tun.size(), 1u);
+  ASSERT_EQ(w.history.size(), 2u);
+  EXPECT_EQ(w.history[0].to, w.registry.host.addr);
+  EXPECT_EQ(w.history[1].from, w.registry.host.addr);
+  EXPECT_EQ(w.history[1].to, bob);
+  EXPECT_EQ(w.history[0].bytes, w.history[1].bytes);  // unchanged: no framing, no overhead
+  EXPECT_EQ(w.history[0].bytes.size(), 1392u + 28 + 32);  // the full MTU of 1420 crosses
+  EXPECT_TRUE(w.registry.host.tun.empty());  // the registry read nothing
+  Peer* alice_at_registry = w.registry.host.device.find_peer(w.alice.host.public_key());
+  EXPECT_GE(w.registry.host.device.relayed_by(*alice_at_registry), w.history[0].bytes.size());
+  // The NAT stops dropping: within one Interval the probe finds the direct path.
+  w.filter = nullptr;
+  w.advance(11s);
+  EXPECT_EQ(at_alice.endpoint, bob);
+  EXPECT_FALSE(at_alice.relay_via);
+  EXPECT_FALSE(bob_view_of_alice().relay_via);
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.run();
+  ASSERT_EQ(w.history.size(), 1u);
+  EXPECT_EQ(w.history[0].to, bob);
+}
+
+// Relay = no (the default): the registry forwards nothing; punching fails
+// gracefully and the relay tries are dropped there.
+TEST_P(DnssdRolesTest, WithoutRelayNothingIsForwarded) {
+  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+  w.filter = [&](const Datagram& d) {
+    return !((d.from == alice && d.to == bob) || (d.from == bob && d.to == alice));
+  };
+  w.alice.roles->start(w.now());
+  w.bob.roles->start(w.now());
+  w.run();
+  w.advance(3s);
+  EXPECT_FALSE(alice_view_of_bob().keypairs.current());
+  EXPECT_EQ(w.registry.host.device.relayed_total(), 0u);
+  for (const Datagram& d : w.history)
+    EXPECT_FALSE(d.from == w.registry.host.addr && load_le32(d.bytes.data()) == 1u)
+        << "the registry forwarded an initiation";
 }
 
 TEST_P(DnssdRolesTest, APeerThatMovesIsRediscovered) {
