@@ -35,6 +35,7 @@
 #include "config/config.h"
 #include "control/device_control.h"
 #include "crypto/random.h"
+#include "dnssd/candidate_update.h"
 #include "dnssd/inner_udp.h"
 #include "wg/device.h"
 
@@ -62,8 +63,13 @@ class DiscoveryService {
   std::optional<Instant> next_deadline() const;
   void run_timers(Now now);
   void add_status(ExtraFields& extra) const;
+  // Our own addresses (see DnssdRoles::set_local_addresses): registered with
+  // every registry now when they changed, and again every Interval.
+  void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
 
  private:
+  // Sends our candidates to registry `index` (an UPDATE in its tunnel).
+  void register_candidates(size_t index, Now now);
   // One registry, as this node sees it.
   struct Registry {
     PublicKey key;
@@ -110,6 +116,9 @@ class DiscoveryService {
   std::vector<uint8_t> dns_;
   std::vector<uint8_t> packet_;
 
+  dnssd::CandidateSet local_;  // our own addresses and port
+  uint16_t next_update_id_ = 1;
+  uint64_t updates_refused_ = 0;
   std::optional<Endpoint> public_endpoint_;  // as the registry that answered last sees us
   std::optional<WallTime> last_answer_;
   uint64_t answers_ = 0;

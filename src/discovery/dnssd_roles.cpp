@@ -134,12 +134,21 @@ void DnssdRoles::start(Now now) {
 }
 
 std::optional<Instant> DnssdRoles::next_deadline() const {
-  return discovery_ ? discovery_->next_deadline() : std::nullopt;
+  std::optional<Instant> next = discovery_ ? discovery_->next_deadline() : std::nullopt;
+  if (registry_)
+    if (auto r = registry_->next_deadline(); r && (!next || *r < *next)) next = r;
+  return next;
 }
 
 void DnssdRoles::run_timers(Now now) {
   drain(now);
+  if (registry_) registry_->run_timers(now);
   if (discovery_) discovery_->run_timers(now);
+  drain(now);
+}
+
+void DnssdRoles::set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now) {
+  if (discovery_) discovery_->set_local_addresses(std::move(addresses), port, now);
   drain(now);
 }
 

@@ -49,6 +49,11 @@ class DnssdRoles final : public DeviceObserver {
   void run_timers(Now now);
   // Runs what the device reported since the last drain.
   void drain(Now now);
+  // This host's addresses a peer could reach us at besides the public
+  // mapping (LAN IPv4, global IPv6; never the tunnel's), and our port:
+  // discovery registers them with every registry ([Discovery]
+  // LocalCandidates = no: never). Call again whenever they change.
+  void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
   void add_status(ExtraFields& extra) const;
   // The registry role, for the in-tunnel DNS-over-TCP server; nullptr
   // without [Registry].

@@ -26,6 +26,7 @@
 
 #include "config/config.h"
 #include "control/device_control.h"
+#include "dnssd/candidate_update.h"
 #include "dnssd/inner_udp.h"
 #include "dnssd/responder.h"
 #include "wg/device.h"
@@ -57,8 +58,13 @@ class RegistryService {
   ByteView answer_stream_query(ByteView query);
 
   void add_status(ExtraFields& extra) const;
+  // Registered candidates expire (DESIGN.md §9: with the session).
+  std::optional<Instant> next_deadline() const;
+  void run_timers(Now now);
 
  private:
+  // An RFC 2136 UPDATE from `asker` in the tunnel: its candidates.
+  void handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
   // Republishes the peer table when the device's endpoints changed.
   void refresh();
   void notify(const PublicKey& target, const PublicKey& asker, Now now);
@@ -75,6 +81,18 @@ class RegistryService {
   // Peers that asked in-tunnel from port 53, i.e. run wgpunch's discovery:
   // the only ones a NOTIFY is for (a stock peer would answer ICMP).
   std::set<PublicKey> discovering_;
+  // Each peer's own addresses as it registered them, until `expires` (a
+  // registration lives as long as a session: the node renews it every
+  // Interval; a peer gone quiet takes its candidates with it).
+  struct Registered {
+    dnssd::CandidateSet set;
+    Instant expires;
+  };
+  std::map<PublicKey, Registered> candidates_;
+  uint64_t candidates_version_ = 0;  // bumped on every change, for refresh()
+  uint64_t published_version_ = UINT64_MAX;
+  uint64_t updates_accepted_ = 0;
+  uint64_t updates_refused_ = 0;
   std::vector<uint8_t> answer_;
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> notify_;

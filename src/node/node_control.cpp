@@ -110,6 +110,8 @@ std::error_code Node::set_listen_port(uint16_t port) {
     udp_out_.set_port(udp_.get());
     udp_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, udp_->fd());
     wait_udp();
+    publish_local_addresses();  // our candidates answer at the new port
+    flush();
     return {};
   } catch (const std::system_error& e) {
     return e.code();

@@ -117,43 +117,51 @@ bool Device::has_live_session(const Peer& peer, Instant now) const {
 }
 
 Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& address, Now now) {
-  return try_address(peer, address, std::nullopt, now);
+  CandidateAddress one{address, std::nullopt};
+  return try_candidates(peer, std::span(&one, 1), now);
 }
 
 Device::CandidateOutcome Device::try_relay(Peer& peer, const Peer& relay, Now now) {
   if (!relay.endpoint) return CandidateOutcome::kPending;
-  return try_address(peer, *relay.endpoint, relay.public_key(), now);
+  CandidateAddress one{*relay.endpoint, relay.public_key()};
+  return try_candidates(peer, std::span(&one, 1), now);
 }
 
-Device::CandidateOutcome Device::try_address(Peer& peer, const Endpoint& address,
-                                             const std::optional<PublicKey>& relay, Now now) {
+Device::CandidateOutcome Device::try_candidates(Peer& peer, std::span<const CandidateAddress> addresses,
+                                                Now now) {
   if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
-  if (peer.endpoint == address && peer.endpoint_confirmed) {
-    if (has_live_session(peer, now.mono)) return CandidateOutcome::kEndpoint;
-    // A handshake with the peer there is under way (we initiated, or
-    // answered its initiation): another would only supersede it.
-    if (peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout)
-      return CandidateOutcome::kPending;
-  }
+  const bool live = has_live_session(peer, now.mono);
+  // A handshake with the peer is under way (we initiated, or answered its
+  // initiation): another would only supersede it.
+  const bool handshaking = peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout;
   // Forget what was tried long ago: a handshake gives up after 90 s.
   std::erase_if(peer.candidates, [&](const Peer::Candidate& c) {
     return now.mono - c.tried >= kRekeyAttemptTime;
   });
-  auto known = std::find_if(peer.candidates.begin(), peer.candidates.end(),
-                            [&](const Peer::Candidate& c) { return c.address == address; });
-  if (known != peer.candidates.end()) {
-    if (now.mono - known->tried < kRekeyTimeout) return CandidateOutcome::kPending;
-    known->tried = now.mono;
-  } else {
-    if (peer.candidates.size() >= kMaxCandidates) peer.candidates.erase(peer.candidates.begin());
-    peer.candidates.push_back({address, now.mono, relay});
+  std::vector<Endpoint> due;
+  bool all_endpoint = true;
+  for (const CandidateAddress& a : addresses) {
+    if (peer.endpoint == a.address && peer.endpoint_confirmed && (live || handshaking)) continue;
+    all_endpoint = false;
+    auto known = std::find_if(peer.candidates.begin(), peer.candidates.end(),
+                              [&](const Peer::Candidate& c) { return c.address == a.address; });
+    if (known != peer.candidates.end()) {
+      if (now.mono - known->tried < kRekeyTimeout) continue;
+      known->tried = now.mono;
+    } else {
+      if (peer.candidates.size() >= kMaxCandidates) peer.candidates.erase(peer.candidates.begin());
+      peer.candidates.push_back({a.address, now.mono, a.relay});
+    }
+    due.push_back(a.address);
   }
+  if (due.empty()) return all_endpoint && live ? CandidateOutcome::kEndpoint : CandidateOutcome::kPending;
   ++endpoint_generation_;
-  // With a session that works, only the new address is probed: were the
+  // One initiation for all of them (the peer takes one per 20 ms from us).
+  // With a session that works, only the new addresses are probed: were the
   // initiation sent along the working path too, its copy could win the race
   // and the answer would come back that way.
-  if (has_live_session(peer, now.mono))
-    send_initiation_now(peer, now, address);
+  if (live)
+    send_initiation_now(peer, now, due);
   else
     send_initiation_now(peer, now);
   return CandidateOutcome::kTried;

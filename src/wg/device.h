@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "crypto/random.h"
@@ -113,6 +114,14 @@ class Device {
   // The same for a relay: `relay` (a peer of ours that relays, see
   // wg/relay.h) forwards to `peer`; its endpoint is the candidate address.
   CandidateOutcome try_relay(Peer& peer, const Peer& relay, Now now);
+  // Several at once (tried in parallel: one initiation goes to all that are
+  // due; a peer takes one initiation per 20 ms from us, so one each would
+  // lose all but the first). kTried when an initiation went out.
+  struct CandidateAddress {
+    Endpoint address;
+    std::optional<PublicKey> relay;  // see Peer::Candidate
+  };
+  CandidateOutcome try_candidates(Peer& peer, std::span<const CandidateAddress> addresses, Now now);
 
   // --- relaying for others (a registry with Relay = yes) -------------------
   // Turns forwarding on (wg/relay.h); off by default.
@@ -208,14 +217,12 @@ class Device {
   void flush_staged(Peer& peer, Now now);
   void transmit(Peer& peer, ByteView datagram);
   // A handshake initiation: to the endpoint and to every candidate, or only
-  // to `only`.
+  // to the addresses `only` when it is not empty.
   void transmit_initiation(Peer& peer, ByteView datagram, Instant now,
-                           const std::optional<Endpoint>& only = std::nullopt);
+                           std::span<const Endpoint> only = {});
   // Sends a fresh initiation now, whatever the per-peer rate limit says;
-  // only to `only` when given.
-  void send_initiation_now(Peer& peer, Now now, const std::optional<Endpoint>& only = std::nullopt);
-  CandidateOutcome try_address(Peer& peer, const Endpoint& address,
-                               const std::optional<PublicKey>& relay, Now now);
+  // only to `only` when it is not empty.
+  void send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> only = {});
   void keep_key_fresh_after_send(Peer& peer, Now now);
 
   // timers (device_timers.cpp)

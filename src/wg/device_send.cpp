@@ -130,10 +130,12 @@ void Device::transmit(Peer& peer, ByteView datagram) {
 }
 
 void Device::transmit_initiation(Peer& peer, ByteView datagram, Instant now,
-                                 const std::optional<Endpoint>& only) {
-  if (only) {
-    peer.tx_bytes += datagram.size();
-    out_.send_datagram(*only, datagram);
+                                 std::span<const Endpoint> only) {
+  if (!only.empty()) {
+    for (const Endpoint& to : only) {
+      peer.tx_bytes += datagram.size();
+      out_.send_datagram(to, datagram);
+    }
     return;
   }
   bool sent = false;
@@ -157,7 +159,7 @@ void Device::send_initiation(Peer& peer, bool is_retry, Now now) {
   send_initiation_now(peer, now);
 }
 
-void Device::send_initiation_now(Peer& peer, Now now, const std::optional<Endpoint>& only) {
+void Device::send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> only) {
   if (!identity_.has_private_key || !peer.keys.static_static_valid) return;
   peer.last_sent_handshake = now.mono;
 

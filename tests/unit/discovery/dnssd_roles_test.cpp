@@ -35,6 +35,9 @@ struct SimNode {
   }
   SimHost host;
   std::unique_ptr<DnssdRoles> roles;
+  // A second address on a LAN, behind the same NAT as other nodes' (unset:
+  // none). What goes to it comes from the sender's own LAN address.
+  std::optional<Endpoint> lan;
 };
 
 class SimWorld {
@@ -59,6 +62,19 @@ class SimWorld {
       wire.pop_front();
       history.push_back(d);
       if (filter && !filter(d)) continue;
+      // To a LAN address: only from a node on that LAN, and from its LAN
+      // address (the NAT is not crossed).
+      SimNode* on_lan = nullptr;
+      for (SimNode* n : nodes())
+        if (n->lan == d.to) on_lan = n;
+      if (on_lan) {
+        SimNode* sender = nullptr;
+        for (SimNode* n : nodes())
+          if (n->host.addr == d.from && n->lan) sender = n;
+        if (!sender) continue;
+        d.from = *sender->lan;
+        d.to = on_lan->host.addr;
+      }
       for (SimNode* n : nodes())
         if (n->host.addr == d.to) {
           if (n->roles)
@@ -465,6 +481,67 @@ TEST_P(DnssdRolesTest, WithoutRelayNothingIsForwarded) {
   for (const Datagram& d : w.history)
     EXPECT_FALSE(d.from == w.registry.host.addr && load_le32(d.bytes.data()) == 1u)
         << "the registry forwarded an initiation";
+}
+
+// DESIGN.md §9, LAN candidates: Alice and Carol behind one NAT that does not
+// hairpin (what goes to the NAT's own public address from inside is lost).
+// Each registers its LAN address; they find each other there.
+TEST_P(DnssdRolesTest, TwoPeersBehindOneNatMeetOnTheLan) {
+  // Carol, behind Alice's NAT: the same public address, another port.
+  auto carol = std::make_unique<SimNode>(14, "198.51.100.7:40003", w.wire);
+  auto& reg = w.registry.host.device;
+  reg.allowed_ips().insert(prefix("10.0.0.3/32"), reg.add_peer(carol->host.public_key()));
+  Device& dev = carol->host.device;
+  Peer* r = dev.add_peer(w.registry.host.public_key());
+  dev.set_endpoint(*r, w.registry.host.addr, EndpointSource::kConfig);
+  dev.allowed_ips().insert(prefix("10.0.0.254/32"), r);
+  dev.allowed_ips().insert(prefix("10.0.0.1/32"), dev.add_peer(w.alice.host.public_key()));
+  Config c;
+  c.addresses.push_back(*InterfaceAddress::parse("10.0.0.3/24"));
+  c.discovery = DiscoveryConfig{{w.registry.host.public_key()}, "example.net.", 10};
+  carol->enable(c);
+  Peer* carol_at_alice = w.alice.host.device.add_peer(carol->host.public_key());
+  w.alice.host.device.allowed_ips().insert(prefix("10.0.0.3/32"), carol_at_alice);
+  w.alice.lan = endpoint("192.168.1.10:51820");
+  carol->lan = endpoint("192.168.1.11:51820");
+  dev.set_persistent_keepalive(*r, 5, w.now());
+  SimNode& carol_node = *carol;
+  w.extra.push_back(std::move(carol));
+  const Endpoint nat = endpoint("198.51.100.7:0");
+  w.filter = [&](const Datagram& d) {  // no hairpin: public to public inside the NAT is lost
+    return !(d.from.address == nat.address && d.to.address == nat.address);
+  };
+  w.run();
+  w.alice.roles->set_local_addresses({w.alice.lan->address}, 51820, w.now());
+  carol_node.roles->set_local_addresses({carol_node.lan->address}, 51820, w.now());
+  w.run();
+  EXPECT_EQ(field(status(w.registry), "registry_candidates_registered"), "2");
+  w.alice.roles->start(w.now());
+  carol_node.roles->start(w.now());
+  w.run();
+  w.advance(1s);
+  ASSERT_TRUE(carol_at_alice->keypairs.current());
+  EXPECT_EQ(carol_at_alice->endpoint, carol_node.lan);
+  EXPECT_FALSE(carol_at_alice->relay_via);
+  Peer& alice_at_carol = *dev.find_peer(w.alice.host.public_key());
+  EXPECT_EQ(alice_at_carol.endpoint, w.alice.lan);
+  // Data between them stays on the LAN.
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.3"), w.now());
+  w.run();
+  ASSERT_EQ(carol_node.host.tun.size(), 1u);
+  ASSERT_EQ(w.history.size(), 1u);
+  EXPECT_EQ(w.history[0].to, carol_node.lan);
+  // The SRV answer a stock client gets still has the public endpoint first.
+  std::vector<uint8_t> q;
+  dnssd::build_query(0x77, dnssd::instance_name(carol_node.host.public_key(), "example.net."),
+                     dnssd::kQueryTypeSrv, q);
+  ByteView answer = w.registry.roles->registry()->answer_stream_query(q);
+  auto parsed = dnssd::parse_srv_response(answer, 0x77, carol_node.host.public_key(), "example.net.");
+  ASSERT_EQ(parsed.status, dnssd::AnswerStatus::kOk);
+  EXPECT_EQ(parsed.peer->endpoint, carol_node.host.addr);
+  ASSERT_EQ(parsed.peer->candidates.size(), 1u);
+  EXPECT_EQ(parsed.peer->candidates[0], carol_node.lan);
 }
 
 TEST_P(DnssdRolesTest, APeerThatMovesIsRediscovered) {
