@@ -62,7 +62,7 @@ ns_exec "$NS_NAT_A" nft insert rule ip filter forward oifname '"wan"' ip daddr !
 to_public() { ns_exec "$NS_NAT_A" nft list counter ip filter to_public | awk '$1 == "packets" {print $2}'; }
 out0=$(to_public)
 ns_exec "$NS_ALICE" ping -n -q -c 20 -i 0.05 "$CAROL_TUN" >/dev/null 2>&1 || fail "ping burst Alice -> Carol failed"
-(($(to_public) == out0)) || fail "Alice's traffic to Carol crossed NAT A's public side "
+(($(to_public) == out0)) || fail "Alice's traffic to Carol crossed NAT A's public side"
 log "ok: a 20-ping burst between them stays on the LAN"
 
 # What the registry publishes for Carol: the public SRV first, then her own.
