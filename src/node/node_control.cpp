@@ -47,6 +47,11 @@ DeviceSnapshot Node::snapshot() const {
     p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
     if (uint64_t relayed = device_.relayed_by(peer))
       p.extra.emplace_back("relayed_bytes", std::to_string(relayed));
+    if (!peer.offered.empty()) {
+      std::string all;
+      for (const Endpoint& e : peer.offered) all += (all.empty() ? "" : ", ") + e.to_string();
+      p.extra.emplace_back("candidates", all);
+    }
     if (!peer.candidates.empty()) {
       std::string tried;
       for (const Peer::Candidate& c : peer.candidates)

@@ -130,6 +130,11 @@ Device::CandidateOutcome Device::try_relay(Peer& peer, const Peer& relay, Now no
 Device::CandidateOutcome Device::try_candidates(Peer& peer, std::span<const CandidateAddress> addresses,
                                                 Now now) {
   if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
+  if (std::any_of(addresses.begin(), addresses.end(), [](const CandidateAddress& a) { return !a.relay; })) {
+    peer.offered.clear();
+    for (const CandidateAddress& a : addresses)
+      if (!a.relay) peer.offered.push_back(a.address);
+  }
   const bool live = has_live_session(peer, now.mono);
   // A handshake with the peer is under way (we initiated, or answered its
   // initiation): another would only supersede it.

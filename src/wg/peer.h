@@ -63,6 +63,9 @@ class Peer {
     std::optional<PublicKey> relay;
   };
   std::vector<Candidate> candidates;
+  // The addresses discovery last offered for the peer (its public mapping
+  // and its own addresses; relays not included), for status.
+  std::vector<Endpoint> offered;
   // The peer whose endpoint `endpoint` also is: the relay this peer's
   // datagrams go through (Relay, DESIGN.md §9); nullopt for a direct path.
   // Set by the Device whenever the endpoint changes.

@@ -8,8 +8,9 @@
 #      relayed bytes and its own TUN carried none of them (it cannot read them).
 #   2. Bob's NAT becomes port-restricted (its nft rule swapped, its mappings flushed, as a NAT
 #      that reboots into the other mode): with a slow TCP transfer in flight, the path moves to
-#      direct within one discovery Interval (one log line each way), NAT to NAT on the router's
-#      counters, and the transfer arrives intact.
+#      direct within one discovery Interval (one log line each way; `wgpunch ping` running
+#      across it prints the change), NAT to NAT on the router's counters, and the transfer
+#      arrives intact. Before that, `wgpunch ping` shows each reply's path: the relay.
 # Usage: bash test_relay.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,6 +49,9 @@ done
 json=$(ns_exec "$NS_ALICE" "$WGPUNCH" status "$IF_ALICE" --json)
 grep -q '"path":"relay"' <<<"$json" || fail "status --json has no \"path\":\"relay\": $json"
 log "ok: both ends show path: relay via the registry (text and --json)"
+out=$(ns_exec "$NS_ALICE" timeout 10 "$WGPUNCH" ping -c 3 -i 0.2 "$PUB_BOB" 2>&1) || fail "wgpunch ping Bob failed: $out"
+grep -q "path=relay via $PUB_REG" <<<"$out" || fail "wgpunch ping does not show the relay path: $out"
+log "ok: wgpunch ping: $(head -n 1 <<<"$out")"
 
 # A full-size packet: 1392 bytes of ICMP payload + 28 = the 1420-byte MTU, never fragmented.
 ns_exec "$NS_ALICE" ping -n -q -c 3 -i 0.2 -W 2 -M do -s 1392 "$BOB_TUN" >/dev/null 2>&1 ||
@@ -82,6 +86,8 @@ wait_for "receiver on 5202" 10 bash -c "ip netns exec '$NS_BOB' ss -Hltn 'sport 
 spawn PID_SEND "$NS_ALICE" "$NL_TMP/slow-send.log" timeout 60 bash -c \
   "for i in \$(seq 40); do cat '$NL_TMP/chunk'; sleep 0.25; done | socat -u - TCP:$BOB_TUN:5202"
 sleep 2
+# wgpunch ping across the change: a line when the relayed peer goes direct.
+spawn PID_PING "$NS_ALICE" "$NL_TMP/ping.out" timeout 40 "$WGPUNCH" ping -c 150 -i 0.1 "$BOB_TUN"
 direct0=$(nat_counter direct_ab packets)
 ns_exec "$NS_NAT_B" nft flush chain ip nat postrouting
 ns_exec "$NS_NAT_B" nft add rule ip nat postrouting oifname '"wan"' masquerade
@@ -92,6 +98,10 @@ wait_for "Alice's path to Bob to become direct" $((INTERVAL * 2 + 5)) direct_pat
 log "TIMING: path direct $(($(now_ms) - T1)) ms after Bob's NAT became port-restricted (Interval ${INTERVAL}s)"
 bob_direct() { [[ $(path_of "$NS_BOB" "$IF_BOB" "$PUB_ALICE") == direct ]]; }
 wait_for "Bob's path to Alice to become direct" 10 bob_direct
+wait_for "wgpunch ping to see the path change" 20 grep -q "path changed: relay via $PUB_REG -> direct" "$NL_TMP/ping.out"
+stop_pid "$PID_PING" 5
+forget_pid "$PID_PING"
+log "ok: wgpunch ping: $(grep 'path changed' "$NL_TMP/ping.out" | head -n 1)"
 wait_for "the slow transfer's sender to finish" 60 pid_gone "$PID_SEND"
 wait "$PID_SEND" || fail "the slow transfer's sender failed (the path change broke the connection)"
 forget_pid "$PID_SEND"
