@@ -47,11 +47,11 @@ void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
     case dnssd::DatagramKind::kWireGuard:
       if (device_.receive_datagram(d, from, now, opened) == DropReason::kUnknownIndex &&
           registry_ && dnssd::plausible_dns_header(d))
-        registry_->handle_plain_query(d, from);
+        registry_->handle_plain_query(d, from, now);
       break;
     case dnssd::DatagramKind::kDns:
       if (registry_)
-        registry_->handle_plain_query(d, from);
+        registry_->handle_plain_query(d, from, now);
       else
         ++dns_unexpected_;  // nobody here answers plain DNS: silence
       break;

@@ -96,13 +96,17 @@ bool RegistryService::wants_inner(const dnssd::UdpDestination& to) const {
              tunnel_addresses_.end();
 }
 
-void RegistryService::handle_plain_query(ByteView query, const Endpoint& from) {
+void RegistryService::handle_plain_query(ByteView query, const Endpoint& from, Now now) {
   refresh();
   // Plain DNS is unauthenticated: only a peer's own WireGuard socket, where
   // an authenticated packet came from, may ask, unless the zone is public.
   // Anyone else: silence, as WireGuard itself gives strangers.
   if (!config_.is_public && !confirmed_at_.contains(from)) {
     ++ignored_;
+    return;
+  }
+  if (!plain_budget_.allow(from.address, now.mono)) {
+    ++plain_limited_;
     return;
   }
   auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
@@ -196,6 +200,7 @@ void RegistryService::add_status(ExtraFields& extra) const {
   extra.emplace_back("registry_answered_tcp", std::to_string(stream_answered_));
   extra.emplace_back("registry_answered_plain", std::to_string(plain_answered_));
   extra.emplace_back("registry_ignored_strangers", std::to_string(ignored_));
+  if (plain_limited_) extra.emplace_back("registry_plain_rate_limited", std::to_string(plain_limited_));
   extra.emplace_back("registry_notifies_sent", std::to_string(notifies_sent_));
   extra.emplace_back("registry_candidates_registered", std::to_string(candidates_.size()));
   if (updates_refused_) extra.emplace_back("registry_updates_refused", std::to_string(updates_refused_));

@@ -30,6 +30,7 @@
 #include "dnssd/inner_udp.h"
 #include "dnssd/responder.h"
 #include "wg/device.h"
+#include "wg/ratelimiter.h"
 
 namespace wgp {
 
@@ -50,7 +51,7 @@ class RegistryService {
   // The data path's cheap test: is this inner UDP packet in-tunnel DNS for us?
   bool wants_inner(const dnssd::UdpDestination& to) const;
   // A plain DNS message that arrived on the WireGuard port from `from`.
-  void handle_plain_query(ByteView query, const Endpoint& from);
+  void handle_plain_query(ByteView query, const Endpoint& from, Now now);
   // An in-tunnel packet from `asker` that wants_inner() accepted.
   void handle_inner(Peer& asker, ByteView ip_packet, Now now);
   // The answer to a query that arrived over TCP in the tunnel (no size
@@ -101,6 +102,12 @@ class RegistryService {
   // about the asker, which would NOTIFY the asker, and so on; one per pair
   // per interval breaks that ping-pong.
   std::map<std::pair<PublicKey, PublicKey>, Instant> last_notify_;
+  // Plain answers per source address: a source can be forged (a query
+  // "from" a peer's endpoint, or anyone's with Public = yes), so what one
+  // address can be sent is bounded: 20 answers a second, bursts of 20
+  // (at most ~25 KB/s of 1,232-byte answers).
+  Ratelimiter plain_budget_{20, 20};
+  uint64_t plain_limited_ = 0;
   uint64_t plain_answered_ = 0;
   uint64_t tunnel_answered_ = 0;
   uint64_t stream_answered_ = 0;
