@@ -336,6 +336,17 @@ TEST_P(DnssdRolesTest, PlainAnswersNeverExceed1232BytesWhateverTheEdnsSize) {
   const std::vector<uint8_t>& answer = w.wire.front().bytes;
   EXPECT_LE(answer.size(), RegistryService::kMaxPlainAnswer);
   EXPECT_TRUE(answer[2] & 0x02) << "TC must say there is more";
+  // What one address is sent is bounded too: 20 answers in a burst, then 20 a second.
+  w.wire.clear();
+  for (int i = 0; i < 40; ++i)
+    w.registry.roles->receive_datagram(query, endpoint("203.0.113.99:5353"), w.now());
+  EXPECT_EQ(w.wire.size(), 19u);  // the burst of 20, less the one above
+  w.wire.clear();
+  w.advance(1s);
+  for (int i = 0; i < 40; ++i)
+    w.registry.roles->receive_datagram(query, endpoint("203.0.113.99:5353"), w.now());
+  EXPECT_EQ(w.wire.size(), 20u);
+  EXPECT_NE(field(status(w.registry), "registry_plain_rate_limited"), "");
 }
 
 TEST_P(DnssdRolesTest, InTunnelAnswersFitTheTunnelMtuAndTcpHasTheRest) {
