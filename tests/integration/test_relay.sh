@@ -98,9 +98,11 @@ wait_for "Alice's path to Bob to become direct" $((INTERVAL * 2 + 5)) direct_pat
 log "TIMING: path direct $(($(now_ms) - T1)) ms after Bob's NAT became port-restricted (Interval ${INTERVAL}s)"
 bob_direct() { [[ $(path_of "$NS_BOB" "$IF_BOB" "$PUB_ALICE") == direct ]]; }
 wait_for "Bob's path to Alice to become direct" 10 bob_direct
-wait_for "wgpunch ping to see the path change" 20 grep -q "path changed: relay via $PUB_REG -> direct" "$NL_TMP/ping.out"
+wait_for "wgpunch ping to see the path become direct" 20 grep -q "path changed: .* -> direct" "$NL_TMP/ping.out"
 stop_pid "$PID_PING" 5
 forget_pid "$PID_PING"
+grep -q "path=relay via $PUB_REG" "$NL_TMP/ping.out" ||
+  fail "wgpunch ping saw no reply through the relay before the change: $(head -n 3 "$NL_TMP/ping.out")"
 log "ok: wgpunch ping: $(grep 'path changed' "$NL_TMP/ping.out" | head -n 1)"
 wait_for "the slow transfer's sender to finish" 60 pid_gone "$PID_SEND"
 wait "$PID_SEND" || fail "the slow transfer's sender failed (the path change broke the connection)"

@@ -32,7 +32,7 @@ inline void run_spoof_query(const SpoofQueryPlan& plan) {
   RawSender sender;
   std::vector<std::vector<uint8_t>> packets(1);
   uint64_t sent = 0, query_bytes = 0;
-  uint16_t id = uint16_t(BootClock::now().time_since_epoch().count() * 2654435761u >> 8);
+  uint16_t id = uint16_t(uint64_t(BootClock::now().time_since_epoch().count()) * 2654435761u >> 8);
   auto start = BootClock::now();
   for (uint64_t i = 0; i < plan.count; ++i) {
     if (BootClock::now() - start > std::chrono::seconds(int(kMaxSeconds))) break;
