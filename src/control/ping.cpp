@@ -60,9 +60,11 @@ bool echo(int fd, const IpAddress& to, uint16_t seq, Clock::time_point deadline)
   }
   sockaddr_storage ss{};
   socklen_t len = Endpoint{to, 0}.to_sockaddr(ss);
-  if (::sendto(fd, packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&ss), len) < 0) return false;
+  if (::sendto(fd, packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&ss), len) < 0)
+    return false;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, int(left)) <= 0) continue;
@@ -89,15 +91,18 @@ PingOptions parse_ping_args(std::span<const std::string_view> args) {
   PingOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
     auto value = [&](std::string_view flag) {
-      if (i + 1 >= args.size()) throw std::invalid_argument("ping: " + std::string(flag) + " needs a value");
+      if (i + 1 >= args.size())
+        throw std::invalid_argument("ping: " + std::string(flag) + " needs a value");
       return args[++i];
     };
     if (args[i] == "-c") {
       o.count = int(parse_number("-c", value("-c"), 1, 100000));
     } else if (args[i] == "-i") {
-      o.interval = std::chrono::milliseconds(int64_t(1000 * parse_number("-i", value("-i"), 0.01, 60)));
+      o.interval =
+          std::chrono::milliseconds(int64_t(1000 * parse_number("-i", value("-i"), 0.01, 60)));
     } else if (args[i] == "-W") {
-      o.timeout = std::chrono::milliseconds(int64_t(1000 * parse_number("-W", value("-W"), 0.01, 60)));
+      o.timeout =
+          std::chrono::milliseconds(int64_t(1000 * parse_number("-W", value("-W"), 0.01, 60)));
     } else if (args[i] == "-I") {
       o.interface_name = std::string(value("-I"));
     } else if (args[i].starts_with("-")) {
@@ -108,7 +113,8 @@ PingOptions parse_ping_args(std::span<const std::string_view> args) {
       o.peer = std::string(args[i]);
     }
   }
-  if (o.peer.empty()) throw std::invalid_argument("ping: PEER (a public key or a tunnel address) is missing");
+  if (o.peer.empty())
+    throw std::invalid_argument("ping: PEER (a public key or a tunnel address) is missing");
   return o;
 }
 
@@ -163,7 +169,8 @@ int run_ping(const PingOptions& options, std::ostream& out, std::ostream& err) {
   std::string error;
   UniqueFd fd = open_echo_socket(!target->address.is_v4(), error);
   if (!fd) {
-    err << "wgpunch ping: " << error << " (run as root, or allow ICMP sockets: sysctl net.ipv4.ping_group_range)\n";
+    err << "wgpunch ping: " << error
+        << " (run as root, or allow ICMP sockets: sysctl net.ipv4.ping_group_range)\n";
     return 1;
   }
   std::string key = key_to_base64(target->key);
@@ -182,9 +189,11 @@ int run_ping(const PingOptions& options, std::ostream& out, std::ostream& err) {
       out << "reply from " << target->address.to_string() << " (" << key << "): seq=" << seq
           << " time=" << ms << " ms path=" << path << '\n';
     } else {
-      out << "no reply from " << target->address.to_string() << ": seq=" << seq << " path=" << path << '\n';
+      out << "no reply from " << target->address.to_string() << ": seq=" << seq << " path=" << path
+          << '\n';
     }
-    if (!last_path.empty() && path != last_path) out << "path changed: " << last_path << " -> " << path << '\n';
+    if (!last_path.empty() && path != last_path)
+      out << "path changed: " << last_path << " -> " << path << '\n';
     last_path = path;
     out.flush();
     if (seq < options.count) std::this_thread::sleep_until(start + options.interval);

@@ -51,7 +51,8 @@ std::vector<size_t> DiscoveryService::whom_to_ask(Instant now) const {
   return all;
 }
 
-void DiscoveryService::set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now) {
+void DiscoveryService::set_local_addresses(std::vector<IpAddress> addresses, uint16_t port,
+                                           Now now) {
   if (!config_.local_candidates) return;
   if (addresses.size() > dnssd::kMaxCandidates) addresses.resize(dnssd::kMaxCandidates);
   dnssd::CandidateSet fresh{addresses.empty() ? uint16_t(0) : port, std::move(addresses)};
@@ -72,8 +73,7 @@ void DiscoveryService::refresh_all(Now now) {
   next_refresh_ = now.mono + std::chrono::seconds(config_.interval_seconds);
   for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
   // Our own record at every registry: each sees our mapping towards itself.
-  for (size_t i = 0; i < registries_.size(); ++i)
-    query(device_.identity().public_key, now, {i});
+  for (size_t i = 0; i < registries_.size(); ++i) query(device_.identity().public_key, now, {i});
   for (const Peer& peer : device_.peers())
     if (!registry_of(peer.public_key()) &&
         (!device_.has_live_session(peer, now.mono) || peer.relay_via))
@@ -111,7 +111,9 @@ void DiscoveryService::query(const PublicKey& key, Now now, std::vector<size_t> 
     if (p.key == key && p.asked == registries && now.mono - p.sent < kMinQueryGap) return;
   // Ids 0x0100..0x0400 would make a plain query start like a WireGuard
   // header (`0N 00 00 00`); harmless in the tunnel, but no reason to.
-  auto looks_like_wireguard = [](uint16_t id) { return (id & 0xff) == 0 && id >> 8 >= 1 && id >> 8 <= 4; };
+  auto looks_like_wireguard = [](uint16_t id) {
+    return (id & 0xff) == 0 && id >> 8 >= 1 && id >> 8 <= 4;
+  };
   uint16_t id;
   do id = uint16_t(rng_.u32());
   while (pending_.count(id) || looks_like_wireguard(id));
@@ -129,9 +131,8 @@ void DiscoveryService::query(const PublicKey& key, Now now, std::vector<size_t> 
 }
 
 bool DiscoveryService::wants_inner(const Peer& peer, const dnssd::UdpDestination& to) const {
-  if (to.port != kDnsPort ||
-      std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(), to.address) ==
-          tunnel_addresses_.end())
+  if (to.port != kDnsPort || std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(),
+                                       to.address) == tunnel_addresses_.end())
     return false;
   return std::any_of(registries_.begin(), registries_.end(),
                      [&](const Registry& r) { return r.key == peer.public_key(); });
@@ -226,7 +227,8 @@ void DiscoveryService::try_relays(Peer& peer, Now now) {
 void DiscoveryService::on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now) {
   public_endpoint_ = endpoint;
   if (registry.sees_us_at == endpoint) return;
-  Log::info("discovery: registry ", key_to_base64(registry.key), " sees us at ", endpoint.to_string());
+  Log::info("discovery: registry ", key_to_base64(registry.key), " sees us at ",
+            endpoint.to_string());
   bool moved = registry.sees_us_at.has_value();
   registry.sees_us_at = endpoint;
   if (!moved) return;
@@ -252,7 +254,8 @@ void DiscoveryService::handle_notify(size_t index, const dnssd::UdpPacketView& u
   // A registry sends one NOTIFY per pair per 5 s, which keeps NOTIFY →
   // query → NOTIFY from ping-ponging.
   dns_.clear();
-  if (dnssd::build_notify_ack(*notify, config_.zone, dns_)) (void)send_to_registry(index, dns_, now);
+  if (dnssd::build_notify_ack(*notify, config_.zone, dns_))
+    (void)send_to_registry(index, dns_, now);
   query(notify->asker, now);
 }
 
@@ -294,7 +297,8 @@ void DiscoveryService::add_status(ExtraFields& extra) const {
   for (const Registry& r : registries_) keys += (keys.empty() ? "" : ", ") + key_to_base64(r.key);
   extra.emplace_back("discovery_registry", keys);
   extra.emplace_back("discovery_zone", config_.zone);
-  extra.emplace_back("public_endpoint", public_endpoint_ ? public_endpoint_->to_string() : "unknown");
+  extra.emplace_back("public_endpoint",
+                     public_endpoint_ ? public_endpoint_->to_string() : "unknown");
   extra.emplace_back("discovery_last_answer_unix", std::to_string(unix_seconds(last_answer_)));
   extra.emplace_back("discovery_answers", std::to_string(answers_));
   extra.emplace_back("discovery_failures", std::to_string(failures_));
@@ -306,7 +310,8 @@ void DiscoveryService::add_status(ExtraFields& extra) const {
       own += (own.empty() ? "" : ", ") + Endpoint{a, local_.port}.to_string();
     extra.emplace_back("local_candidates", own);
   }
-  if (updates_refused_) extra.emplace_back("discovery_updates_refused", std::to_string(updates_refused_));
+  if (updates_refused_)
+    extra.emplace_back("discovery_updates_refused", std::to_string(updates_refused_));
   if (unroutable_)
     extra.emplace_back("discovery_unroutable",
                        std::to_string(unroutable_) + " (no tunnel address towards the registry)");

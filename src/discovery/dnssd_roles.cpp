@@ -1,10 +1,10 @@
 #include "discovery/dnssd_roles.h"
 
+#include "crypto/keys.h"
 #include "discovery/discovery_service.h"
 #include "discovery/registry_service.h"
 #include "dnssd/demux.h"
 #include "dnssd/inner_udp.h"
-#include "crypto/keys.h"
 #include "util/log.h"
 
 namespace wgp {
@@ -78,7 +78,8 @@ bool DnssdRoles::intercept_inner_packet(Peer& peer, ByteView ip_packet, Now) {
     ++events_dropped_;
     return true;
   }
-  events_.push_back({kind, peer.public_key(), std::vector<uint8_t>(ip_packet.begin(), ip_packet.end())});
+  events_.push_back(
+      {kind, peer.public_key(), std::vector<uint8_t>(ip_packet.begin(), ip_packet.end())});
   return true;
 }
 
@@ -88,7 +89,8 @@ void DnssdRoles::on_handshake_unanswered(Peer& peer, Now) {
 }
 
 void DnssdRoles::on_path_changed(Peer& peer, Now) {
-  if (events_.size() < kMaxEvents) events_.push_back({Event::Kind::kPathChanged, peer.public_key(), {}});
+  if (events_.size() < kMaxEvents)
+    events_.push_back({Event::Kind::kPathChanged, peer.public_key(), {}});
 }
 
 void DnssdRoles::on_handshake_complete(Peer& peer, Now) {
@@ -119,7 +121,8 @@ void DnssdRoles::drain(Now now) {
       case Event::Kind::kPathChanged:
         if (peer && peer->endpoint)
           Log::info("path to ", key_to_base64(event.peer), ": ",
-                    peer->relay_via ? "relay via " + key_to_base64(*peer->relay_via) : std::string("direct"),
+                    peer->relay_via ? "relay via " + key_to_base64(*peer->relay_via)
+                                    : std::string("direct"),
                     " at ", peer->endpoint->to_string());
         break;
     }
@@ -155,7 +158,8 @@ void DnssdRoles::set_local_addresses(std::vector<IpAddress> addresses, uint16_t 
 void DnssdRoles::add_status(ExtraFields& extra) const {
   if (registry_) registry_->add_status(extra);
   if (discovery_) discovery_->add_status(extra);
-  if (dns_unexpected_) extra.emplace_back("dropped_dns_unexpected", std::to_string(dns_unexpected_));
+  if (dns_unexpected_)
+    extra.emplace_back("dropped_dns_unexpected", std::to_string(dns_unexpected_));
   if (events_dropped_) extra.emplace_back("dropped_dns_overflow", std::to_string(events_dropped_));
 }
 

@@ -67,7 +67,13 @@ class DnssdRoles final : public DeviceObserver {
 
  private:
   struct Event {
-    enum class Kind { kRegistryPacket, kDiscoveryPacket, kUnanswered, kComplete, kPathChanged } kind;
+    enum class Kind {
+      kRegistryPacket,
+      kDiscoveryPacket,
+      kUnanswered,
+      kComplete,
+      kPathChanged
+    } kind;
     PublicKey peer;
     std::vector<uint8_t> packet;
   };

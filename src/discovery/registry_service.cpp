@@ -31,7 +31,8 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
       packet_(kMaxInnerPacket) {}
 
 void RegistryService::refresh() {
-  if (generation_ == device_.endpoint_generation() && published_version_ == candidates_version_) return;
+  if (generation_ == device_.endpoint_generation() && published_version_ == candidates_version_)
+    return;
   generation_ = device_.endpoint_generation();
   published_version_ = candidates_version_;
   std::vector<dnssd::PublishedPeer> published;
@@ -66,14 +67,21 @@ void RegistryService::handle_update(Peer& asker, const dnssd::UdpPacketView& udp
       }
       break;
     }
-    case dnssd::UpdateVerdict::kFormErr: rcode = 1; break;
-    case dnssd::UpdateVerdict::kNotZone: rcode = 10; break;
-    case dnssd::UpdateVerdict::kRefused: rcode = 5; break;
+    case dnssd::UpdateVerdict::kFormErr:
+      rcode = 1;
+      break;
+    case dnssd::UpdateVerdict::kNotZone:
+      rcode = 10;
+      break;
+    case dnssd::UpdateVerdict::kRefused:
+      rcode = 5;
+      break;
   }
   if (rcode) ++updates_refused_;
   notify_.clear();
   dnssd::build_update_response(update.id, rcode, notify_);
-  size_t n = dnssd::build_udp_packet(udp.destination, kDnsPort, udp.source, udp.source_port, notify_, packet_);
+  size_t n = dnssd::build_udp_packet(udp.destination, kDnsPort, udp.source, udp.source_port,
+                                     notify_, packet_);
   if (n) device_.send_to_peer(asker, ByteView(packet_.data(), n), now);
 }
 
@@ -91,9 +99,8 @@ void RegistryService::run_timers(Now now) {
 }
 
 bool RegistryService::wants_inner(const dnssd::UdpDestination& to) const {
-  return to.port == kDnsPort &&
-         std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(), to.address) !=
-             tunnel_addresses_.end();
+  return to.port == kDnsPort && std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(),
+                                          to.address) != tunnel_addresses_.end();
 }
 
 void RegistryService::handle_plain_query(ByteView query, const Endpoint& from, Now now) {
@@ -158,9 +165,9 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
 
 ByteView RegistryService::answer_stream_query(ByteView query) {
   refresh();
-  auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
-                                  MutableByteView(answer_.data(), kMaxDnsMessage),
-                                  dnssd::Transport::kStream);
+  auto result =
+      responder_.answer(query, dnssd::QueryAccess::kAllowed,
+                        MutableByteView(answer_.data(), kMaxDnsMessage), dnssd::Transport::kStream);
   if (!result.length) return {};
   ++stream_answered_;
   return ByteView(answer_.data(), result.length);
@@ -182,7 +189,8 @@ void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker
   last_notify_[pair] = now.mono;
   notify_.clear();
   if (!dnssd::build_notify(next_notify_id_++, asker, config_.zone, notify_)) return;
-  size_t n = dnssd::build_udp_packet(route->ours, kDnsPort, route->theirs, kDnsPort, notify_, packet_);
+  size_t n =
+      dnssd::build_udp_packet(route->ours, kDnsPort, route->theirs, kDnsPort, notify_, packet_);
   if (!n) return;
   ++notifies_sent_;
   device_.send_to_peer(*target, ByteView(packet_.data(), n), now);
@@ -193,17 +201,20 @@ void RegistryService::add_status(ExtraFields& extra) const {
   extra.emplace_back("registry_zone", config_.zone);
   extra.emplace_back("registry_public", config_.is_public ? "yes" : "no");
   extra.emplace_back("registry_relay", config_.relay ? "yes" : "no");
-  if (config_.relay) extra.emplace_back("registry_relayed_bytes", std::to_string(device_.relayed_total()));
+  if (config_.relay)
+    extra.emplace_back("registry_relayed_bytes", std::to_string(device_.relayed_total()));
   extra.emplace_back("registry_published_records", std::to_string(responder_.published_records()));
   extra.emplace_back("registry_queries_answered", std::to_string(responder_.queries_answered()));
   extra.emplace_back("registry_answered_in_tunnel", std::to_string(tunnel_answered_));
   extra.emplace_back("registry_answered_tcp", std::to_string(stream_answered_));
   extra.emplace_back("registry_answered_plain", std::to_string(plain_answered_));
   extra.emplace_back("registry_ignored_strangers", std::to_string(ignored_));
-  if (plain_limited_) extra.emplace_back("registry_plain_rate_limited", std::to_string(plain_limited_));
+  if (plain_limited_)
+    extra.emplace_back("registry_plain_rate_limited", std::to_string(plain_limited_));
   extra.emplace_back("registry_notifies_sent", std::to_string(notifies_sent_));
   extra.emplace_back("registry_candidates_registered", std::to_string(candidates_.size()));
-  if (updates_refused_) extra.emplace_back("registry_updates_refused", std::to_string(updates_refused_));
+  if (updates_refused_)
+    extra.emplace_back("registry_updates_refused", std::to_string(updates_refused_));
   if (dropped_) extra.emplace_back("registry_dropped_malformed", std::to_string(dropped_));
 }
 

@@ -57,7 +57,8 @@ bool build_candidate_update(uint16_t id, const PublicKey& self, std::string_view
     ldns_rr_push_rdf(srv, ldns_rdf_clone(host.get()));
     ldns_rr_list_push_rr(updates.get(), srv);
     for (const IpAddress& a : set.addresses) {
-      ldns_rr* rr = new_rr(host.get(), a.is_v4() ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN);
+      ldns_rr* rr =
+          new_rr(host.get(), a.is_v4() ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN);
       ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(a.is_v4() ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
                                                  a.size(), a.bytes.data()));
       ldns_rr_list_push_rr(updates.get(), rr);
@@ -133,7 +134,8 @@ ReadUpdate read_candidate_update(ByteView message, const PublicKey& sender, std:
       if (!priority || !port || !target || ldns_rdf_size(priority) != 2 || ldns_rdf_size(port) != 2)
         return result;  // FORMERR
       // Priority 0 is the registry's own (the observed endpoint).
-      if (ldns_rdf2native_int16(priority) == 0 || !same(target, host.get()) || have_srv) return refuse();
+      if (ldns_rdf2native_int16(priority) == 0 || !same(target, host.get()) || have_srv)
+        return refuse();
       set.port = ldns_rdf2native_int16(port);
       if (set.port == 0) return refuse();
       have_srv = true;
@@ -143,7 +145,8 @@ ReadUpdate read_candidate_update(ByteView message, const PublicKey& sender, std:
       const ldns_rdf* a = rdata(rr, 0);
       const size_t size = type == LDNS_RR_TYPE_A ? 4 : 16;
       if (!a || ldns_rdf_size(a) != size) return result;  // FORMERR
-      IpAddress address = size == 4 ? IpAddress::v4(ldns_rdf_data(a)) : IpAddress::v6(ldns_rdf_data(a));
+      IpAddress address =
+          size == 4 ? IpAddress::v4(ldns_rdf_data(a)) : IpAddress::v6(ldns_rdf_data(a));
       if (address == IpAddress{address.family, {}} || set.addresses.size() >= kMaxCandidates)
         return refuse();
       set.addresses.push_back(address);

@@ -41,10 +41,10 @@ bool build_candidate_update(uint16_t id, const PublicKey& self, std::string_view
                             const CandidateSet& set, std::vector<uint8_t>& out);
 
 enum class UpdateVerdict {
-  kOk,        // `set` holds the sender's new candidates
-  kFormErr,   // not an UPDATE we can read (RCODE FORMERR)
-  kNotZone,   // the zone section names another zone (RCODE NOTZONE)
-  kRefused,   // a name that is not the sender's, or a record of a kind we do not take
+  kOk,       // `set` holds the sender's new candidates
+  kFormErr,  // not an UPDATE we can read (RCODE FORMERR)
+  kNotZone,  // the zone section names another zone (RCODE NOTZONE)
+  kRefused,  // a name that is not the sender's, or a record of a kind we do not take
 };
 
 struct ReadUpdate {

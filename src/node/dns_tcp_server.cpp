@@ -37,14 +37,13 @@ class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
   }
   void read_length() {
     arm_timer();
-    asio::async_read(socket_, asio::buffer(length_),
-                     [self = shared_from_this()](auto ec, size_t) {
-                       if (ec) return self->close();
-                       size_t n = size_t(self->length_[0]) << 8 | self->length_[1];
-                       if (n < 12) return self->close();  // not even a DNS header
-                       self->query_.resize(n);
-                       self->read_query();
-                     });
+    asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](auto ec, size_t) {
+      if (ec) return self->close();
+      size_t n = size_t(self->length_[0]) << 8 | self->length_[1];
+      if (n < 12) return self->close();  // not even a DNS header
+      self->query_.resize(n);
+      self->read_query();
+    });
   }
   void read_query() {
     asio::async_read(socket_, asio::buffer(query_), [self = shared_from_this()](auto ec, size_t) {
@@ -79,8 +78,9 @@ DnsTcpServer::DnsTcpServer(asio::io_context& io, const std::vector<IpAddress>& a
   for (const IpAddress& a : addresses) {
     auto acceptor = std::make_unique<tcp::acceptor>(io);
     asio::ip::address address = a.is_v4()
-        ? asio::ip::address(asio::ip::address_v4(std::array<uint8_t, 4>{a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]}))
-        : asio::ip::address(asio::ip::address_v6(a.bytes));
+                                    ? asio::ip::address(asio::ip::address_v4(std::array<uint8_t, 4>{
+                                          a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]}))
+                                    : asio::ip::address(asio::ip::address_v6(a.bytes));
     tcp::endpoint endpoint(address, port);
     boost::system::error_code ec;
     auto fail = [&](const char* what) {

@@ -127,10 +127,12 @@ Device::CandidateOutcome Device::try_relay(Peer& peer, const Peer& relay, Now no
   return try_candidates(peer, std::span(&one, 1), now);
 }
 
-Device::CandidateOutcome Device::try_candidates(Peer& peer, std::span<const CandidateAddress> addresses,
+Device::CandidateOutcome Device::try_candidates(Peer& peer,
+                                                std::span<const CandidateAddress> addresses,
                                                 Now now) {
   if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
-  if (std::any_of(addresses.begin(), addresses.end(), [](const CandidateAddress& a) { return !a.relay; })) {
+  if (std::any_of(addresses.begin(), addresses.end(),
+                  [](const CandidateAddress& a) { return !a.relay; })) {
     peer.offered.clear();
     for (const CandidateAddress& a : addresses)
       if (!a.relay) peer.offered.push_back(a.address);
@@ -138,11 +140,11 @@ Device::CandidateOutcome Device::try_candidates(Peer& peer, std::span<const Cand
   const bool live = has_live_session(peer, now.mono);
   // A handshake with the peer is under way (we initiated, or answered its
   // initiation): another would only supersede it.
-  const bool handshaking = peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout;
+  const bool handshaking =
+      peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout;
   // Forget what was tried long ago: a handshake gives up after 90 s.
-  std::erase_if(peer.candidates, [&](const Peer::Candidate& c) {
-    return now.mono - c.tried >= kRekeyAttemptTime;
-  });
+  std::erase_if(peer.candidates,
+                [&](const Peer::Candidate& c) { return now.mono - c.tried >= kRekeyAttemptTime; });
   std::vector<Endpoint> due;
   bool all_endpoint = true;
   for (const CandidateAddress& a : addresses) {
@@ -159,7 +161,8 @@ Device::CandidateOutcome Device::try_candidates(Peer& peer, std::span<const Cand
     }
     due.push_back(a.address);
   }
-  if (due.empty()) return all_endpoint && live ? CandidateOutcome::kEndpoint : CandidateOutcome::kPending;
+  if (due.empty())
+    return all_endpoint && live ? CandidateOutcome::kEndpoint : CandidateOutcome::kPending;
   ++endpoint_generation_;
   // One initiation for all of them (the peer takes one per 20 ms from us).
   // With a session that works, only the new addresses are probed: were the
@@ -179,8 +182,6 @@ void Device::set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now) {
   if (turned_on) send_keepalive(peer, now);
 }
 
-bool Device::under_load(Instant now) const {
-  return under_load_until_ && now < *under_load_until_;
-}
+bool Device::under_load(Instant now) const { return under_load_until_ && now < *under_load_until_; }
 
 }  // namespace wgp

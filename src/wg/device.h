@@ -10,21 +10,21 @@
 #include <cstring>
 #include <list>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "crypto/random.h"
 #include "net/ip.h"
 #include "noise/cookie.h"
+#include "util/lazy_buffer.h"
 #include "wg/allowed_ips.h"
 #include "wg/crypto_jobs.h"
 #include "wg/drop_reason.h"
 #include "wg/index_table.h"
 #include "wg/peer.h"
-#include "util/lazy_buffer.h"
 #include "wg/ratelimiter.h"
 #include "wg/relay.h"
 
@@ -105,10 +105,10 @@ class Device {
   // address less than REKEY_TIMEOUT ago: a new address is worth a
   // handshake at once, the 5 s per-peer limit notwithstanding.
   enum class CandidateOutcome {
-    kStatic,     // the endpoint is from the config: nothing done
-    kEndpoint,   // the address is the confirmed endpoint already
-    kPending,    // tried less than REKEY_TIMEOUT ago: nothing more yet
-    kTried,      // an initiation went there
+    kStatic,    // the endpoint is from the config: nothing done
+    kEndpoint,  // the address is the confirmed endpoint already
+    kPending,   // tried less than REKEY_TIMEOUT ago: nothing more yet
+    kTried,     // an initiation went there
   };
   CandidateOutcome try_candidate(Peer& peer, const Endpoint& address, Now now);
   // The same for a relay: `relay` (a peer of ours that relays, see
@@ -125,14 +125,18 @@ class Device {
 
   // --- relaying for others (a registry with Relay = yes) -------------------
   // Turns forwarding on (wg/relay.h); off by default.
-  void enable_relay() { if (!relay_) relay_.emplace(); }
+  void enable_relay() {
+    if (!relay_) relay_.emplace();
+  }
   bool relaying() const { return relay_.has_value(); }
   // Lets `a` and `b` reach each other through us for a while (both ways).
   void permit_relay(const PublicKey& a, const PublicKey& b, Instant now) {
     if (relay_) relay_->permit(a, b, now);
   }
   // Bytes forwarded on behalf of `peer`.
-  uint64_t relayed_by(const Peer& peer) const { return relay_ ? relay_->relayed_by(peer.public_key()) : 0; }
+  uint64_t relayed_by(const Peer& peer) const {
+    return relay_ ? relay_->relayed_by(peer.public_key()) : 0;
+  }
   // True while the peer's session carries traffic: a current keypair that
   // may send, and an authenticated packet within KEEPALIVE + REKEY_TIMEOUT
   // (15 s, after which WireGuard itself would suspect the session dead).
@@ -194,7 +198,7 @@ class Device {
   std::optional<DropReason> receive_response(ByteView msg, const Endpoint& from, Now now);
   std::optional<DropReason> receive_cookie_reply(ByteView msg, Now now);
   std::optional<DropReason> receive_transport(ByteView msg, const Endpoint& from, Now now,
-                                             const OpenJob* opened);
+                                              const OpenJob* opened);
   std::optional<DropReason> check_handshake_load(ByteView msg, uint32_t sender_index,
                                                  const Endpoint& from, Now now);
   void on_authenticated_receive(Peer& peer, const Endpoint& from, size_t bytes, Now now);

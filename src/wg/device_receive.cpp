@@ -85,11 +85,15 @@ std::optional<DropReason> Device::receive_initiation(ByteView msg, const Endpoin
 
   uint32_t old_index = peer->handshake.local_index;
   HandshakeState old_state = peer->handshake.state;
-  switch (finish_consume_initiation(peer->handshake, peer->keys, std::move(*start), wire, now.mono)) {
-    case HandshakeError::kNone: break;
+  switch (
+      finish_consume_initiation(peer->handshake, peer->keys, std::move(*start), wire, now.mono)) {
+    case HandshakeError::kNone:
+      break;
     case HandshakeError::kReplay:
-    case HandshakeError::kFlood: return fail(DropReason::kReplayedHandshake);
-    default: return fail(DropReason::kHandshakeFailed);
+    case HandshakeError::kFlood:
+      return fail(DropReason::kReplayedHandshake);
+    default:
+      return fail(DropReason::kHandshakeFailed);
   }
   // Our own initiation still in flight is superseded: both sides initiated
   // at once. Its index stays ours a while, so that the peer's response to it

@@ -11,7 +11,8 @@ namespace {
 
 // Where the receiver index sits in a message that has one (types 2–4).
 std::optional<size_t> receiver_offset(uint32_t type, size_t size) {
-  if (type == uint32_t(MessageType::kResponse) && size == kResponseSize) return kResponseReceiverOffset;
+  if (type == uint32_t(MessageType::kResponse) && size == kResponseSize)
+    return kResponseReceiverOffset;
   if (type == uint32_t(MessageType::kCookieReply) && size == kCookieReplySize)
     return kCookieReplyReceiverOffset;
   if (type == uint32_t(MessageType::kTransport) && size >= kTransportMinSize)
@@ -56,7 +57,8 @@ bool Device::relay_datagram(ByteView msg, const Endpoint& from, Now now) {
     sender = peer_at(from, nullptr);
     target = find_peer_mut(route->to);
     // Only the peer the route was made for may use it, from where it is.
-    if (!sender || sender->public_key() != route->from || !target || !in_session(*target, now.mono) ||
+    if (!sender || sender->public_key() != route->from || !target ||
+        !in_session(*target, now.mono) ||
         !relay_->permitted(sender->public_key(), target->public_key(), now.mono))
       return drop(DropReason::kRelayRefused), true;
     if (type == uint32_t(MessageType::kResponse))

@@ -23,9 +23,9 @@ void Relay::learn(uint32_t index, const PublicKey& to, const PublicKey& from, In
   if (routes_.size() >= kMaxRoutes && !routes_.contains(index)) {
     std::erase_if(routes_, [&](const auto& kv) { return now - kv.second.last >= kRouteLifetime; });
     if (routes_.size() >= kMaxRoutes) {
-      auto oldest = std::min_element(routes_.begin(), routes_.end(), [](const auto& x, const auto& y) {
-        return x.second.last < y.second.last;
-      });
+      auto oldest = std::min_element(
+          routes_.begin(), routes_.end(),
+          [](const auto& x, const auto& y) { return x.second.last < y.second.last; });
       routes_.erase(oldest);
     }
   }
@@ -44,8 +44,10 @@ const Relay::Route* Relay::route(uint32_t index, Instant now) {
 }
 
 void Relay::forget(const PublicKey& peer) {
-  std::erase_if(permits_, [&](const auto& kv) { return kv.first.first == peer || kv.first.second == peer; });
-  std::erase_if(routes_, [&](const auto& kv) { return kv.second.to == peer || kv.second.from == peer; });
+  std::erase_if(permits_,
+                [&](const auto& kv) { return kv.first.first == peer || kv.first.second == peer; });
+  std::erase_if(routes_,
+                [&](const auto& kv) { return kv.second.to == peer || kv.second.from == peer; });
   relayed_.erase(peer);
 }
 

@@ -102,7 +102,8 @@ int FakeDatagramPort::send(DatagramBatch& batch, size_t count, int*, int*) {
     if (!gso_ && segment && all.size() > segment) ++gso_violations;
     if (segment == 0 || segment > all.size()) segment = all.size();
     SentSlot slot{self_, batch.endpoint(i), {}};
-    for (size_t offset = 0; offset < all.size() || (all.empty() && offset == 0); offset += segment) {
+    for (size_t offset = 0; offset < all.size() || (all.empty() && offset == 0);
+         offset += segment) {
       ByteView datagram = all.subspan(offset, std::min(segment, all.size() - offset));
       slot.datagrams.emplace_back(datagram.begin(), datagram.end());
       if (all.empty()) break;

@@ -32,21 +32,21 @@ inline bool tool_installed(const std::string& command) {
 
 // Skips the test (or fails it under WGPUNCH_TESTS_STRICT) unless running as root.
 #define WGP_REQUIRE_ROOT(why)                                                        \
-  do {                                                                              \
-    if (::geteuid() != 0) {                                                         \
+  do {                                                                               \
+    if (::geteuid() != 0) {                                                          \
       if (::wgp::testing::tests_are_strict()) GTEST_FAIL() << "needs root: " << why; \
-      GTEST_SKIP() << "SKIP: needs root: " << why;                                  \
-    }                                                                               \
+      GTEST_SKIP() << "SKIP: needs root: " << why;                                   \
+    }                                                                                \
   } while (0)
 
 // Skips the test (or fails it under WGPUNCH_TESTS_STRICT) unless `command` is on PATH.
-#define WGP_REQUIRE_TOOL(command)                                                      \
-  do {                                                                                \
-    if (!::wgp::testing::tool_installed(command)) {                                   \
-      if (::wgp::testing::tests_are_strict())                                         \
-        GTEST_FAIL() << command << " is not installed (scripts/test installs it)";   \
+#define WGP_REQUIRE_TOOL(command)                                                            \
+  do {                                                                                       \
+    if (!::wgp::testing::tool_installed(command)) {                                          \
+      if (::wgp::testing::tests_are_strict())                                                \
+        GTEST_FAIL() << command << " is not installed (scripts/test installs it)";           \
       GTEST_SKIP() << "SKIP: " << command << " is not installed (scripts/test installs it)"; \
-    }                                                                                 \
+    }                                                                                        \
   } while (0)
 
 // Skips the test because the machine lacks a property; never strict.

@@ -30,8 +30,9 @@ struct SimNode {
   SimNode(uint32_t seed, const char* addr, std::deque<Datagram>& wire)
       : host(seed, endpoint(addr), wire) {}
   void enable(const Config& config) {
-    roles = std::make_unique<DnssdRoles>(config, host.device, host.rng,
-                                         [this](const Endpoint& to, ByteView d) { host.send_datagram(to, d); });
+    roles = std::make_unique<DnssdRoles>(
+        config, host.device, host.rng,
+        [this](const Endpoint& to, ByteView d) { host.send_datagram(to, d); });
   }
   SimHost host;
   std::unique_ptr<DnssdRoles> roles;
@@ -90,8 +91,8 @@ class SimWorld {
     for (int budget = 100000; budget > 0; --budget) {
       std::optional<Instant> next;
       for (SimNode* n : nodes()) {
-        for (auto dl : {n->host.device.next_deadline(),
-                        n->roles ? n->roles->next_deadline() : std::nullopt})
+        for (auto dl :
+             {n->host.device.next_deadline(), n->roles ? n->roles->next_deadline() : std::nullopt})
           if (dl && (!next || *dl < *next)) next = dl;
       }
       if (!next || *next > end) break;
@@ -170,12 +171,14 @@ class DnssdRolesTest : public ::testing::TestWithParam<bool> {
   void add_registry_peers(int n) {
     auto& reg = w.registry.host.device;
     for (int i = 0; i < n; ++i) {
-      std::string addr = "192.0.2." + std::to_string(100 + i % 100) + ":" + std::to_string(50000 + i);
+      std::string addr =
+          "192.0.2." + std::to_string(100 + i % 100) + ":" + std::to_string(50000 + i);
       auto node = std::make_unique<SimNode>(1000 + i, addr.c_str(), w.wire);
       Device& dev = node->host.device;
       Peer* r = dev.add_peer(w.registry.host.public_key());
       dev.set_endpoint(*r, w.registry.host.addr, EndpointSource::kConfig);
-      std::string ip = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + "/32";
+      std::string ip =
+          "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + "/32";
       reg.allowed_ips().insert(prefix(ip.c_str()), reg.add_peer(node->host.public_key()));
       dev.initiate_handshake(*r, w.now());
       w.extra.push_back(std::move(node));
@@ -190,7 +193,9 @@ class DnssdRolesTest : public ::testing::TestWithParam<bool> {
     n.roles->add_status(s);
     return s;
   }
-  uint64_t notifies_sent() { return std::stoull(field(status(w.registry), "registry_notifies_sent")); }
+  uint64_t notifies_sent() {
+    return std::stoull(field(status(w.registry), "registry_notifies_sent"));
+  }
 
   // Alice's in-tunnel query to the registry, as a stub resolver on her host
   // would send it (from an ephemeral port); the answer packet, if any.
@@ -303,8 +308,10 @@ TEST_P(DnssdRolesTest, StrangersGetSilenceConfirmedEndpointsAnAnswer) {
   EXPECT_EQ(field(status(w.registry), "registry_ignored_strangers"), "3");
   // A spoof of an address the registry was only told about (never confirmed)
   // is a stranger too.
-  Peer* told = w.registry.host.device.add_peer(derive_public_key(generate_private_key(w.alice.host.rng)));
-  w.registry.host.device.set_endpoint(*told, endpoint("198.51.100.200:1"), EndpointSource::kControl);
+  Peer* told =
+      w.registry.host.device.add_peer(derive_public_key(generate_private_key(w.alice.host.rng)));
+  w.registry.host.device.set_endpoint(*told, endpoint("198.51.100.200:1"),
+                                      EndpointSource::kControl);
   w.registry.roles->receive_datagram(query, endpoint("198.51.100.200:1"), w.now());
   EXPECT_TRUE(w.wire.empty());
   // From Alice's confirmed WireGuard endpoint the same query is answered.
@@ -458,9 +465,9 @@ TEST_P(DnssdRolesTest, WithoutADirectPathTheRegistryRelays) {
   EXPECT_EQ(w.history[0].to, w.registry.host.addr);
   EXPECT_EQ(w.history[1].from, w.registry.host.addr);
   EXPECT_EQ(w.history[1].to, bob);
-  EXPECT_EQ(w.history[0].bytes, w.history[1].bytes);  // unchanged: no framing, no overhead
+  EXPECT_EQ(w.history[0].bytes, w.history[1].bytes);      // unchanged: no framing, no overhead
   EXPECT_EQ(w.history[0].bytes.size(), 1392u + 28 + 32);  // the full MTU of 1420 crosses
-  EXPECT_TRUE(w.registry.host.tun.empty());  // the registry read nothing
+  EXPECT_TRUE(w.registry.host.tun.empty());               // the registry read nothing
   Peer* alice_at_registry = w.registry.host.device.find_peer(w.alice.host.public_key());
   EXPECT_GE(w.registry.host.device.relayed_by(*alice_at_registry), w.history[0].bytes.size());
   // The NAT stops dropping: within one Interval the probe finds the direct path.
@@ -548,7 +555,8 @@ TEST_P(DnssdRolesTest, TwoPeersBehindOneNatMeetOnTheLan) {
   dnssd::build_query(0x77, dnssd::instance_name(carol_node.host.public_key(), "example.net."),
                      dnssd::kQueryTypeSrv, q);
   ByteView answer = w.registry.roles->registry()->answer_stream_query(q);
-  auto parsed = dnssd::parse_srv_response(answer, 0x77, carol_node.host.public_key(), "example.net.");
+  auto parsed =
+      dnssd::parse_srv_response(answer, 0x77, carol_node.host.public_key(), "example.net.");
   ASSERT_EQ(parsed.status, dnssd::AnswerStatus::kOk);
   EXPECT_EQ(parsed.peer->endpoint, carol_node.host.addr);
   ASSERT_EQ(parsed.peer->candidates.size(), 1u);

@@ -33,7 +33,8 @@ TEST(CandidateUpdate, RoundTripsThroughLdns) {
   EXPECT_EQ(ldns_pkt_get_opcode(pkt), LDNS_PACKET_UPDATE);
   EXPECT_EQ(ldns_pkt_id(pkt), 0x1234);
   EXPECT_EQ(ldns_rr_list_rr_count(ldns_pkt_question(pkt)), 1u);  // ZONE
-  EXPECT_EQ(ldns_rr_list_rr_count(ldns_pkt_authority(pkt)), 2u + 1 + 2);  // 2 deletes, SRV, 2 addresses
+  EXPECT_EQ(ldns_rr_list_rr_count(ldns_pkt_authority(pkt)),
+            2u + 1 + 2);  // 2 deletes, SRV, 2 addresses
   ldns_pkt_free(pkt);
 
   ReadUpdate read = read_candidate_update(update, key_of(1), kZone);
@@ -54,7 +55,8 @@ TEST(CandidateUpdate, OnlyTheSendersOwnNames) {
   // Sent by peer 2, the same UPDATE is about someone else's names.
   EXPECT_EQ(read_candidate_update(update, key_of(2), kZone).verdict, UpdateVerdict::kRefused);
   // For another zone.
-  EXPECT_EQ(read_candidate_update(update, key_of(1), "example.org.").verdict, UpdateVerdict::kNotZone);
+  EXPECT_EQ(read_candidate_update(update, key_of(1), "example.org.").verdict,
+            UpdateVerdict::kNotZone);
 }
 
 TEST(CandidateUpdate, RefusesWhatItDoesNotPublish) {
@@ -70,24 +72,32 @@ TEST(CandidateUpdate, RefusesWhatItDoesNotPublish) {
   };
   Bytes srv_rdata = {0, 0, 0, 0, 0xca, 0x6c};  // priority 0: the registry's own
   srv_rdata = cat(srv_rdata, name(cand));
-  EXPECT_EQ(read_candidate_update(update_with(record(name(instance), 33, srv_rdata)), key_of(1), kZone).verdict,
-            UpdateVerdict::kRefused);
+  EXPECT_EQ(
+      read_candidate_update(update_with(record(name(instance), 33, srv_rdata)), key_of(1), kZone)
+          .verdict,
+      UpdateVerdict::kRefused);
   // A TXT at our own name: not a kind we publish.
-  EXPECT_EQ(read_candidate_update(update_with(record(name(cand), 16, {3, 'a', 'b', 'c'})), key_of(1), kZone).verdict,
-            UpdateVerdict::kRefused);
-  // The public host name is the registry's to write, not the peer's.
-  EXPECT_EQ(read_candidate_update(update_with(record(name(target_name(key_of(1), kZone)), 1, {1, 2, 3, 4})),
+  EXPECT_EQ(read_candidate_update(update_with(record(name(cand), 16, {3, 'a', 'b', 'c'})),
                                   key_of(1), kZone)
                 .verdict,
             UpdateVerdict::kRefused);
+  // The public host name is the registry's to write, not the peer's.
+  EXPECT_EQ(read_candidate_update(
+                update_with(record(name(target_name(key_of(1), kZone)), 1, {1, 2, 3, 4})),
+                key_of(1), kZone)
+                .verdict,
+            UpdateVerdict::kRefused);
   // An address without a port.
-  EXPECT_EQ(read_candidate_update(update_with(record(name(cand), 1, {10, 1, 0, 2})), key_of(1), kZone).verdict,
-            UpdateVerdict::kFormErr);
+  EXPECT_EQ(
+      read_candidate_update(update_with(record(name(cand), 1, {10, 1, 0, 2})), key_of(1), kZone)
+          .verdict,
+      UpdateVerdict::kFormErr);
   // Not an UPDATE at all, and garbage.
   Bytes query;
   ASSERT_TRUE(build_query(3, instance, kQueryTypeSrv, query));
   EXPECT_EQ(read_candidate_update(query, key_of(1), kZone).verdict, UpdateVerdict::kFormErr);
-  EXPECT_EQ(read_candidate_update(Bytes(40, 0xff), key_of(1), kZone).verdict, UpdateVerdict::kFormErr);
+  EXPECT_EQ(read_candidate_update(Bytes(40, 0xff), key_of(1), kZone).verdict,
+            UpdateVerdict::kFormErr);
 }
 
 TEST(CandidateUpdate, ResponseHeader) {
@@ -134,7 +144,7 @@ TEST(CandidateUpdate, PublishedAndReadBack) {
   out.assign(65535, 0);
   result = responder.answer(aaaa, QueryAccess::kAllowed, out);
   ASSERT_GT(result.length, 0u);
-  EXPECT_EQ(out[3] & 0x0f, 0);      // NOERROR
+  EXPECT_EQ(out[3] & 0x0f, 0);       // NOERROR
   EXPECT_EQ(load_be16(&out[6]), 1);  // one AAAA
   p.candidates.clear();
   responder.set_peers({p});

@@ -24,8 +24,8 @@ TEST(LocalAddresses, CandidatesAreLanIpv4AndGlobalIpv6) {
   EXPECT_FALSE(yes("255.255.255.255"));
   EXPECT_FALSE(yes("::1"));
   EXPECT_FALSE(yes("::"));
-  EXPECT_FALSE(yes("fe80::1"));       // link-local
-  EXPECT_FALSE(yes("fd00::1"));       // unique local: most often a tunnel's own
+  EXPECT_FALSE(yes("fe80::1"));  // link-local
+  EXPECT_FALSE(yes("fd00::1"));  // unique local: most often a tunnel's own
   EXPECT_FALSE(yes("::ffff:10.1.0.2"));
   EXPECT_FALSE(yes("ff02::1"));
 }

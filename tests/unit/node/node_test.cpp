@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <thread>
 
@@ -27,13 +27,13 @@ struct TestNode {
     auto u = std::make_unique<FakeDatagramPort>(net, addr);
     tun = t.get();
     port = u.get();
-    node = std::make_unique<Node>(io, std::move(t), std::move(u), 1420,
-                                  [&net, this](uint16_t p) -> std::unique_ptr<DatagramPort> {
-                                    auto fresh = std::make_unique<FakeDatagramPort>(
-                                        net, Endpoint{addr.address, p});
-                                    port = fresh.get();
-                                    return fresh;
-                                  });
+    node = std::make_unique<Node>(
+        io, std::move(t), std::move(u), 1420,
+        [&net, this](uint16_t p) -> std::unique_ptr<DatagramPort> {
+          auto fresh = std::make_unique<FakeDatagramPort>(net, Endpoint{addr.address, p});
+          port = fresh.get();
+          return fresh;
+        });
     node->set_private_key(key);
   }
   PublicKey public_key() const { return derive_public_key(key); }
@@ -56,10 +56,12 @@ class NodeTest : public ::testing::Test {
  protected:
   // Peers of each other, with endpoints; started. Workers as given.
   void start(size_t a_workers = 0, size_t b_workers = 0) {
-    for (auto [me, other, workers] : {std::tuple{&a, &b, a_workers}, std::tuple{&b, &a, b_workers}}) {
+    for (auto [me, other, workers] :
+         {std::tuple{&a, &b, a_workers}, std::tuple{&b, &a, b_workers}}) {
       Node& n = *me->node;
       n.add_peer(other->public_key());
-      n.add_peer_allowed_ip(other->public_key(), prefix((std::string(other->tunnel) + "/32").c_str()));
+      n.add_peer_allowed_ip(other->public_key(),
+                            prefix((std::string(other->tunnel) + "/32").c_str()));
       n.set_peer_endpoint(other->public_key(), other->addr);
       n.set_crypto_workers(workers);
       n.start();

@@ -47,8 +47,8 @@ TEST(OutgoingDatagrams, EqualSizesToOneEndpointShareASlotWhenTheSocketSegments) 
   Fixture f;
   put(f.out, kTo, 100, 1);
   put(f.out, kTo, 100, 2);
-  put(f.out, kTo, 60, 3);    // a shorter one may end the run
-  put(f.out, kTo, 60, 4);    // but nothing may follow it
+  put(f.out, kTo, 60, 3);     // a shorter one may end the run
+  put(f.out, kTo, 60, 4);     // but nothing may follow it
   put(f.out, kOther, 60, 5);  // another endpoint: another slot
   put(f.out, kOther, 80, 6);  // larger than the run: another slot
   EXPECT_EQ(f.out.slots_used(), 4u);
@@ -73,7 +73,7 @@ TEST(OutgoingDatagrams, CancelTakesBackTheLastReservationOnly) {
   put(f.out, kTo, 100, 1);
   put(f.out, kTo, 100, 2);  // appended
   f.out.cancel();
-  f.out.cancel();  // a second cancel has nothing to take back
+  f.out.cancel();             // a second cancel has nothing to take back
   put(f.out, kOther, 50, 3);  // a new slot
   f.out.cancel();
   put(f.out, kTo, 100, 4);  // joins the first slot again
