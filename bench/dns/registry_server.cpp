@@ -106,6 +106,7 @@ int serve(const Options& o) {
   if (o.port == 0) usage();
   wgp::dnssd::Responder responder(o.zone);
   responder.set_peers(wgp::bench::synthetic_peers(o.peers));
+  responder.set_serial(1);  // as in the zone file below
   wgp::UdpSocket sock = loopback_socket(o.port);
   wgp::DatagramBatch rx(64, 2048);
   wgp::DatagramBatch tx(64, 65535);
@@ -155,8 +156,9 @@ std::string zone_escape(const std::string& name) {
 int zonefile(const Options& o) {
   const std::string z = o.zone;
   std::printf("$ORIGIN %s\n$TTL 0\n", z.c_str());
-  // The SOA the responder invents (responder_zone.h); a serial of 1.
-  std::printf("@ SOA %s hostmaster.%s 1 3600 600 86400 0\n", z.c_str(), z.c_str());
+  // The SOA and NS the responder invents (responder_zone.h); a serial of 1.
+  std::printf("@ SOA %s hostmaster.%s 1 60 10 86400 0\n", z.c_str(), z.c_str());
+  std::printf("@ NS %s\n", z.c_str());
   auto peers = wgp::bench::synthetic_peers(o.peers);
   const std::string service = wgp::bench::service_name(z);
   for (const auto& p : peers) {

@@ -25,6 +25,8 @@ constexpr KeyInfo kKeys[] = {
     {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
     {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
     {"Zone", Section::kRegistry},        {"Public", Section::kRegistry},
+    {"NameServer", Section::kRegistry},  {"Secondary", Section::kRegistry},
+    {"TransferKey", Section::kRegistry},
     {"Registry", Section::kDiscovery},   {"Zone", Section::kDiscovery},
     {"Interval", Section::kDiscovery},
 };

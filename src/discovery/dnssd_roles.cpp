@@ -2,6 +2,7 @@
 
 #include "discovery/discovery_service.h"
 #include "discovery/registry_service.h"
+#include "discovery/zone_publisher.h"
 #include "dnssd/demux.h"
 #include "dnssd/inner_udp.h"
 
@@ -22,9 +23,11 @@ std::vector<IpAddress> tunnel_addresses(const Config& config) {
 
 DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPlain send)
     : device_(device) {
-  if (config.registry)
+  if (config.registry) {
     registry_ = std::make_unique<RegistryService>(*config.registry, tunnel_addresses(config),
-                                                  config.mtu, device, std::move(send));
+                                                  config.mtu, device, send);
+    publisher_ = std::make_unique<ZonePublisher>(*config.registry, *registry_, rng, send);
+  }
   if (config.discovery)
     discovery_ = std::make_unique<DiscoveryService>(*config.discovery, tunnel_addresses(config),
                                                     device, rng);
@@ -41,11 +44,11 @@ void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
     case dnssd::DatagramKind::kWireGuard:
       if (device_.receive_datagram(d, from, now, opened) == DropReason::kUnknownIndex &&
           registry_ && dnssd::plausible_dns_header(d))
-        registry_->handle_plain_query(d, from);
+        plain_dns(d, from, now);
       break;
     case dnssd::DatagramKind::kDns:
       if (registry_)
-        registry_->handle_plain_query(d, from);
+        plain_dns(d, from, now);
       else
         ++dns_unexpected_;  // nobody here answers plain DNS: silence
       break;
@@ -54,6 +57,11 @@ void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
       break;
   }
   drain(now);
+}
+
+void DnssdRoles::plain_dns(ByteView d, const Endpoint& from, Now now) {
+  if (publisher_->is_secondary(from.address) && publisher_->handle_datagram(d, from, now)) return;
+  registry_->handle_plain_query(d, from);
 }
 
 bool DnssdRoles::intercept_inner_packet(Peer& peer, ByteView ip_packet, Now) {
@@ -113,22 +121,28 @@ void DnssdRoles::drain(Now now) {
 }
 
 void DnssdRoles::start(Now now) {
+  if (publisher_) publisher_->start(now);
   if (discovery_) discovery_->refresh_all(now);
   drain(now);
 }
 
 std::optional<Instant> DnssdRoles::next_deadline() const {
-  return discovery_ ? discovery_->next_deadline() : std::nullopt;
+  std::optional<Instant> next = discovery_ ? discovery_->next_deadline() : std::nullopt;
+  if (publisher_)
+    if (auto p = publisher_->next_deadline(); p && (!next || *p < *next)) next = p;
+  return next;
 }
 
 void DnssdRoles::run_timers(Now now) {
   drain(now);
   if (discovery_) discovery_->run_timers(now);
+  if (publisher_) publisher_->run_timers(now);
   drain(now);
 }
 
 void DnssdRoles::add_status(ExtraFields& extra) const {
   if (registry_) registry_->add_status(extra);
+  if (publisher_) publisher_->add_status(extra);
   if (discovery_) discovery_->add_status(extra);
   if (dns_unexpected_) extra.emplace_back("dropped_dns_unexpected", std::to_string(dns_unexpected_));
   if (events_dropped_) extra.emplace_back("dropped_dns_overflow", std::to_string(events_dropped_));
