@@ -4,8 +4,7 @@
 # zone a Knot DNS secondary copies by zone transfer with TSIG. Measures
 #   - the registry's memory (VmRSS, VmHWM) with N published peers, a secondary and its journal;
 #   - a whole AXFR: as Knot takes it (`knotc zone-retransfer`; knotd's log gives seconds,
-#     messages, bytes) and as `kdig -y` reads it from the secondary's address (its time), with
-#     the size of Knot's own AXFR of the same zone beside it;
+#     messages, bytes) and as `kdig -y` reads it from the secondary's address (its time);
 #   - the secondary's lag from an endpoint change to Knot's new answer: one peer handshakes
 #     again from a new source port, and `kdig @knot` is polled every 10 ms until its SRV shows
 #     the new port (--changes times, 1.5 s apart; min, median, max), with knotd's IXFR size;
@@ -101,14 +100,18 @@ T0=$SECONDS
 out=$(ns_exec "$NS_CLI" timeout $((PEERS / 300 + 60)) "$HELPER" handshakes --to "$REG_IP:$PORT" \
   --server-key "$PUBREG" --keys "$NL_TMP/peer-keys.txt" --bind "$CLI_IP" --rate 600) || true
 log "handshakes: $out ($((SECONDS - T0)) s)"
-published() { (($(reg_field "registry published records") >= 4 * PEERS)); }
-wait_for "the registry to publish $PEERS peers" 30 published
+# Peers whose initiation met a cookie reply (a busy machine puts the device under load) got no
+# session: the registry publishes the others.
+LIVE=$(awk '{for (i = 1; i < NF; i++) if ($i == "responses") print $(i + 1)}' <<<"$out")
+[[ $LIVE =~ ^[0-9]+$ && $LIVE -gt 0 ]] || fail "no handshake answered: $out"
+published() { (($(reg_field "registry published records") >= 4 * LIVE)); }
+wait_for "the registry to publish $LIVE peers" 30 published
 T1=$(date +%s%3N)
 knot_wait_serial "$NS_KNOT" "$KNOT_IP" "$(reg_field "registry zone serial")" 30
 note "handshake driver: $out; Knot at the registry's serial $(($(date +%s%3N) - T1)) ms after the registry published all"
 sleep 2
 note "$(printf '%-58s %9s %9s' "memory (KiB)" VmRSS VmHWM)"
-note "$(printf '%-58s %9s %9s' "registry, $PEERS live peers, 1 secondary, journal of $(reg_field "registry journal versions")" \
+note "$(printf '%-58s %9s %9s' "registry, $LIVE live peers, 1 secondary, journal of $(reg_field "registry journal versions")" \
   "$(proc_kib "$PID_REG" VmRSS)" "$(proc_kib "$PID_REG" VmHWM)")"
 note "$(printf '%-58s %9s %9s' "knotd, secondary of the same zone" "$(proc_kib "$PID_KNOT" VmRSS)" \
   "$(proc_kib "$PID_KNOT" VmHWM)")"
@@ -118,7 +121,10 @@ axfrs0=$(grep -c "AXFR, incoming.*finished" "$KNOT_LOG" || true)
 ns_exec "$NS_KNOT" "${KNOTC[@]}" zone-retransfer "$ZONE" >/dev/null
 axfr_done() { (($(grep -c "AXFR, incoming.*finished" "$KNOT_LOG" || true) > axfrs0)); }
 wait_for "Knot's forced AXFR" 60 axfr_done
-note "Knot takes an AXFR: $(grep "AXFR, incoming.*finished" "$KNOT_LOG" | tail -n 1 | sed 's/.*finished, //')"
+# knot_updated: how long Knot's last refresh took in all (transfer and applying it).
+knot_updated() { grep "zone updated" "$KNOT_LOG" | tail -n 1 | sed 's/.*zone updated, \([0-9.]* seconds\).*/refresh with applying it: \1/'; }
+sleep 1  # let Knot settle on the new copy before reading it back
+note "Knot takes an AXFR: $(grep "AXFR, incoming.*finished" "$KNOT_LOG" | tail -n 1 | sed 's/.*finished, //'); $(knot_updated)"
 kdig_axfr() {  # NS SERVER PORT [OPTIONS]: "records messages bytes ms" of one AXFR read by kdig
   local ns=$1 server=$2 p=$3
   shift 3
@@ -129,8 +135,6 @@ kdig_axfr() {  # NS SERVER PORT [OPTIONS]: "records messages bytes ms" of one AX
 }
 read -r r m b t <<<"$(kdig_axfr "$NS_KNOT" "$REG_IP" "$PORT" -y "hmac-sha256:$KEY_NAME:$TSIG_SECRET")"
 note "kdig -y reads the registry's AXFR: $r records, $m messages, $b bytes in $t ms (TSIG checked)"
-read -r r m b t <<<"$(kdig_axfr "$NS_KNOT" "$KNOT_IP" 53)"
-note "kdig reads Knot's own AXFR of the zone: $r records, $m messages, $b bytes in $t ms"
 
 # --- the lag of one endpoint change -----------------------------------------------------------
 lags=()
@@ -153,7 +157,8 @@ for ((k = 1; k <= CHANGES; k++)); do
   t1=$(date +%s%3N)
   [[ -n $now && $now != "$before" ]] || { note "change $k: Knot did not follow within 5 s"; continue; }
   lags+=($((t1 - t0)))
-  ixfr=$(grep "IXFR, incoming.*finished" "$KNOT_LOG" | tail -n 1 | sed 's/.*finished, //')
+  sleep 0.2  # the log line may follow the answer
+  ixfr="$(grep "IXFR, incoming.*finished" "$KNOT_LOG" | tail -n 1 | sed 's/.*finished, //'); $(knot_updated)"
   (($(grep -c "IXFR, incoming.*finished" "$KNOT_LOG" || true) > ixfrs0)) || ixfr="no IXFR logged"
   log "change $k: port $before -> $now, Knot answers $((t1 - t0)) ms after the handshake ($ixfr)"
   sleep 1.5
