@@ -8,7 +8,8 @@
 //   dnssd/serial.h (Unix time, never backwards), which the registry's own
 //   answers then carry too. The first version is taken at start, a second
 //   one a second later whatever changed (a restart within the second of the
-//   last commit must not reuse its serial for other records).
+//   last commit must not reuse its serial for other records). Without
+//   secondaries only a digest of the version is kept, to tell a change.
 // - NOTIFY (RFC 1996) to every Secondary on each new version, from the
 //   WireGuard socket (the registry's address and port, what a secondary's
 //   ACL names), TSIG-signed with TransferKey; resent after 1, 2, 4, 8 s until
@@ -30,6 +31,7 @@
 // returned as bytes. Runs on the node's thread.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -97,6 +99,10 @@ class ZonePublisher {
   };
 
   bool changed() const;
+  // Takes the zone as published now as version `serial` (the first one when
+  // `first`); false, changing nothing, when it equals the current version
+  // and no commit is forced.
+  bool take_version(bool first, uint32_t serial);
   void commit(Now now);
   void notify_all(Now now);
   void send_notify(Secondary& s, Now now);
@@ -123,7 +129,8 @@ class ZonePublisher {
   std::optional<dnssd::TsigKey> key_;
   std::vector<Secondary> secondaries_;
 
-  dnssd::ZoneHistory history_;
+  dnssd::ZoneHistory history_;        // versions kept whole only for secondaries
+  std::array<uint8_t, 32> digest_{};  // of the current version, without secondaries
   bool started_ = false;
   bool force_ = false;  // commit at next_commit_ even if nothing changed
   uint64_t seen_generation_ = 0;

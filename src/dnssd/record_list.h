@@ -38,6 +38,7 @@ class RecordList {
   WireRecord operator[](size_t i) const;
   // The bytes of all records, as an uncompressed message would hold them.
   size_t wire_size() const { return bytes_.size(); }
+  ByteView bytes() const { return bytes_; }
   // What the list keeps allocated (for status and the journal's bound).
   size_t memory() const { return bytes_.capacity() + starts_.capacity() * sizeof(uint32_t); }
   void clear();

@@ -281,3 +281,47 @@ TEST_F(ZonePublisherTest, TransfersOverTheStream) {
 
 }  // namespace
 }  // namespace wgp::testing
+
+namespace wgp::testing {
+namespace {
+
+// Without secondaries the registry still versions its zone (the serial of
+// its answers follows changes), keeping a digest instead of the records.
+TEST(ZonePublisherAlone, VersionsOnChangeWithoutSecondaries) {
+  SimNetwork net;
+  SeededRandom rng{9};
+  Config c;
+  c.addresses.push_back(*InterfaceAddress::parse("10.0.0.2/24"));
+  c.registry = RegistryConfig{"example.net.", false};
+  std::vector<Datagram> sent;
+  DnssdRoles roles(c, net.b.device, rng, [&](const Endpoint& to, ByteView d) {
+    sent.push_back({net.b.addr, to, Bytes(d.begin(), d.end())});
+  });
+  roles.start(net.now());
+  auto step = [&](Duration d) {
+    for (Duration done{}; done < d; done += 50ms) {
+      net.advance(50ms);
+      roles.run_timers(net.now());
+    }
+  };
+  ZonePublisher& p = *roles.publisher();
+  EXPECT_EQ(p.serial(), kStart);
+  step(1s);
+  EXPECT_EQ(p.serial(), kStart + 1);  // the forced second version
+  step(5s);
+  EXPECT_EQ(p.serial(), kStart + 1);  // nothing changed
+  net.a_sends();
+  net.run();
+  step(100ms);
+  EXPECT_EQ(p.serial(), kStart + 6);  // a published: the clock's serial
+  EXPECT_TRUE(sent.empty());          // no NOTIFY to anyone
+  ExtraFields s;
+  roles.add_status(s);
+  ASSERT_FALSE(s.empty());
+  bool has_secondaries = false;
+  for (const auto& [k, v] : s) has_secondaries |= k == "registry_secondaries";
+  EXPECT_FALSE(has_secondaries);
+}
+
+}  // namespace
+}  // namespace wgp::testing
