@@ -83,6 +83,11 @@ class ZonePublisher {
   void add_status(ExtraFields& extra) const;
 
   uint32_t serial() const { return history_.serial(); }
+  // Seconds since the Unix epoch of `now`'s wall clock (serials, TSIG times).
+  static uint64_t unix_time(Now now) {
+    return uint64_t(
+        std::chrono::duration_cast<std::chrono::seconds>(now.wall.time_since_epoch()).count());
+  }
 
  private:
   struct Pending {  // a NOTIFY not yet acknowledged
