@@ -1,5 +1,6 @@
-// The registry's DNS responder (src/dnssd/responder.h) and the demultiplexer
-// in front of it (src/dnssd/demux.h), with any bytes as the query.
+// The registry's DNS responder (src/dnssd/responder.h), the demultiplexer
+// in front of it (src/dnssd/demux.h) and its reader of candidate UPDATEs
+// (src/dnssd/candidate_update.h), with any bytes as the query.
 //
 // Input: byte 0 picks the output size and the access decision; the rest is
 // the datagram. Besides "no crash, no overread", two properties are checked:
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include "dnssd/base32.h"
+#include "dnssd/candidate_update.h"
+#include "dnssd/discovery_query.h"
 #include "dnssd/demux.h"
 #include "dnssd/responder.h"
 #include "dnssd/responder_query.h"
@@ -70,6 +73,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)plausible_dns_header(query);
   ParsedQuery parsed;
   (void)parse_query(query, parsed);
+
+  // The registry's other reader of in-tunnel DNS: candidate UPDATEs. What it
+  // accepts must be a set it would publish, and survive a rebuild.
+  static const PublicKey kSender = [] {
+    PublicKey k;
+    for (size_t i = 0; i < k.size(); ++i) k[i] = uint8_t(3 * i + 1);
+    return k;
+  }();
+  ReadUpdate update = read_candidate_update(query, kSender, "example.net.");
+  if (update.verdict == UpdateVerdict::kOk) {
+    if (update.set.addresses.size() > kMaxCandidates) fail("update: too many candidates");
+    if (!update.set.addresses.empty() && update.set.port == 0) fail("update: candidates without a port");
+    std::vector<uint8_t> rebuilt;
+    if (!build_candidate_update(update.id, kSender, "example.net.", update.set, rebuilt))
+      fail("update: an accepted set cannot be rebuilt");
+    ReadUpdate again = read_candidate_update(rebuilt, kSender, "example.net.");
+    if (again.verdict != UpdateVerdict::kOk || !(again.set == update.set)) fail("update: round trip differs");
+  }
 
   // Exactly sized buffers, so that ASan sees any write past `out`.
   std::vector<uint8_t> first(out_size), second(out_size);

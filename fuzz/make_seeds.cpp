@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/x25519.h"
+#include "dnssd/candidate_update.h"
 #include "dnssd/discovery_query.h"
 #include "dnssd/inner_udp.h"
 #include "dnssd/notify.h"
@@ -211,6 +212,17 @@ std::vector<std::pair<std::string, Bytes>> dns_queries() {
   Bytes notify;
   build_notify(0x510b, key_n(1), zone, notify);
   out.emplace_back("notify", notify);
+  // Candidate UPDATEs from the fuzz harness's sender (key 3*i+1 bytes).
+  PublicKey sender;
+  for (size_t i = 0; i < sender.size(); ++i) sender[i] = uint8_t(3 * i + 1);
+  Bytes update;
+  build_candidate_update(0x510c, sender, zone,
+                         {51820, {*IpAddress::parse("10.1.0.2"), *IpAddress::parse("2001:db8:1::2")}},
+                         update);
+  out.emplace_back("update_candidates", update);
+  Bytes withdraw;
+  build_candidate_update(0x510d, sender, zone, {}, withdraw);
+  out.emplace_back("update_withdraw", withdraw);
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "config/keys_cli.h"
+#include "control/ping.h"
 #include "control/status.h"
 #include "node/runner.h"
 #include "util/version.h"
@@ -20,6 +21,7 @@ constexpr const char* kUsage =
     "Usage:\n"
     "  wgpunch up CONFIG [--interface NAME] [--user USER]\n"
     "  wgpunch status [IFACE] [--json]\n"
+    "  wgpunch ping PEER [-c COUNT] [-i SECONDS] [-W SECONDS] [-I IFACE]\n"
     "  wgpunch genkey | pubkey | genpsk\n"
     "  wgpunch --version\n"
     "  wgpunch [-f|--foreground] IFACE      (wireguard-go's convention, for wg-quick)\n";
@@ -112,6 +114,11 @@ int dispatch(std::span<const std::string_view> args) {
     if (cmd == "genpsk") wgp::genpsk(std::cout);
     if (cmd == "pubkey") wgp::pubkey(std::cin, std::cout);
     return 0;
+  }
+  if (cmd == "ping") {
+    auto options = wgp::control::parse_ping_args(rest);
+    options.socket_directory = wgp::control::socket_directory_from_environment();
+    return wgp::control::run_ping(options, std::cout, std::cerr);
   }
   if (cmd == "status") {
     auto options = wgp::control::parse_status_args(rest);

@@ -69,12 +69,10 @@ nat_topology() {
   ip -n "$NS_ROUTER" link set reg0 master br0
   ip -n "$NS_REG" route add default via "$REG_GW"
 
-  nat_box "$NS_NAT_A" "$NAT_A_OUT" "$NAT_A_GW" "$mode_a" a0
-  nat_box "$NS_NAT_B" "$NAT_B_OUT" "$NAT_B_GW" "$mode_b" b0
-  veth_link "$NS_ALICE" eth0 "$ALICE_LAN/24" "$NS_NAT_A" lan "$NAT_A_LAN/24"
-  veth_link "$NS_BOB" eth0 "$BOB_LAN/24" "$NS_NAT_B" lan "$NAT_B_LAN/24"
-  ip -n "$NS_ALICE" route add default via "$NAT_A_LAN"
-  ip -n "$NS_BOB" route add default via "$NAT_B_LAN"
+  nat_box "$NS_NAT_A" "$NAT_A_OUT" "$NAT_A_GW" "$mode_a" a0 "$NAT_A_LAN"
+  nat_box "$NS_NAT_B" "$NAT_B_OUT" "$NAT_B_GW" "$mode_b" b0 "$NAT_B_LAN"
+  nat_lan_join "$NS_ALICE" "$NS_NAT_A" "$ALICE_LAN"
+  nat_lan_join "$NS_BOB" "$NS_NAT_B" "$BOB_LAN"
   nat_router_counters
 
   # The underlay works: both private hosts reach the registry through their NATs.
@@ -84,15 +82,31 @@ nat_topology() {
   ns_exec "$NS_NAT_B" conntrack -F >/dev/null 2>&1 || true
 }
 
-# nat_box NS OUTSIDE GATEWAY MODE ROUTERDEV: one NAT namespace: "wan" towards the router
-# (ROUTERDEV on the router's side), "lan" added later, nftables as described above.
+# nat_lan_join HOSTNS NATNS ADDR: HOSTNS joins the NAT's LAN (the bridge "lan") with ADDR/24 on
+# its eth0 and the NAT as default route. Several hosts may share one LAN (DESIGN.md §8: two
+# hosts behind one NAT that does not hairpin).
+nat_lan_join() {
+  local host=$1 nat=$2 addr=$3 port gw
+  port="l${#NL_NAMESPACES[@]}$((RANDOM % 1000))"
+  veth_link "$host" eth0 "$addr/24" "$nat" "$port" ""
+  ip -n "$nat" link set "$port" master lan || fail "cannot join $host to the LAN of $nat"
+  gw=$(ip -n "$nat" -4 -o addr show dev lan | awk '{print $4}' | cut -d/ -f1)
+  ip -n "$host" route add default via "$gw" || fail "$host: no default route via $gw"
+}
+
+# nat_box NS OUTSIDE GATEWAY MODE ROUTERDEV LANADDR: one NAT namespace: "wan" towards the router
+# (ROUTERDEV on the router's side), the LAN bridge "lan" with LANADDR/24 (hosts join with
+# nat_lan_join), nftables as described above.
 nat_box() {
-  local ns=$1 out=$2 gw=$3 mode=$4 rdev=$5 flags=""
+  local ns=$1 out=$2 gw=$3 mode=$4 rdev=$5 lan=$6 flags=""
   [[ $mode == symmetric ]] && flags=" random"
   [[ $mode == cone || $mode == symmetric ]] || fail "nat_box: mode '$mode' is not cone or symmetric"
   veth_link "$ns" wan "$out/24" "$NS_ROUTER" "$rdev" "$gw/24"
   ip -n "$ns" route add default via "$gw"
   ns_forwarding "$ns"
+  ip -n "$ns" link add lan type bridge || fail "cannot create the LAN bridge of $ns"
+  add_addrs "$ns" lan "$lan/24"
+  ip -n "$ns" link set lan up
   ns_exec "$ns" nft -f - <<EOF || fail "cannot install the NAT rules in $ns"
 table ip nat {
   chain postrouting {
@@ -108,6 +122,8 @@ table ip filter {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
     iifname "lan" oifname "wan" accept
+    # Host to host on the LAN bridge (seen here when br_netfilter is loaded).
+    iifname "lan" oifname "lan" accept
     counter name refused_forward drop
   }
   chain input {
@@ -143,6 +159,40 @@ nat_remap() {
   ns_exec "$ns" nft insert rule ip nat postrouting oifname '"wan"' udp sport "$sport" \
     masquerade to :"$nport" || fail "cannot remap port $sport in $ns"
   nat_flush "$ns"
+}
+
+# nat_ipv6: global IPv6 beside the IPv4 NATs (DESIGN.md §8): the router routes 2001:db8:1::/64
+# to NAT A and 2001:db8:2::/64 to NAT B, which forward it without translation behind a
+# stateful firewall (from the outside only what belongs to a flow started inside); Alice and
+# Bob get ALICE_V6 / BOB_V6. The registry's link stays IPv4 only.
+ALICE_V6=2001:db8:1::2
+BOB_V6=2001:db8:2::2
+nat_ipv6() {
+  local side nat host net rdev host_v6 wan_nat wan_router lan_v6
+  for side in a b; do
+    if [[ $side == a ]]; then
+      nat=$NS_NAT_A host=$NS_ALICE net=1 rdev=a0 host_v6=$ALICE_V6
+    else
+      nat=$NS_NAT_B host=$NS_BOB net=2 rdev=b0 host_v6=$BOB_V6
+    fi
+    wan_nat=2001:db8:f${net}::1 wan_router=2001:db8:f${net}::fe lan_v6=2001:db8:${net}::1
+    add_addrs "$NS_ROUTER" "$rdev" "$wan_router/64"
+    add_addrs "$nat" wan "$wan_nat/64"
+    add_addrs "$nat" lan "$lan_v6/64"
+    add_addrs "$host" eth0 "$host_v6/64"
+    ip -n "$NS_ROUTER" -6 route add "2001:db8:${net}::/64" via "$wan_nat" || fail "router: no v6 route to $nat"
+    ip -n "$nat" -6 route add default via "$wan_router" || fail "$nat: no v6 default route"
+    ip -n "$host" -6 route add default via "$lan_v6" || fail "$host: no v6 default route"
+    printf '%s\n' 'table ip6 filter {' '  counter refused_v6 { }' '  chain forward {' \
+      '    type filter hook forward priority filter; policy drop;' \
+      '    ct state established,related accept' '    iifname "lan" oifname "wan" accept' \
+      '    iifname "lan" oifname "lan" accept' '    counter name refused_v6 drop' '  }' '}' | ns_exec "$nat" nft -f - ||
+      fail "cannot install the IPv6 firewall in $nat"
+  done
+  ns_exec "$NS_ALICE" ping -6 -c 1 -W 2 "$BOB_V6" >/dev/null 2>&1 &&
+    fail "IPv6: Alice reaches Bob unsolicited: the firewall is open"
+  ns_exec "$NS_ALICE" ping -6 -c 1 -W 2 2001:db8:f2::fe >/dev/null 2>&1 ||
+    fail "IPv6: Alice cannot reach the router beyond NAT B's side"
 }
 
 # nat_refused NATNS: packets from the outside this NAT dropped as unsolicited.

@@ -44,6 +44,7 @@ struct TransferKey {
 struct RegistryConfig {
   std::string zone;        // lower case, ends in '.'
   bool is_public = false;  // answer plain DNS on the WireGuard port from any source
+  bool relay = false;      // forward datagrams between peers that reach no direct path (§9)
   // NameServer: the apex's NS targets, lower case, ending in '.'; empty: the apex.
   std::vector<std::string> name_servers;
   // Secondary: where NOTIFYs go (port 53 unless given); their addresses alone
@@ -60,6 +61,7 @@ struct DiscoveryConfig {
   std::vector<PublicKey> registries;  // PublicKeys of Config::peers, at least one, no repeats
   std::string zone;                // lower case, ends in '.'
   uint32_t interval_seconds = 10;  // >= 1
+  bool local_candidates = true;    // register our interface addresses with the registries (§9)
 };
 
 struct Config {

@@ -53,6 +53,11 @@ void Parser::registry_key(int line, const std::string& key, std::string_view val
     auto b = parse_bool(value);
     if (!b) fail(line, key, "not yes, no, true or false");
     registry.is_public = *b;
+  } else if (key == "Relay") {
+    once(line, key);
+    auto b = parse_bool(value);
+    if (!b) fail(line, key, "not yes, no, true or false");
+    registry.relay = *b;
   } else if (key == "NameServer") {
     for (std::string_view item : split_list(value)) {
       if (item.empty()) fail(line, key, "empty entry in the comma-separated list");
@@ -150,6 +155,11 @@ void Parser::discovery_key(int line, const std::string& key, std::string_view va
     auto seconds = parse_decimal(value, UINT32_MAX);
     if (!seconds || *seconds == 0) fail(line, key, "not a whole number of seconds, 1 or more");
     discovery.interval_seconds = uint32_t(*seconds);
+  } else if (key == "LocalCandidates") {
+    once(line, key);
+    auto b = parse_bool(value);
+    if (!b) fail(line, key, "not yes, no, true or false");
+    discovery.local_candidates = *b;
   }
 }
 

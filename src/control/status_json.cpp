@@ -45,6 +45,10 @@ void print_peer(const PeerSnapshot& peer, std::ostream& out) {
   } else {
     out << "null";
   }
+  // The path (DESIGN.md §9) is a first-class field: "direct", "relay" or
+  // "none"; the extras keep the whole text ("relay via KEY").
+  for (const auto& [key, value] : peer.extra)
+    if (key == "path") out << ",\"path\":" << json_string(value.substr(0, value.find(' ')));
   out << ",\"rx_bytes\":" << peer.rx_bytes << ",\"tx_bytes\":" << peer.tx_bytes
       << ",\"persistent_keepalive\":" << peer.persistent_keepalive << ",\"extra\":";
   print_extras(peer.extra, out);

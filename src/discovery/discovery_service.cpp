@@ -17,6 +17,8 @@ constexpr auto kQueryTimeout = std::chrono::seconds(3);
 constexpr auto kMinQueryGap = std::chrono::milliseconds(500);
 // Bytes of IPv6 and UDP headers around a query.
 constexpr size_t kHeaderRoom = 48;
+// See relay_at_.
+constexpr auto kRelayDelay = std::chrono::milliseconds(300);
 
 int64_t unix_seconds(const std::optional<WallTime>& t) {
   return t ? std::chrono::floor<std::chrono::seconds>(t->time_since_epoch()).count() : 0;
@@ -49,13 +51,32 @@ std::vector<size_t> DiscoveryService::whom_to_ask(Instant now) const {
   return all;
 }
 
+void DiscoveryService::set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now) {
+  if (!config_.local_candidates) return;
+  if (addresses.size() > dnssd::kMaxCandidates) addresses.resize(dnssd::kMaxCandidates);
+  dnssd::CandidateSet fresh{addresses.empty() ? uint16_t(0) : port, std::move(addresses)};
+  if (fresh == local_) return;
+  local_ = std::move(fresh);
+  for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
+}
+
+void DiscoveryService::register_candidates(size_t index, Now now) {
+  if (!config_.local_candidates) return;
+  dns_.clear();
+  if (dnssd::build_candidate_update(next_update_id_++, device_.identity().public_key, config_.zone,
+                                    local_, dns_))
+    (void)send_to_registry(index, dns_, now);
+}
+
 void DiscoveryService::refresh_all(Now now) {
   next_refresh_ = now.mono + std::chrono::seconds(config_.interval_seconds);
+  for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
   // Our own record at every registry: each sees our mapping towards itself.
   for (size_t i = 0; i < registries_.size(); ++i)
     query(device_.identity().public_key, now, {i});
   for (const Peer& peer : device_.peers())
-    if (!registry_of(peer.public_key()) && !device_.has_live_session(peer, now.mono))
+    if (!registry_of(peer.public_key()) &&
+        (!device_.has_live_session(peer, now.mono) || peer.relay_via))
       query(peer.public_key(), now);
 }
 
@@ -67,7 +88,7 @@ void DiscoveryService::on_handshake_complete(const PublicKey& peer, Now now) {
   const Peer* p = device_.find_peer(peer);
   Log::info("handshake with ", key_to_base64(peer), " at ",
             p && p->endpoint ? p->endpoint->to_string() : "?", " complete");
-  if (registry_of(peer)) refresh_all(now);
+  if (registry_of(peer)) refresh_all(now);  // also registers our candidates there
 }
 
 bool DiscoveryService::send_to_registry(size_t index, ByteView dns, Now now) {
@@ -125,6 +146,11 @@ void DiscoveryService::handle_inner(Peer& registry, ByteView ip_packet, Now now)
   if (!udp || udp->source_port != kDnsPort || udp->payload.size() < 4) return;
   bool is_response = udp->payload[2] & 0x80;
   unsigned opcode = (udp->payload[2] >> 3) & 0xF;
+  uint8_t rcode = 0;
+  if (dnssd::is_update_response(udp->payload, &rcode)) {
+    if (rcode != 0) ++updates_refused_;
+    return;
+  }
   if (is_response && opcode == 0)
     handle_answer(index, udp->payload, now);
   else if (!is_response && opcode == dnssd::kOpcodeNotify)
@@ -172,8 +198,29 @@ void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
   // round trip (Device::receive_response).
   Peer* peer = device_.find_peer(key);
   if (!peer) return;
-  if (device_.try_candidate(*peer, endpoint, now) == Device::CandidateOutcome::kTried)
-    Log::info("discovery: trying peer ", key_to_base64(key), " at ", endpoint.to_string());
+  // The public mapping and the peer's own addresses, all at once (one
+  // initiation to every address; the first authenticated answer wins).
+  std::vector<Device::CandidateAddress> addresses{{endpoint, std::nullopt}};
+  std::string tried = endpoint.to_string();
+  for (const Endpoint& c : answer.peer->candidates) {
+    addresses.push_back({c, std::nullopt});
+    tried += ", " + c.to_string();
+  }
+  auto outcome = device_.try_candidates(*peer, addresses, now);
+  if (outcome == Device::CandidateOutcome::kTried)
+    Log::info("discovery: trying peer ", key_to_base64(key), " at ", tried);
+  if (outcome != Device::CandidateOutcome::kStatic && !device_.has_live_session(*peer, now.mono))
+    relay_at_.try_emplace(key, now.mono + kRelayDelay);
+}
+
+void DiscoveryService::try_relays(Peer& peer, Now now) {
+  for (const Registry& r : registries_) {
+    const Peer* registry = device_.find_peer(r.key);
+    if (!registry || !device_.has_live_session(*registry, now.mono)) continue;
+    if (device_.try_relay(peer, *registry, now) == Device::CandidateOutcome::kTried)
+      Log::info("discovery: trying peer ", key_to_base64(peer.public_key()), " through registry ",
+                key_to_base64(r.key));
+  }
 }
 
 void DiscoveryService::on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now) {
@@ -223,11 +270,22 @@ std::optional<Instant> DiscoveryService::next_deadline() const {
   std::optional<Instant> next = next_refresh_;
   for (const auto& [id, p] : pending_)
     if (!next || p.sent + kQueryTimeout < *next) next = p.sent + kQueryTimeout;
+  for (const auto& [key, when] : relay_at_)
+    if (!next || when < *next) next = when;
   return next;
 }
 
 void DiscoveryService::run_timers(Now now) {
   expire_pending(now.mono);
+  for (auto it = relay_at_.begin(); it != relay_at_.end();) {
+    if (it->second > now.mono) {
+      ++it;
+      continue;
+    }
+    Peer* peer = device_.find_peer(it->first);
+    it = relay_at_.erase(it);
+    if (peer && !device_.has_live_session(*peer, now.mono)) try_relays(*peer, now);
+  }
   if (next_refresh_ && now.mono >= *next_refresh_) refresh_all(now);
 }
 
@@ -242,6 +300,13 @@ void DiscoveryService::add_status(ExtraFields& extra) const {
   extra.emplace_back("discovery_failures", std::to_string(failures_));
   if (!last_failure_.empty()) extra.emplace_back("discovery_last_failure", last_failure_);
   extra.emplace_back("discovery_notifies_received", std::to_string(notifies_));
+  if (!local_.addresses.empty()) {
+    std::string own;
+    for (const IpAddress& a : local_.addresses)
+      own += (own.empty() ? "" : ", ") + Endpoint{a, local_.port}.to_string();
+    extra.emplace_back("local_candidates", own);
+  }
+  if (updates_refused_) extra.emplace_back("discovery_updates_refused", std::to_string(updates_refused_));
   if (unroutable_)
     extra.emplace_back("discovery_unroutable",
                        std::to_string(unroutable_) + " (no tunnel address towards the registry)");

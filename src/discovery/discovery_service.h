@@ -16,9 +16,13 @@
 // one that answered last, if live), and all of them when none has. So one
 // registry down costs nothing while another answers.
 //
-// Queries go out at start, every Interval, when a handshake to a peer goes
+// Queries go out at start, every Interval (also for peers reached through a
+// relay: the direct path is probed on), when a handshake to a peer goes
 // unanswered, when a registry's session comes up, and when a registry
-// NOTIFYs us that a peer is looking for us.
+// NOTIFYs us that a peer is looking for us. A peer tried at its direct
+// addresses without a session after kRelayDelay is tried through the
+// registries too: one with Relay = yes forwards; the device moves the path
+// back to direct the moment a direct handshake completes.
 //
 // Pure: driven by DnssdRoles with `now`, outside any Device call; sends
 // through the device.
@@ -31,6 +35,7 @@
 #include "config/config.h"
 #include "control/device_control.h"
 #include "crypto/random.h"
+#include "dnssd/candidate_update.h"
 #include "dnssd/inner_udp.h"
 #include "wg/device.h"
 
@@ -58,8 +63,13 @@ class DiscoveryService {
   std::optional<Instant> next_deadline() const;
   void run_timers(Now now);
   void add_status(ExtraFields& extra) const;
+  // Our own addresses (see DnssdRoles::set_local_addresses): registered with
+  // every registry now when they changed, and again every Interval.
+  void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
 
  private:
+  // Sends our candidates to registry `index` (an UPDATE in its tunnel).
+  void register_candidates(size_t index, Now now);
   // One registry, as this node sees it.
   struct Registry {
     PublicKey key;
@@ -87,6 +97,8 @@ class DiscoveryService {
   void handle_notify(size_t registry, const dnssd::UdpPacketView& udp, Now now);
   void on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now);
   void expire_pending(Instant now);
+  // Tries `peer` through every registry with a live session (as relays).
+  void try_relays(Peer& peer, Now now);
 
   DiscoveryConfig config_;
   std::vector<IpAddress> tunnel_addresses_;
@@ -96,9 +108,17 @@ class DiscoveryService {
   std::optional<size_t> last_answered_;  // index of the registry that answered last
   std::map<uint16_t, Pending> pending_;
   std::optional<Instant> next_refresh_;
+  // Peers tried at a direct address: if no session is up by then, they are
+  // tried through the registries' relays too (DESIGN.md §9). Short enough
+  // for a first packet within a second; long enough that a pair that can
+  // punch (a few round trips) never needs the relay.
+  std::map<PublicKey, Instant> relay_at_;
   std::vector<uint8_t> dns_;
   std::vector<uint8_t> packet_;
 
+  dnssd::CandidateSet local_;  // our own addresses and port
+  uint16_t next_update_id_ = 1;
+  uint64_t updates_refused_ = 0;
   std::optional<Endpoint> public_endpoint_;  // as the registry that answered last sees us
   std::optional<WallTime> last_answer_;
   uint64_t answers_ = 0;

@@ -5,6 +5,8 @@
 #include "discovery/zone_publisher.h"
 #include "dnssd/demux.h"
 #include "dnssd/inner_udp.h"
+#include "crypto/keys.h"
+#include "util/log.h"
 
 namespace wgp {
 
@@ -28,13 +30,17 @@ DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPl
                                                   config.mtu, device, send);
     publisher_ = std::make_unique<ZonePublisher>(*config.registry, *registry_, rng, send);
   }
+  if (config.registry && config.registry->relay) device.enable_relay();
   if (config.discovery)
     discovery_ = std::make_unique<DiscoveryService>(*config.discovery, tunnel_addresses(config),
                                                     device, rng);
   device_.set_observer(this);
 }
 
-DnssdRoles::~DnssdRoles() { device_.set_observer(nullptr); }
+DnssdRoles::~DnssdRoles() {
+  // A successor may have taken over already (roles replaced on a reload).
+  if (device_.observer() == this) device_.set_observer(nullptr);
+}
 
 void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
                                   const OpenJob* opened) {
@@ -61,7 +67,7 @@ void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
 
 void DnssdRoles::plain_dns(ByteView d, const Endpoint& from, Now now) {
   if (publisher_->is_secondary(from.address) && publisher_->handle_datagram(d, from, now)) return;
-  registry_->handle_plain_query(d, from);
+  registry_->handle_plain_query(d, from, now);
 }
 
 bool DnssdRoles::intercept_inner_packet(Peer& peer, ByteView ip_packet, Now) {
@@ -89,6 +95,10 @@ void DnssdRoles::on_handshake_unanswered(Peer& peer, Now) {
     events_.push_back({Event::Kind::kUnanswered, peer.public_key(), {}});
 }
 
+void DnssdRoles::on_path_changed(Peer& peer, Now) {
+  if (events_.size() < kMaxEvents) events_.push_back({Event::Kind::kPathChanged, peer.public_key(), {}});
+}
+
 void DnssdRoles::on_handshake_complete(Peer& peer, Now) {
   if (discovery_ && events_.size() < kMaxEvents)
     events_.push_back({Event::Kind::kComplete, peer.public_key(), {}});
@@ -114,6 +124,12 @@ void DnssdRoles::drain(Now now) {
       case Event::Kind::kComplete:
         discovery_->on_handshake_complete(event.peer, now);
         break;
+      case Event::Kind::kPathChanged:
+        if (peer && peer->endpoint)
+          Log::info("path to ", key_to_base64(event.peer), ": ",
+                    peer->relay_via ? "relay via " + key_to_base64(*peer->relay_via) : std::string("direct"),
+                    " at ", peer->endpoint->to_string());
+        break;
     }
   }
   events_.clear();
@@ -128,6 +144,8 @@ void DnssdRoles::start(Now now) {
 
 std::optional<Instant> DnssdRoles::next_deadline() const {
   std::optional<Instant> next = discovery_ ? discovery_->next_deadline() : std::nullopt;
+  if (registry_)
+    if (auto r = registry_->next_deadline(); r && (!next || *r < *next)) next = r;
   if (publisher_)
     if (auto p = publisher_->next_deadline(); p && (!next || *p < *next)) next = p;
   return next;
@@ -135,8 +153,14 @@ std::optional<Instant> DnssdRoles::next_deadline() const {
 
 void DnssdRoles::run_timers(Now now) {
   drain(now);
+  if (registry_) registry_->run_timers(now);
   if (discovery_) discovery_->run_timers(now);
   if (publisher_) publisher_->run_timers(now);
+  drain(now);
+}
+
+void DnssdRoles::set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now) {
+  if (discovery_) discovery_->set_local_addresses(std::move(addresses), port, now);
   drain(now);
 }
 

@@ -50,6 +50,11 @@ class DnssdRoles final : public DeviceObserver {
   void run_timers(Now now);
   // Runs what the device reported since the last drain.
   void drain(Now now);
+  // This host's addresses a peer could reach us at besides the public
+  // mapping (LAN IPv4, global IPv6; never the tunnel's), and our port:
+  // discovery registers them with every registry ([Discovery]
+  // LocalCandidates = no: never). Call again whenever they change.
+  void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
   void add_status(ExtraFields& extra) const;
   // The registry role, for the in-tunnel DNS-over-TCP server; nullptr
   // without [Registry].
@@ -62,10 +67,11 @@ class DnssdRoles final : public DeviceObserver {
   bool intercept_inner_packet(Peer& peer, ByteView ip_packet, Now now) override;
   void on_handshake_unanswered(Peer& peer, Now now) override;
   void on_handshake_complete(Peer& peer, Now now) override;
+  void on_path_changed(Peer& peer, Now now) override;
 
  private:
   struct Event {
-    enum class Kind { kRegistryPacket, kDiscoveryPacket, kUnanswered, kComplete } kind;
+    enum class Kind { kRegistryPacket, kDiscoveryPacket, kUnanswered, kComplete, kPathChanged } kind;
     PublicKey peer;
     std::vector<uint8_t> packet;
   };

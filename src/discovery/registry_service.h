@@ -26,9 +26,11 @@
 
 #include "config/config.h"
 #include "control/device_control.h"
+#include "dnssd/candidate_update.h"
 #include "dnssd/inner_udp.h"
 #include "dnssd/responder.h"
 #include "wg/device.h"
+#include "wg/ratelimiter.h"
 
 namespace wgp {
 
@@ -49,7 +51,7 @@ class RegistryService {
   // The data path's cheap test: is this inner UDP packet in-tunnel DNS for us?
   bool wants_inner(const dnssd::UdpDestination& to) const;
   // A plain DNS message that arrived on the WireGuard port from `from`.
-  void handle_plain_query(ByteView query, const Endpoint& from);
+  void handle_plain_query(ByteView query, const Endpoint& from, Now now);
   // An in-tunnel packet from `asker` that wants_inner() accepted.
   void handle_inner(Peer& asker, ByteView ip_packet, Now now);
   // The answer to a query that arrived over TCP in the tunnel (no size
@@ -57,6 +59,9 @@ class RegistryService {
   ByteView answer_stream_query(ByteView query);
 
   void add_status(ExtraFields& extra) const;
+  // Registered candidates expire (DESIGN.md §9: with the session).
+  std::optional<Instant> next_deadline() const;
+  void run_timers(Now now);
 
   // For the zone publisher (zone_publisher.h), which versions the zone for
   // secondaries and owns its SOA serial: a number that changes whenever the
@@ -69,6 +74,8 @@ class RegistryService {
   ByteView answer_secondary(ByteView query, size_t limit, dnssd::Transport transport);
 
  private:
+  // An RFC 2136 UPDATE from `asker` in the tunnel: its candidates.
+  void handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
   // Republishes the peer table when the device's endpoints changed.
   void refresh();
   void notify(const PublicKey& target, const PublicKey& asker, Now now);
@@ -85,6 +92,18 @@ class RegistryService {
   // Peers that asked in-tunnel from port 53, i.e. run wgpunch's discovery:
   // the only ones a NOTIFY is for (a stock peer would answer ICMP).
   std::set<PublicKey> discovering_;
+  // Each peer's own addresses as it registered them, until `expires` (a
+  // registration lives as long as a session: the node renews it every
+  // Interval; a peer gone quiet takes its candidates with it).
+  struct Registered {
+    dnssd::CandidateSet set;
+    Instant expires;
+  };
+  std::map<PublicKey, Registered> candidates_;
+  uint64_t candidates_version_ = 0;  // bumped on every change, for refresh()
+  uint64_t published_version_ = UINT64_MAX;
+  uint64_t updates_accepted_ = 0;
+  uint64_t updates_refused_ = 0;
   std::vector<uint8_t> answer_;
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> notify_;
@@ -93,6 +112,12 @@ class RegistryService {
   // about the asker, which would NOTIFY the asker, and so on; one per pair
   // per interval breaks that ping-pong.
   std::map<std::pair<PublicKey, PublicKey>, Instant> last_notify_;
+  // Plain answers per source address: a source can be forged (a query
+  // "from" a peer's endpoint, or anyone's with Public = yes), so what one
+  // address can be sent is bounded: 20 answers a second, bursts of 20
+  // (at most ~25 KB/s of 1,232-byte answers).
+  Ratelimiter plain_budget_{20, 20};
+  uint64_t plain_limited_ = 0;
   uint64_t plain_answered_ = 0;
   uint64_t tunnel_answered_ = 0;
   uint64_t stream_answered_ = 0;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "dnssd/base32.h"
+#include "dnssd/ldns_ptr.h"
 
 namespace wgp::dnssd {
 namespace {
@@ -21,14 +22,6 @@ constexpr uint8_t kFlagTc = 0x02;    // header byte 2
 constexpr uint8_t kOpcodeShift = 3;  // header byte 2, bits 6..3
 constexpr std::string_view kService = "_wireguard._udp";
 
-struct PacketFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-struct RdfFree {
-  void operator()(ldns_rdf* r) const { ldns_rdf_deep_free(r); }
-};
-using PacketPtr = std::unique_ptr<ldns_pkt, PacketFree>;
-using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
 
 // "example.net." for "example.net", "example.net." and "example.net.."; "" for the root.
 std::string zone_suffix(std::string_view zone) {
@@ -118,9 +111,11 @@ bool srv_fields(const ldns_rr* rr, uint16_t& port, const ldns_rdf*& target) {
 
 // The first usable A or AAAA record of `target` in `list`, in the message's
 // order; records of the wrong size or with an unspecified address are skipped.
-std::optional<IpAddress> first_address(const ldns_rr_list* list, const ldns_rdf* target) {
-  if (!list) return std::nullopt;
-  for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
+// Every usable A/AAAA address of `target` in `list`, in order, at most `max`.
+std::vector<IpAddress> addresses_of(const ldns_rr_list* list, const ldns_rdf* target, size_t max) {
+  std::vector<IpAddress> out;
+  if (!list) return out;
+  for (size_t i = 0; i < ldns_rr_list_rr_count(list) && out.size() < max; ++i) {
     const ldns_rr* rr = ldns_rr_list_rr(list, i);
     const ldns_rr_type type = ldns_rr_get_type(rr);
     if ((type != LDNS_RR_TYPE_A && type != LDNS_RR_TYPE_AAAA) ||
@@ -133,9 +128,15 @@ std::optional<IpAddress> first_address(const ldns_rr_list* list, const ldns_rdf*
     const IpAddress address =
         size == 4 ? IpAddress::v4(ldns_rdf_data(rdf)) : IpAddress::v6(ldns_rdf_data(rdf));
     if (address == IpAddress{address.family, {}}) continue;  // 0.0.0.0 or ::
-    return address;
+    out.push_back(address);
   }
-  return std::nullopt;
+  return out;
+}
+
+std::optional<IpAddress> first_address(const ldns_rr_list* list, const ldns_rdf* target) {
+  auto all = addresses_of(list, target, 1);
+  if (all.empty()) return std::nullopt;
+  return all.front();
 }
 
 AnswerStatus status_of(ldns_pkt_rcode rcode) {
@@ -163,6 +164,10 @@ std::string instance_name(const PublicKey& key, std::string_view zone) {
 
 std::string target_name(const PublicKey& key, std::string_view zone) {
   return peer_label(key) + "." + zone_suffix(zone);
+}
+
+std::string candidate_name(const PublicKey& key, std::string_view zone) {
+  return std::string(kCandidateLabel) + "." + target_name(key, zone);
 }
 
 std::optional<PublicKey> key_from_instance_name(ByteView wire_name, std::string_view zone) {
@@ -235,21 +240,33 @@ SrvAnswer parse_srv_response(ByteView response, uint16_t expected_id, const Publ
   const AnswerStatus status = status_of(ldns_pkt_get_rcode(packet.get()));
   if (status != AnswerStatus::kOk) return {status, {}};
 
+  RdfPtr candidates = dname(candidate_name(key, zone));
+  if (!candidates) return {AnswerStatus::kMalformed, {}};
   SrvAnswer answer{AnswerStatus::kNoData, {}};
+  std::vector<Endpoint> found;  // the peer's own addresses (candidate SRVs)
   for_each_record(
       ldns_pkt_answer(packet.get()), instance.get(), LDNS_RR_TYPE_SRV, [&](const ldns_rr* rr) {
         uint16_t port = 0;
         const ldns_rdf* target = nullptr;
         if (!srv_fields(rr, port, target) || port == 0) return true;
+        if (same_name(target, candidates.get())) {
+          auto in = addresses_of(ldns_pkt_additional(packet.get()), target, kMaxCandidates);
+          if (in.empty()) in = addresses_of(ldns_pkt_answer(packet.get()), target, kMaxCandidates);
+          for (const IpAddress& a : in)
+            if (found.size() < kMaxCandidates) found.push_back(Endpoint{a, port});
+          return true;
+        }
+        if (answer.peer) return true;  // the first public SRV wins
         if (!same_name(target, short_target.get()) && !same_name(target, instance.get())) {
           return true;
         }
         auto address = first_address(ldns_pkt_additional(packet.get()), target);
         if (!address) address = first_address(ldns_pkt_answer(packet.get()), target);
         if (!address) return true;
-        answer = {AnswerStatus::kOk, DiscoveredPeer{key, Endpoint{*address, port}}};
-        return false;
+        answer = {AnswerStatus::kOk, DiscoveredPeer{key, Endpoint{*address, port}, {}}};
+        return true;
       });
+  if (answer.peer) answer.peer->candidates = std::move(found);
   return answer;
 }
 

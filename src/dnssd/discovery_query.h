@@ -38,6 +38,14 @@ std::string service_name(std::string_view zone);
 std::string instance_name(const PublicKey& key, std::string_view zone);
 // "<B32>.<zone>": the SRV target the registry writes (the first wgsd generation).
 std::string target_name(const PublicKey& key, std::string_view zone);
+// "c.<B32>.<zone>": where a peer's own addresses are published (its
+// candidates, DESIGN.md §9), the target of a second SRV at its instance name
+// (priority 1; the observed public endpoint keeps priority 0 and stays the
+// first SRV and the first ADDITIONAL record, as the stock wgsd-client reads).
+constexpr std::string_view kCandidateLabel = "c";
+std::string candidate_name(const PublicKey& key, std::string_view zone);
+// Candidate addresses a peer may publish, and a client reads, at most.
+constexpr size_t kMaxCandidates = 8;
 
 // The key named by `wire_name` (an uncompressed wire-form name, root label
 // included) when it is exactly `<B32>._wireguard._udp.<zone>`, compared
@@ -69,7 +77,8 @@ bool build_query(uint16_t id, std::string_view name, uint16_t qtype, std::vector
 
 struct DiscoveredPeer {
   PublicKey key{};
-  Endpoint endpoint;
+  Endpoint endpoint;                  // as the registry sees it (public)
+  std::vector<Endpoint> candidates;   // its own addresses, when it published them
 };
 
 enum class AnswerStatus {
@@ -94,6 +103,8 @@ struct SrvAnswer {
 // name whose target is target_name(key, zone) or the instance name itself (the
 // two wgsd generations), port ≠ 0; the address from the first A or AAAA record
 // of that target in ADDITIONAL (then ANSWER), skipping unspecified addresses.
+// SRV records whose target is candidate_name(key, zone) give the candidates:
+// their port with every address of that name (at most kMaxCandidates).
 // Names compare case-insensitively. Checks, in order: a DNS header (else
 // kMalformed), the id (kWrongId), QR and opcode QUERY (kMalformed), TC
 // (kTruncated), the rest parses (kMalformed), the one question is ours

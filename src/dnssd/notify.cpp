@@ -4,6 +4,8 @@
 // without allocating.
 #include "dnssd/notify.h"
 
+#include "dnssd/ldns_ptr.h"
+
 #include <ldns/ldns.h>
 
 #include <memory>
@@ -18,10 +20,6 @@ constexpr uint8_t kFlagQr = 0x80;    // header byte 2
 constexpr uint8_t kOpcodeShift = 3;  // header byte 2, bits 6..3
 
 uint8_t opcode(ByteView header) { return (header[2] >> kOpcodeShift) & 0x0f; }
-
-struct PacketFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
 
 }  // namespace
 
@@ -42,7 +40,7 @@ std::optional<Notify> parse_notify(ByteView datagram, std::string_view zone) {
     ldns_pkt_free(raw);
     return std::nullopt;
   }
-  std::unique_ptr<ldns_pkt, PacketFree> packet(raw);
+  PacketPtr packet(raw);
   const ldns_rr_list* questions = ldns_pkt_question(packet.get());
   if (!questions || ldns_rr_list_rr_count(questions) != 1) return std::nullopt;
   const ldns_rr* question = ldns_rr_list_rr(questions, 0);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "dnssd/base32.h"
+#include "dnssd/discovery_query.h"
 #include "dnssd/responder_query.h"
 
 namespace wgp::dnssd {
@@ -130,7 +131,9 @@ void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
     std::string lower = label;
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
-    Entry e{p, prepend_label(label, service_wire_), prepend_label(label, zone_wire_)};
+    std::vector<uint8_t> host = prepend_label(label, zone_wire_);
+    std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
+    Entry e{p, prepend_label(label, service_wire_), std::move(host), std::move(candidate_host)};
     auto [it, fresh] = by_label_.emplace(lower, peers_.size());
     if (fresh) {
       peers_.push_back(std::move(e));
@@ -167,9 +170,15 @@ NameMatch ZoneView::match(ByteView name) const {
     case 1:
       if (labels[0] == kProtoLabel) return {NameKind::kUdp};
       return peer(labels[0], NameKind::kHost);
-    case 2:
+    case 2: {
       if (labels[0] == kServiceLabel && labels[1] == kProtoLabel) return {NameKind::kService};
-      return {NameKind::kMissing};
+      if (labels[0] != kCandidateLabel) return {NameKind::kMissing};
+      NameMatch m = peer(labels[1], NameKind::kCandidates);
+      // The name exists only while the peer has candidates.
+      if (m.kind == NameKind::kCandidates && peers_[m.peer].peer.candidates.empty())
+        return {NameKind::kMissing};
+      return m;
+    }
     case 3:
       if (labels[1] == kServiceLabel && labels[2] == kProtoLabel) {
         return peer(labels[0], NameKind::kInstance);
@@ -183,8 +192,10 @@ NameMatch ZoneView::match(ByteView name) const {
 std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype, EdnsReply edns,
                                      size_t limit, std::optional<PublicKey>* asked_about) const {
   ByteView qname = name;
-  const Entry* e =
-      (m.kind == NameKind::kInstance || m.kind == NameKind::kHost) ? &peers_[m.peer] : nullptr;
+  const Entry* e = (m.kind == NameKind::kInstance || m.kind == NameKind::kHost ||
+                    m.kind == NameKind::kCandidates)
+                       ? &peers_[m.peer]
+                       : nullptr;
   switch (m.kind) {
     case NameKind::kApex:
       qname = zone_wire_;
@@ -200,6 +211,9 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
       break;
     case NameKind::kHost:
       qname = e->host;
+      break;
+    case NameKind::kCandidates:
+      qname = e->candidate_host;
       break;
     default:
       break;

@@ -7,7 +7,12 @@
 //   _wireguard._udp.<zone>          PTR  <B32>._wireguard._udp.<zone>   one per peer
 //   <B32>._wireguard._udp.<zone>    SRV  0 0 <port> <B32>.<zone>   + A/AAAA, as at the host name
 //   <B32>.<zone>                    A or AAAA <endpoint address>
+//   <B32>._wireguard._udp.<zone>    SRV  1 0 <port> c.<B32>.<zone>   when the peer registered
+//   c.<B32>.<zone>                  A / AAAA <its own addresses>      candidates (§9)
 //
+// In an SRV answer the observed endpoint stays first, in ANSWER and in
+// ADDITIONAL (the stock wgsd-client reads Answer[0] and Extra[0]); the
+// candidates follow.
 // All TTLs are 0 (endpoints move). The SOA is made up, as the registry has
 // no name of its own: MNAME is the apex itself (a name that exists),
 // RNAME hostmaster.<zone> (RFC 2142), the serial is set by the zone's
@@ -40,10 +45,15 @@ namespace wgp::dnssd {
 
 struct PublishedPeer {
   PublicKey key;
-  Endpoint endpoint;
+  Endpoint endpoint;  // where the registry sees it
+  // Its own addresses, as it registered them (dnssd/candidate_update.h):
+  // a second SRV (priority 1, this port) to c.<B32>.<zone> and the
+  // addresses there. Empty: none.
+  uint16_t candidate_port = 0;
+  std::vector<IpAddress> candidates;
 };
 
-enum class NameKind { kOutside, kMissing, kApex, kUdp, kService, kInstance, kHost };
+enum class NameKind { kOutside, kMissing, kApex, kUdp, kService, kInstance, kHost, kCandidates };
 struct NameMatch {
   NameKind kind = NameKind::kOutside;
   size_t peer = 0;  // index into the published peers for kInstance and kHost
@@ -107,6 +117,7 @@ class ZoneView {
     PublishedPeer peer;
     std::vector<uint8_t> instance;  // <B32>._wireguard._udp.<zone>, wire form
     std::vector<uint8_t> host;      // <B32>.<zone>
+    std::vector<uint8_t> candidate_host;  // c.<B32>.<zone>
   };
 
   std::string zone_text_;

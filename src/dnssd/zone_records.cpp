@@ -3,8 +3,6 @@
 // type added to the zone is added here, in records_at(), and at a new kind of
 // name also to match() and all_records(); answers and transfers then carry
 // it without further change.
-#include <cstring>
-
 #include "dnssd/responder_query.h"
 #include "dnssd/responder_zone.h"
 
@@ -60,15 +58,28 @@ void ZoneView::records_at(NameMatch m, RecordList& out) const {
       const IpAddress& a = e.peer.endpoint.address;
       ByteView owner = m.kind == NameKind::kInstance ? ByteView(e.instance) : ByteView(e.host);
       if (m.kind == NameKind::kInstance) {
-        // Priority 0, weight 0, the port, the target (never compressed, RFC 2782).
+        // Priority 0: the endpoint the registry sees, first (the stock
+        // wgsd-client reads Answer[0]); weight 0; the target, never
+        // compressed (RFC 2782).
         std::vector<uint8_t> srv(6);
         store_be16(srv.data() + 4, e.peer.endpoint.port);
         append(srv, e.host);
         out.add(owner, kTypeSrv, kTtl, srv);
+        if (!e.peer.candidates.empty()) {  // priority 1: the peer's own addresses (§9)
+          std::vector<uint8_t> own(6);
+          store_be16(own.data(), 1);
+          store_be16(own.data() + 4, e.peer.candidate_port);
+          append(own, e.candidate_host);
+          out.add(owner, kTypeSrv, kTtl, own);
+        }
       }
       out.add(owner, a.is_v4() ? kTypeA : kTypeAaaa, kTtl, a.view());
       break;
     }
+    case NameKind::kCandidates:
+      for (const IpAddress& a : peers_[m.peer].peer.candidates)
+        out.add(peers_[m.peer].candidate_host, a.is_v4() ? kTypeA : kTypeAaaa, kTtl, a.view());
+      break;
     case NameKind::kOutside:
     case NameKind::kMissing:
     case NameKind::kUdp:  // an empty non-terminal: exists, owns nothing
@@ -86,6 +97,7 @@ void ZoneView::all_records(RecordList& out) const {
   for (size_t i = 0; i < peers_.size(); ++i) {
     records_at({NameKind::kInstance, i}, out);
     records_at({NameKind::kHost, i}, out);
+    records_at({NameKind::kCandidates, i}, out);  // none when it registered none
   }
 }
 

@@ -16,6 +16,7 @@
 #include "discovery/dnssd_roles.h"
 #include "discovery/registry_service.h"
 #include "discovery/tunnel_route.h"
+#include "net/local_addresses.h"
 #include "node/dns_tcp_server.h"
 #include "node/zone_transfer_listener.h"
 #include "util/log.h"
@@ -77,16 +78,48 @@ void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
   dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
                                         [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
+  if (config.discovery && config.discovery->local_candidates) {
+    tunnel_addresses_watched_ = true;
+    watch_local_addresses();
+  }
   if (!config.registry) return;
-  std::vector<IpAddress> addresses;
-  for (const InterfaceAddress& a : config.addresses) addresses.push_back(a.address);
   dns_tcp_ = std::make_unique<DnsTcpServer>(
-      io_, addresses, kDnsPort, tun_->name(),
+      io_, tunnel_addresses_, kDnsPort, tun_->name(),
       [this](ByteView query) { return dnssd_->registry()->answer_stream_query(query); });
   for (const std::string& w : dns_tcp_->warnings()) Log::info("warning: ", w);
   if (!config.registry->secondaries.empty())
     transfer_tcp_ = open_zone_transfer_listener(io_, *dnssd_->publisher(), udp_->port(),
                                                 [this] { return now(); });
+}
+
+void Node::watch_local_addresses() {
+  try {
+    UniqueFd fd = open_address_watch();
+    address_watch_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd.release());
+  } catch (const std::system_error& e) {
+    // Registration still happens at start and every Interval; only the
+    // prompt re-registration after a change is lost.
+    Log::info("warning: no address change notifications (", e.what(), ")");
+  }
+}
+
+void Node::publish_local_addresses() {
+  if (!dnssd_ || !tunnel_addresses_watched_) return;
+  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
+                              now());
+}
+
+void Node::wait_address_change() {
+  if (!address_watch_ || stopped_) return;
+  address_watch_->async_wait(asio::posix::stream_descriptor::wait_read, [this](auto ec) {
+    if (ec) return;
+    drain_address_watch(address_watch_->native_handle());
+    publish_local_addresses();
+    flush();
+    reschedule();
+    wait_address_change();
+  });
 }
 
 void Node::start() {
@@ -95,6 +128,8 @@ void Node::start() {
     udp_out_.set_workers(workers_.get());
   }
   if (dnssd_) {
+    publish_local_addresses();
+    wait_address_change();
     dnssd_->start(now());
     flush();
   }
@@ -112,6 +147,7 @@ void Node::stop() {
   timer_.cancel();
   if (dns_tcp_) dns_tcp_->shutdown();
   if (transfer_tcp_) transfer_tcp_->shutdown();
+  if (address_watch_) address_watch_->cancel(ignored);
 }
 
 void Node::fatal(const std::string& why) {

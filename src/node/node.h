@@ -152,6 +152,14 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]
   std::unique_ptr<DnsTcpServer> dns_tcp_;  // with [Registry]: in-tunnel DNS over TCP
   std::unique_ptr<DnsTcpServer> transfer_tcp_;  // with [Registry] Secondary: zone transfers
+  // With [Discovery] LocalCandidates: this host's addresses, re-read when
+  // rtnetlink says they changed, registered by discovery (DESIGN.md §9).
+  void watch_local_addresses();
+  void publish_local_addresses();
+  void wait_address_change();
+  bool tunnel_addresses_watched_ = false;  // LocalCandidates = yes
+  std::unique_ptr<boost::asio::posix::stream_descriptor> address_watch_;
+  std::vector<IpAddress> tunnel_addresses_;
 };
 
 }  // namespace wgp

@@ -4,18 +4,21 @@
 #include <algorithm>
 
 #include "node/node.h"
+#include "crypto/keys.h"
 #include "discovery/dnssd_roles.h"
 
 namespace wgp {
 
 namespace {
 
-// Direct when the peer's endpoint is confirmed by an authenticated packet
-// from there and a session can still carry data; relay does not exist yet.
+// Direct or relayed (through another peer that shares the endpoint, see
+// Peer::relay_via) when the endpoint is confirmed by an authenticated packet
+// from there and a session can still carry data; none otherwise.
 PeerPath path_of(const Peer& peer, Instant now) {
   const Keypair* current = peer.keypairs.current();
   bool live = current && current->usable_for_receiving(now);
-  return peer.endpoint && peer.endpoint_confirmed && live ? PeerPath::kDirect : PeerPath::kNone;
+  if (!peer.endpoint || !peer.endpoint_confirmed || !live) return PeerPath::kNone;
+  return peer.relay_via ? PeerPath::kRelay : PeerPath::kDirect;
 }
 
 }  // namespace
@@ -38,7 +41,17 @@ DeviceSnapshot Node::snapshot() const {
     p.persistent_keepalive = peer.timers.persistent_keepalive();
     p.allowed_ips = device_.allowed_ips().prefixes_of(&peer);
     p.path = path_of(peer, mono);
+    std::string path(peer_path_name(p.path));
+    if (p.path == PeerPath::kRelay) path += " via " + key_to_base64(*peer.relay_via);
+    p.extra.emplace_back("path", path);
     p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
+    if (uint64_t relayed = device_.relayed_by(peer))
+      p.extra.emplace_back("relayed_bytes", std::to_string(relayed));
+    if (!peer.offered.empty()) {
+      std::string all;
+      for (const Endpoint& e : peer.offered) all += (all.empty() ? "" : ", ") + e.to_string();
+      p.extra.emplace_back("candidates", all);
+    }
     if (!peer.candidates.empty()) {
       std::string tried;
       for (const Peer::Candidate& c : peer.candidates)
@@ -102,6 +115,8 @@ std::error_code Node::set_listen_port(uint16_t port) {
     udp_out_.set_port(udp_.get());
     udp_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, udp_->fd());
     wait_udp();
+    publish_local_addresses();  // our candidates answer at the new port
+    flush();
     return {};
   } catch (const std::system_error& e) {
     return e.code();

@@ -41,12 +41,14 @@ void CookieChecker::set_keys(const Hash& mac1_key, const Hash& cookie_key) {
   cookie_key_ = cookie_key;
 }
 
-bool CookieChecker::check_mac1(ByteView msg) const {
+bool mac1_matches(const Hash& mac1_key, ByteView msg) {
   auto off = mac_offsets(msg.size());
   if (!off) return false;
-  Mac expected = mac16(mac1_key_, {msg.first(off->mac1)});
+  Mac expected = mac16(mac1_key, {msg.first(off->mac1)});
   return mac_equal(expected, msg.data() + off->mac1);
 }
+
+bool CookieChecker::check_mac1(ByteView msg) const { return mac1_matches(mac1_key_, msg); }
 
 bool CookieChecker::check_mac2(ByteView msg, ByteView source, Instant now, Random& rng) {
   auto off = mac_offsets(msg.size());

@@ -13,6 +13,11 @@
 
 namespace wgp::noise {
 
+// True when the whole type-1 or type-2 message `msg` carries a valid mac1
+// for the key `mac1_key` (HASH("mac1----" ‖ the responder's public key)):
+// whom a handshake message is for, which a relay reads without any secret.
+[[nodiscard]] bool mac1_matches(const Hash& mac1_key, ByteView msg);
+
 class CookieChecker {
  public:
   // From LocalIdentity::mac1_key / cookie_key; call again when the key changes.

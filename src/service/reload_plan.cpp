@@ -31,15 +31,16 @@ bool same_registry(const std::optional<RegistryConfig>& a, const std::optional<R
   if (!a) return true;
   bool same_key = a->transfer_key == b->transfer_key ||
                   (a->transfer_key && b->transfer_key && *a->transfer_key == *b->transfer_key);
-  return a->zone == b->zone && a->is_public == b->is_public && a->name_servers == b->name_servers &&
-         a->secondaries == b->secondaries && same_key;
+  return a->zone == b->zone && a->is_public == b->is_public && a->relay == b->relay &&
+         a->name_servers == b->name_servers && a->secondaries == b->secondaries && same_key;
 }
 
 bool same_discovery(const std::optional<DiscoveryConfig>& a,
                     const std::optional<DiscoveryConfig>& b) {
   if (a.has_value() != b.has_value()) return false;
   return !a || (a->registries == b->registries && a->zone == b->zone &&
-                a->interval_seconds == b->interval_seconds);
+                a->interval_seconds == b->interval_seconds &&
+                a->local_candidates == b->local_candidates);
 }
 
 // The interface's own settings: key, port, fwmark, and what needs a restart.

@@ -61,6 +61,8 @@ void Device::remove_peer(Peer* peer) {
   if (!peer) return;
   allowed_ips_.remove_peer(peer);
   zero_key_material(*peer);
+  move_endpoint(*peer, std::nullopt);
+  if (relay_) relay_->forget(peer->public_key());
   peers_by_key_.erase(peer->public_key());
   ++endpoint_generation_;
   peers_.remove_if([&](const Peer& p) { return &p == peer; });
@@ -75,10 +77,37 @@ void Device::set_preshared_key(Peer& peer, const PresharedKey& psk) {
 }
 
 void Device::set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource source) {
-  if (peer.endpoint != endpoint) peer.endpoint_confirmed = false;
-  peer.endpoint = endpoint;
+  if (peer.endpoint != endpoint) {
+    peer.endpoint_confirmed = false;
+    move_endpoint(peer, endpoint);
+  }
   peer.endpoint_source = source;
   ++endpoint_generation_;
+}
+
+void Device::move_endpoint(Peer& peer, const std::optional<Endpoint>& to) {
+  if (peer.endpoint) {
+    auto [first, last] = by_endpoint_.equal_range(*peer.endpoint);
+    for (auto it = first; it != last; ++it)
+      if (it->second == &peer) {
+        by_endpoint_.erase(it);
+        break;
+      }
+  }
+  peer.endpoint = to;
+  peer.relay_via.reset();
+  if (!to) return;
+  // Another peer already there is the relay this one is reached through.
+  auto others = by_endpoint_.equal_range(*to);
+  if (others.first != others.second) peer.relay_via = others.first->second->public_key();
+  by_endpoint_.emplace(*to, &peer);
+}
+
+Peer* Device::peer_at(const Endpoint& at, const Peer* except) const {
+  auto [first, last] = by_endpoint_.equal_range(at);
+  for (auto it = first; it != last; ++it)
+    if (it->second != except && it->second->endpoint_confirmed) return it->second;
+  return nullptr;
 }
 
 bool Device::has_live_session(const Peer& peer, Instant now) const {
@@ -88,29 +117,58 @@ bool Device::has_live_session(const Peer& peer, Instant now) const {
 }
 
 Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& address, Now now) {
+  CandidateAddress one{address, std::nullopt};
+  return try_candidates(peer, std::span(&one, 1), now);
+}
+
+Device::CandidateOutcome Device::try_relay(Peer& peer, const Peer& relay, Now now) {
+  if (!relay.endpoint) return CandidateOutcome::kPending;
+  CandidateAddress one{*relay.endpoint, relay.public_key()};
+  return try_candidates(peer, std::span(&one, 1), now);
+}
+
+Device::CandidateOutcome Device::try_candidates(Peer& peer, std::span<const CandidateAddress> addresses,
+                                                Now now) {
   if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
-  if (peer.endpoint == address && peer.endpoint_confirmed) {
-    if (has_live_session(peer, now.mono)) return CandidateOutcome::kEndpoint;
-    // A handshake with the peer there is under way (we initiated, or
-    // answered its initiation): another would only supersede it.
-    if (peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout)
-      return CandidateOutcome::kPending;
+  if (std::any_of(addresses.begin(), addresses.end(), [](const CandidateAddress& a) { return !a.relay; })) {
+    peer.offered.clear();
+    for (const CandidateAddress& a : addresses)
+      if (!a.relay) peer.offered.push_back(a.address);
   }
+  const bool live = has_live_session(peer, now.mono);
+  // A handshake with the peer is under way (we initiated, or answered its
+  // initiation): another would only supersede it.
+  const bool handshaking = peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout;
   // Forget what was tried long ago: a handshake gives up after 90 s.
   std::erase_if(peer.candidates, [&](const Peer::Candidate& c) {
     return now.mono - c.tried >= kRekeyAttemptTime;
   });
-  auto known = std::find_if(peer.candidates.begin(), peer.candidates.end(),
-                            [&](const Peer::Candidate& c) { return c.address == address; });
-  if (known != peer.candidates.end()) {
-    if (now.mono - known->tried < kRekeyTimeout) return CandidateOutcome::kPending;
-    known->tried = now.mono;
-  } else {
-    if (peer.candidates.size() >= kMaxCandidates) peer.candidates.erase(peer.candidates.begin());
-    peer.candidates.push_back({address, now.mono});
+  std::vector<Endpoint> due;
+  bool all_endpoint = true;
+  for (const CandidateAddress& a : addresses) {
+    if (peer.endpoint == a.address && peer.endpoint_confirmed && (live || handshaking)) continue;
+    all_endpoint = false;
+    auto known = std::find_if(peer.candidates.begin(), peer.candidates.end(),
+                              [&](const Peer::Candidate& c) { return c.address == a.address; });
+    if (known != peer.candidates.end()) {
+      if (now.mono - known->tried < kRekeyTimeout) continue;
+      known->tried = now.mono;
+    } else {
+      if (peer.candidates.size() >= kMaxCandidates) peer.candidates.erase(peer.candidates.begin());
+      peer.candidates.push_back({a.address, now.mono, a.relay});
+    }
+    due.push_back(a.address);
   }
+  if (due.empty()) return all_endpoint && live ? CandidateOutcome::kEndpoint : CandidateOutcome::kPending;
   ++endpoint_generation_;
-  send_initiation_now(peer, now);
+  // One initiation for all of them (the peer takes one per 20 ms from us).
+  // With a session that works, only the new addresses are probed: were the
+  // initiation sent along the working path too, its copy could win the race
+  // and the answer would come back that way.
+  if (live)
+    send_initiation_now(peer, now, due);
+  else
+    send_initiation_now(peer, now);
   return CandidateOutcome::kTried;
 }
 

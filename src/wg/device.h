@@ -9,9 +9,11 @@
 
 #include <cstring>
 #include <list>
+#include <map>
 #include <unordered_map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "crypto/random.h"
@@ -24,6 +26,7 @@
 #include "wg/peer.h"
 #include "util/lazy_buffer.h"
 #include "wg/ratelimiter.h"
+#include "wg/relay.h"
 
 namespace wgp {
 
@@ -62,6 +65,8 @@ class DeviceObserver {
   virtual void on_handshake_unanswered(Peer&, Now) {}
   // A handshake with `peer` completed (either side initiated it).
   virtual void on_handshake_complete(Peer&, Now) {}
+  // `peer` is now reached directly, or through another relay (relay_via).
+  virtual void on_path_changed(Peer&, Now) {}
 };
 
 class Device {
@@ -106,6 +111,28 @@ class Device {
     kTried,      // an initiation went there
   };
   CandidateOutcome try_candidate(Peer& peer, const Endpoint& address, Now now);
+  // The same for a relay: `relay` (a peer of ours that relays, see
+  // wg/relay.h) forwards to `peer`; its endpoint is the candidate address.
+  CandidateOutcome try_relay(Peer& peer, const Peer& relay, Now now);
+  // Several at once (tried in parallel: one initiation goes to all that are
+  // due; a peer takes one initiation per 20 ms from us, so one each would
+  // lose all but the first). kTried when an initiation went out.
+  struct CandidateAddress {
+    Endpoint address;
+    std::optional<PublicKey> relay;  // see Peer::Candidate
+  };
+  CandidateOutcome try_candidates(Peer& peer, std::span<const CandidateAddress> addresses, Now now);
+
+  // --- relaying for others (a registry with Relay = yes) -------------------
+  // Turns forwarding on (wg/relay.h); off by default.
+  void enable_relay() { if (!relay_) relay_.emplace(); }
+  bool relaying() const { return relay_.has_value(); }
+  // Lets `a` and `b` reach each other through us for a while (both ways).
+  void permit_relay(const PublicKey& a, const PublicKey& b, Instant now) {
+    if (relay_) relay_->permit(a, b, now);
+  }
+  // Bytes forwarded on behalf of `peer`.
+  uint64_t relayed_by(const Peer& peer) const { return relay_ ? relay_->relayed_by(peer.public_key()) : 0; }
   // True while the peer's session carries traffic: a current keypair that
   // may send, and an authenticated packet within KEEPALIVE + REKEY_TIMEOUT
   // (15 s, after which WireGuard itself would suspect the session dead).
@@ -141,6 +168,8 @@ class Device {
   void send_to_peer(Peer& peer, ByteView ip_packet, Now now);
 
   void set_observer(DeviceObserver* observer) { observer_ = observer; }
+  DeviceObserver* observer() const { return observer_; }
+  uint64_t relayed_total() const { return relayed_total_; }
   // Bumped whenever a peer's endpoint, its confirmation, or the peer set
   // changes: caches of the peer table compare it.
   uint64_t endpoint_generation() const { return endpoint_generation_; }
@@ -169,6 +198,13 @@ class Device {
   std::optional<DropReason> check_handshake_load(ByteView msg, uint32_t sender_index,
                                                  const Endpoint& from, Now now);
   void on_authenticated_receive(Peer& peer, const Endpoint& from, size_t bytes, Now now);
+  // Forwards `msg` for two other peers when it is theirs (relay.cpp); true
+  // when it was relayed or dropped as relay traffic.
+  bool relay_datagram(ByteView msg, const Endpoint& from, Now now);
+  // The peer whose confirmed endpoint is `at`, other than `except`.
+  Peer* peer_at(const Endpoint& at, const Peer* except) const;
+  // Moves `peer`'s endpoint, keeping the endpoint index and relay_via right.
+  void move_endpoint(Peer& peer, const std::optional<Endpoint>& to);
 
   // send side (device_send.cpp)
   void send_initiation(Peer& peer, bool is_retry, Now now);
@@ -180,10 +216,13 @@ class Device {
   void stage(Peer& peer, ByteView packet);
   void flush_staged(Peer& peer, Now now);
   void transmit(Peer& peer, ByteView datagram);
-  // A handshake initiation: to the endpoint and to every candidate.
-  void transmit_initiation(Peer& peer, ByteView datagram, Instant now);
-  // Sends a fresh initiation now, whatever the per-peer rate limit says.
-  void send_initiation_now(Peer& peer, Now now);
+  // A handshake initiation: to the endpoint and to every candidate, or only
+  // to the addresses `only` when it is not empty.
+  void transmit_initiation(Peer& peer, ByteView datagram, Instant now,
+                           std::span<const Endpoint> only = {});
+  // Sends a fresh initiation now, whatever the per-peer rate limit says;
+  // only to `only` when it is not empty.
+  void send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> only = {});
   void keep_key_fresh_after_send(Peer& peer, Now now);
 
   // timers (device_timers.cpp)
@@ -225,6 +264,12 @@ class Device {
   std::optional<Instant> under_load_until_;
 
   std::vector<SealJob>* seal_queue_ = nullptr;
+
+  // Every peer by its endpoint (several may share one: a relay and the
+  // peers behind it), for relay_via and for the relay's sender check.
+  std::multimap<Endpoint, Peer*> by_endpoint_;
+  std::optional<Relay> relay_;
+  uint64_t relayed_total_ = 0;
 
   // Decrypted plaintext of the datagram being received, and the datagram
   // being built when the output lends no memory: separate, because receiving

@@ -26,6 +26,7 @@ constexpr auto kCrossedRestartDelay = std::chrono::milliseconds(25);
 std::optional<DropReason> Device::receive_datagram(ByteView msg, const Endpoint& from, Now now,
                                                    const OpenJob* opened) {
   if (msg.size() < 4) return drop(DropReason::kMalformed), DropReason::kMalformed;
+  if (relay_ && relay_datagram(msg, from, now)) return std::nullopt;
   // Bytes 1..3 are reserved and must be zero: read the four as one LE32.
   switch (load_le32(msg.data())) {
     case uint32_t(MessageType::kInitiation):
@@ -241,10 +242,12 @@ void Device::on_authenticated_receive(Peer& peer, const Endpoint& from, size_t b
   if (!peer.endpoint || *peer.endpoint != from) {
     bool candidate = std::any_of(peer.candidates.begin(), peer.candidates.end(),
                                  [&](const Peer::Candidate& c) { return c.address == from; });
-    peer.endpoint = from;
+    std::optional<PublicKey> relay_before = peer.relay_via;
+    move_endpoint(peer, from);
     peer.endpoint_source = candidate ? EndpointSource::kDiscovered : EndpointSource::kRoamed;
     peer.endpoint_confirmed = false;
     ++endpoint_generation_;
+    if (observer_ && relay_before != peer.relay_via) observer_->on_path_changed(peer, now);
   }
   if (!peer.candidates.empty()) {
     peer.candidates.clear();

@@ -129,7 +129,15 @@ void Device::transmit(Peer& peer, ByteView datagram) {
   out_.send_datagram(*peer.endpoint, datagram);
 }
 
-void Device::transmit_initiation(Peer& peer, ByteView datagram, Instant now) {
+void Device::transmit_initiation(Peer& peer, ByteView datagram, Instant now,
+                                 std::span<const Endpoint> only) {
+  if (!only.empty()) {
+    for (const Endpoint& to : only) {
+      peer.tx_bytes += datagram.size();
+      out_.send_datagram(to, datagram);
+    }
+    return;
+  }
   bool sent = false;
   if (peer.endpoint) {
     transmit(peer, datagram);
@@ -151,7 +159,7 @@ void Device::send_initiation(Peer& peer, bool is_retry, Now now) {
   send_initiation_now(peer, now);
 }
 
-void Device::send_initiation_now(Peer& peer, Now now) {
+void Device::send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> only) {
   if (!identity_.has_private_key || !peer.keys.static_static_valid) return;
   peer.last_sent_handshake = now.mono;
 
@@ -171,7 +179,7 @@ void Device::send_initiation_now(Peer& peer, Now now) {
 
   peer.timers.on_any_authenticated_packet_traversal(now.mono);
   peer.timers.on_any_authenticated_packet_sent();
-  transmit_initiation(peer, msg, now.mono);
+  transmit_initiation(peer, msg, now.mono, only);
   peer.timers.on_handshake_initiated(now.mono, rng_);
 }
 

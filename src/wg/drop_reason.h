@@ -28,6 +28,7 @@ enum class DropReason : uint8_t {
   kStagedOverflow,     // too many packets waiting for a handshake
   kSealFailed,         // encryption failed (misuse only): the datagram was not sent
   kCrossedHandshake,   // a response to our initiation that the peer's crossing one superseded
+  kRelayRefused,       // relay traffic from a peer not entitled to that route (wg/relay.h)
   kCount,
 };
 
@@ -37,7 +38,7 @@ constexpr std::string_view drop_reason_name(DropReason r) {
       "handshake_failed",   "unknown_peer",   "replayed_handshake",  "unknown_index",
       "bad_cookie",         "expired_keypair", "decrypt_failed",     "replayed_data",
       "bad_inner_packet",   "source_not_allowed", "no_route",        "no_endpoint",
-      "staged_overflow",    "seal_failed",    "crossed_handshake",
+      "staged_overflow",    "seal_failed",    "crossed_handshake",   "relay_refused",
   };
   return names[size_t(r)];
 }

@@ -58,8 +58,18 @@ class Peer {
   struct Candidate {
     Endpoint address;
     Instant tried;  // the last initiation sent there because of it
+    // Set when `address` is a relay's (a registry's endpoint, which forwards
+    // to the peer): the key of that registry's peer.
+    std::optional<PublicKey> relay;
   };
   std::vector<Candidate> candidates;
+  // The addresses discovery last offered for the peer (its public mapping
+  // and its own addresses; relays not included), for status.
+  std::vector<Endpoint> offered;
+  // The peer whose endpoint `endpoint` also is: the relay this peer's
+  // datagrams go through (Relay, DESIGN.md §9); nullopt for a direct path.
+  // Set by the Device whenever the endpoint changes.
+  std::optional<PublicKey> relay_via;
   // When the last authenticated packet arrived (any source).
   std::optional<Instant> last_authenticated_receive;
 

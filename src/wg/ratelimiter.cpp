@@ -13,14 +13,14 @@ static uint64_t source_key(const IpAddress& a) {
 
 bool Ratelimiter::allow(const IpAddress& source, Instant now) {
   if (now - last_gc_ > std::chrono::seconds(1)) collect_garbage(now);
-  auto [it, inserted] = buckets_.try_emplace(source_key(source), Bucket{kMaxTokens, now});
+  auto [it, inserted] = buckets_.try_emplace(source_key(source), Bucket{max_tokens_, now});
   Bucket& b = it->second;
   if (!inserted) {
-    b.tokens = std::min(kMaxTokens, b.tokens + (now - b.last));
+    b.tokens = std::min(max_tokens_, b.tokens + (now - b.last));
     b.last = now;
   }
-  if (b.tokens < kPacketCost) return false;
-  b.tokens -= kPacketCost;
+  if (b.tokens < packet_cost_) return false;
+  b.tokens -= packet_cost_;
   return true;
 }
 

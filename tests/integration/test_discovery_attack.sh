@@ -21,9 +21,10 @@
 #   c. The registry with `Public = no` is silent to the attacker's own valid queries and to
 #      100 garbage datagrams (nothing from the registry's address reaches the attacker).
 #   d. All three nodes restart with `Public = yes`: a flood of valid PTR queries with EDNS
-#      65535 is answered, no answer exceeds 1,232 bytes and the amplification factor (answer
-#      bytes / query bytes) stays <= 1232 / query size. (Two peers only: the answer is small;
-#      the >= 150-peer case is a test of its own.)
+#      65535 is answered within the registry's per-source budget (20 a second, bursts of 20),
+#      no answer exceeds 1,232 bytes and the amplification factor (answer bytes / query bytes)
+#      stays <= 1232 / query size. (Two peers only: the answer is small; the >= 150-peer case
+#      is a test of its own.)
 #
 # DISCOVERY_ATTACK_REPORT=1 measures instead of judging (for bench/discovery_attack.sh,
 # which compares binaries): every assertion about the product becomes a reported value, a
@@ -377,8 +378,11 @@ ANSWERS=$(kv answers "$flood")
 LARGEST=$(kv largest_answer "$flood")
 AMPLIFICATION=$(kv amplification "$flood")
 ((queries == 200)) || fail "only $queries of 200 queries were sent"
-expect_that "the public registry answers the valid queries ($ANSWERS of $queries)" \
-  test "$ANSWERS" -ge $((queries * 9 / 10))
+# The registry answers one address at most 20 times a second (bursts of 20): the flood of 200
+# in 0.2 s gets about 24 answers, and what any one (possibly spoofed) address can be sent is
+# bounded in volume, not only per answer.
+expect_that "the public registry answers the valid queries, within its per-source budget ($ANSWERS of $queries)" \
+  test "$ANSWERS" -ge 15 -a "$ANSWERS" -le 60
 expect_that "the answers are records, not refusals ($(kv refused "$flood") refused, $(kv empty "$flood") empty)" \
   test "$(kv refused "$flood")" -eq 0 -a "$(kv empty "$flood")" -eq 0
 expect_that "no answer exceeds 1232 bytes (largest $LARGEST)" test "$LARGEST" -le 1232

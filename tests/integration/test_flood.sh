@@ -17,6 +17,8 @@
 #      unknown indices, malformed DNS, valid-mac1 junk): the matching `dropped ...` counters
 #      grow, DNS junk gets at most one small answer each, and the tunnel still works. B's log
 #      stays short (nothing logged per hostile packet).
+#   7. C floods B with 5000 valid PTR queries (EDNS 65535): B answers one address only within
+#      its budget (20 a second, bursts of 20), no answer over 1,232 bytes, the rest counted.
 # Usage: bash test_flood.sh /path/to/wgpunch   (wgp_attack is looked for beside it)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -270,6 +272,24 @@ done
 log "ok: B answered $(field replies "$GL") of $(field sent "$GL") garbage datagrams (DNS FORMERR), \
 $(field reply_bytes "$GL") of $(field sent_bytes "$GL") bytes, none to DNS responses"
 expect_ping "$NS_A" 10.7.0.2 "tunnel after the garbage"
+
+log "=== 7: a flood of valid DNS queries from C (PTR, EDNS 65535) against the public registry"
+limited0=$(counter "registry plain rate limited")
+ns_exec "$NS_C" timeout 30 "$ATTACK" dns-flood --target "$B_WG" --zone flood.test. \
+  --count 5000 --rate 5000 --listen-ms 1000 >"$NL_TMP/dnsflood.log" 2>&1 ||
+  fail "wgp_attack dns-flood failed: $(cat "$NL_TMP/dnsflood.log")"
+log "valid-query flood: $(tail -n 1 "$NL_TMP/dnsflood.log")"
+q=$(field queries "$NL_TMP/dnsflood.log") a=$(field answers "$NL_TMP/dnsflood.log")
+largest=$(field largest_answer "$NL_TMP/dnsflood.log")
+((q == 5000)) || fail "the valid-query flood sent $q of 5000 queries"
+# One source gets 20 answers a second (bursts of 20): about 60 in these ~2 s, never thousands.
+((a >= 15 && a <= 100)) || fail "B answered $a of 5000 valid queries from one address (budget: 20/s)"
+((largest <= 1232)) || fail "an answer of $largest bytes to a plain query"
+(($(counter "registry plain rate limited") - limited0 >= q - a - 10)) ||
+  fail "B's status does not count the queries it left unanswered"
+b_alive "after the valid-query flood"
+expect_ping "$NS_A" 10.7.0.2 "tunnel after the valid-query flood"
+log "ok: 5000 valid queries from one address got $a answers (largest $largest bytes)"
 # Nothing per packet in the log: ~500,000 hostile datagrams must not become as many lines.
 LINES=$(wc -l <"${NL_WGP_LOG[$IFB]}")
 ((LINES < 100)) || fail "B wrote $LINES log lines during the attacks (log flooding)"

@@ -7,8 +7,8 @@
 #      for Bob is Bob's NAT outside address as the registry saw it, source "discovered"
 #      (and the mirror on Bob's side).
 #   2. A burst of pings: the router counts it between the two NATs' outside addresses, and
-#      almost nothing reaches the registry's link (it forwards nothing; it could not anyway:
-#      its AllowedIPs for Alice and Bob are their own /32s and it does not forward).
+#      almost nothing reaches the registry's link: the registry may relay (Relay = yes) but
+#      relays 0 bytes for a pair that can punch, and both ends show `path: direct`.
 #   3. The registry stops and restarts: the direct tunnel keeps working throughout.
 #   4. NAT A forgets its mappings and hands out a new port (conntrack flushed): Bob's packets
 #      to the old port are now unsolicited. The tunnel must recover through rediscovery
@@ -33,6 +33,9 @@ RECOVER_BOUND=45
 nat_topology cone cone
 punch_keys
 punch_configs no 10
+# The registry may relay (DESIGN.md §9), yet a pair that can punch never needs it: it must
+# forward nothing here.
+sed -i '/^Public = /a Relay = yes' "$CONF_REG"
 
 # expect_field NS IFACE FIELD WANT [PEER]: a `wgpunch status` line has the value WANT.
 expect_field() {
@@ -91,6 +94,13 @@ reg=$(($(nat_counter registry_in bytes) + $(nat_counter registry_out bytes) - re
 # 50 pings of 1000 bytes are 100 kB both ways; the registry's link only carries keepalives.
 ((reg < BURST * 1000 / 10)) || fail "$reg bytes crossed the registry's link during the burst"
 log "ok: $BURST pings of 1000 bytes: $ab packets NAT A -> NAT B, $ba back, $reg bytes on the registry's link"
+relayed=$(status_field "$NS_REG" "$IF_REG" "registry relayed bytes")
+[[ $relayed == 0 ]] || fail "the registry relayed $relayed bytes for a pair that can punch"
+for who in "$NS_ALICE $IF_ALICE $PUB_BOB" "$NS_BOB $IF_BOB $PUB_ALICE"; do
+  read -r ns ifc peer <<<"$who"
+  [[ $(status_field "$ns" "$ifc" "path" "$peer") == direct ]] || fail "$ifc: the path to $peer is not direct"
+done
+log "ok: path direct at both ends; the registry (Relay = yes) relayed 0 bytes"
 
 log "=== 3. the registry restarts; the direct tunnel does not notice"
 wgp_stop "$PID_REG" "$NS_REG" "$IF_REG"

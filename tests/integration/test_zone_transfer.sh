@@ -7,7 +7,7 @@
 #   1. Knot loads the zone by AXFR at start. Once Alice and Bob connect, `kdig @knot` gives
 #      Bob's SRV with NAT B's address first in ADDITIONAL, and the same SOA serial as the
 #      registry; every answer Knot gives for the zone's names (SOA, NS, PTR, SRV, A at host and
-#      instance names, NXDOMAIN) is the registry's own (asked in the tunnel), and `kdig -y`
+#      instance names, the candidates of §9, NXDOMAIN) is the registry's own (asked in the tunnel); `kdig -y`
 #      reads the registry's AXFR (several messages, TSIG verified by kdig) record for record
 #      the same as Knot's copy.
 #   2. NAT B remaps Bob's port: Knot serves the new port within 2 s of the registry seeing it
@@ -104,7 +104,8 @@ ask() {
 }
 SVC=_wireguard._udp.$ZONE
 queries=("$ZONE SOA" "$ZONE NS" "$SVC PTR" "$BOB_SRV SRV" "${B32_ALICE}._wireguard._udp.$ZONE SRV"
-  "${B32_BOB}.$ZONE A" "$BOB_SRV A" "${B32_ALICE}.$ZONE AAAA" "nobody.$ZONE A" "_udp.$ZONE PTR")
+  "${B32_BOB}.$ZONE A" "$BOB_SRV A" "${B32_ALICE}.$ZONE AAAA" "nobody.$ZONE A" "_udp.$ZONE PTR"
+  "c.${B32_BOB}.$ZONE A")
 for q in "${queries[@]}"; do
   # shellcheck disable=SC2086
   r=$(ask "$REG_TUN" $q) k=$(ask "$KNOT_IP" $q)
@@ -114,7 +115,13 @@ $(head -n 8 <<<"$r")
 --- knot:
 $(head -n 8 <<<"$k")"
 done
-log "ok: Knot's answers equal the registry's for ${#queries[@]} questions (SOA, NS, PTR of $((CROWD + 2)), SRV, A, NXDOMAIN, NODATA)"
+log "ok: Knot's answers equal the registry's for ${#queries[@]} questions (SOA, NS, PTR of $((CROWD + 2)), SRV, A, candidates, NXDOMAIN, NODATA)"
+# Bob registered his LAN address (LocalCandidates): the second SRV and c.<B32> reach Knot too.
+b32=${B32_BOB,,}  # kdig writes each = of the label as \=: compare up to the first
+[[ $(ask "$KNOT_IP" "$BOB_SRV" SRV) == *"srv 1 0 "*" c.${b32%%=*}"* ]] ||
+  fail "Knot serves no candidate SRV for Bob: $(ask "$KNOT_IP" "$BOB_SRV" SRV)"
+[[ $(ask "$KNOT_IP" "c.${B32_BOB}.$ZONE" A) == *"$BOB_LAN"* ]] ||
+  fail "Knot serves no candidate address for Bob: $(ask "$KNOT_IP" "c.${B32_BOB}.$ZONE" A)"
 
 # The registry's AXFR as kdig reads it (verifying every message's TSIG), against Knot's copy.
 axfr() {  # NS SERVER PORT [KDIG OPTIONS]: the records, sorted, lower case, no TTLs

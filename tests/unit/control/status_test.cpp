@@ -217,6 +217,40 @@ TEST(StatusJson, EmptyListAndNoKey) {
             "\"fwmark\":0,\"extra\":{},\"peers\":[]}]}\n");
 }
 
+// Moments (device_control.h, *_unix extras): the server sends seconds since
+// the epoch, "0" for never; text says "never" or "N seconds ago", JSON a
+// number or null (issue 9: never an empty " ago").
+TEST(Status, MomentsAreNeverOrAgoInTextAndNullOrNumberInJson) {
+  DeviceSnapshot device;
+  device.interface_name = "wg1";
+  device.extra = {{"discovery_last_answer_unix", "0"}, {"registry_zone", "example.net."}};
+  std::ostringstream text, json;
+  print_status_text(device, kNow, text);
+  print_status_json(one(std::move(device)), json);
+  EXPECT_NE(text.str().find("  discovery last answer: never\n"), std::string::npos) << text.str();
+  EXPECT_EQ(text.str().find(" ago"), std::string::npos);
+  EXPECT_NE(json.str().find("\"discovery_last_answer\":null"), std::string::npos) << json.str();
+
+  DeviceSnapshot answered;
+  answered.interface_name = "wg1";
+  answered.extra = {{"discovery_last_answer_unix", "1700000060"}};
+  std::ostringstream text2, json2, same_second;
+  print_status_text(answered, kNow, text2);
+  print_status_text(answered, at(1700000060), same_second);
+  print_status_json(one(std::move(answered)), json2);
+  EXPECT_NE(text2.str().find("  discovery last answer: 5 seconds ago\n"), std::string::npos) << text2.str();
+  EXPECT_NE(same_second.str().find("  discovery last answer: Now\n"), std::string::npos) << same_second.str();
+  EXPECT_NE(json2.str().find("\"discovery_last_answer\":1700000060"), std::string::npos) << json2.str();
+  // A peer's path is a field of its own in JSON: the first word of the text.
+  DeviceSnapshot relayed;
+  relayed.interface_name = "wg1";
+  relayed.peers.resize(1);
+  relayed.peers[0].extra = {{"path", "relay via KEY="}};
+  std::ostringstream json3;
+  print_status_json(one(std::move(relayed)), json3);
+  EXPECT_NE(json3.str().find("\"path\":\"relay\""), std::string::npos) << json3.str();
+}
+
 TEST(StatusJson, StringEscaping) {
   EXPECT_EQ(json_string("plain"), "\"plain\"");
   EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "discovery/registry_service.h"
 #include "dnssd/base32.h"
 #include "dnssd/demux.h"
@@ -33,6 +35,9 @@ struct SimNode {
   }
   SimHost host;
   std::unique_ptr<DnssdRoles> roles;
+  // A second address on a LAN, behind the same NAT as other nodes' (unset:
+  // none). What goes to it comes from the sender's own LAN address.
+  std::optional<Endpoint> lan;
 };
 
 class SimWorld {
@@ -56,6 +61,20 @@ class SimWorld {
       Datagram d = std::move(wire.front());
       wire.pop_front();
       history.push_back(d);
+      if (filter && !filter(d)) continue;
+      // To a LAN address: only from a node on that LAN, and from its LAN
+      // address (the NAT is not crossed).
+      SimNode* on_lan = nullptr;
+      for (SimNode* n : nodes())
+        if (n->lan == d.to) on_lan = n;
+      if (on_lan) {
+        SimNode* sender = nullptr;
+        for (SimNode* n : nodes())
+          if (n->host.addr == d.from && n->lan) sender = n;
+        if (!sender) continue;
+        d.from = *sender->lan;
+        d.to = on_lan->host.addr;
+      }
       for (SimNode* n : nodes())
         if (n->host.addr == d.to) {
           if (n->roles)
@@ -95,6 +114,8 @@ class SimWorld {
   WallTime wall{std::chrono::seconds(1700000000)};
   SimNode registry, alice, bob;
   std::vector<std::unique_ptr<SimNode>> extra;  // more of the registry's peers
+  // Return false to drop a datagram in flight (a NAT that refuses it).
+  std::function<bool(const Datagram&)> filter;
 };
 
 std::string field(const ExtraFields& status, const char* key) {
@@ -255,9 +276,13 @@ TEST_P(DnssdRolesTest, NoNotifyForPeersThatRunNoDiscovery) {
   // has no roles to catch it), and her kernel would answer ICMP.
   EXPECT_TRUE(carol.host.tun.empty());
   // Carol is tried where the registry saw her (she does not know Alice, so
-  // the handshake never completes and the candidate stays a candidate).
-  ASSERT_EQ(carol_at_alice->candidates.size(), 1u);
+  // the handshake never completes and the candidate stays a candidate),
+  // then through the registry as a relay (which this one is not).
+  ASSERT_EQ(carol_at_alice->candidates.size(), 2u);
   EXPECT_EQ(carol_at_alice->candidates[0].address, carol.host.addr);
+  EXPECT_FALSE(carol_at_alice->candidates[0].relay);
+  EXPECT_EQ(carol_at_alice->candidates[1].address, w.registry.host.addr);
+  EXPECT_EQ(carol_at_alice->candidates[1].relay, w.registry.host.public_key());
   EXPECT_FALSE(carol_at_alice->endpoint);
 }
 
@@ -311,6 +336,17 @@ TEST_P(DnssdRolesTest, PlainAnswersNeverExceed1232BytesWhateverTheEdnsSize) {
   const std::vector<uint8_t>& answer = w.wire.front().bytes;
   EXPECT_LE(answer.size(), RegistryService::kMaxPlainAnswer);
   EXPECT_TRUE(answer[2] & 0x02) << "TC must say there is more";
+  // What one address is sent is bounded too: 20 answers in a burst, then 20 a second.
+  w.wire.clear();
+  for (int i = 0; i < 40; ++i)
+    w.registry.roles->receive_datagram(query, endpoint("203.0.113.99:5353"), w.now());
+  EXPECT_EQ(w.wire.size(), 19u);  // the burst of 20, less the one above
+  w.wire.clear();
+  w.advance(1s);
+  for (int i = 0; i < 40; ++i)
+    w.registry.roles->receive_datagram(query, endpoint("203.0.113.99:5353"), w.now());
+  EXPECT_EQ(w.wire.size(), 20u);
+  EXPECT_NE(field(status(w.registry), "registry_plain_rate_limited"), "");
 }
 
 TEST_P(DnssdRolesTest, InTunnelAnswersFitTheTunnelMtuAndTcpHasTheRest) {
@@ -390,6 +426,133 @@ TEST_P(DnssdRolesTest, ForgedPlainAnswersWithEveryIdMoveNothing) {
   (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
   w.run();
   EXPECT_EQ(w.bob.host.tun.size(), 1u);
+}
+
+// DESIGN.md §9: no direct path between Alice and Bob (a symmetric NAT drops
+// what they send each other), the registry relays. It forwards their own
+// datagrams unchanged, cannot read them, counts them; the moment a direct
+// path works, a probe finds it and the path moves there.
+TEST_P(DnssdRolesTest, WithoutADirectPathTheRegistryRelays) {
+  registry_config.registry->relay = true;
+  w.registry.enable(registry_config);
+  w.run();
+  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+  w.filter = [&](const Datagram& d) {
+    return !((d.from == alice && d.to == bob) || (d.from == bob && d.to == alice));
+  };
+  w.alice.roles->start(w.now());
+  w.bob.roles->start(w.now());
+  w.run();
+  w.advance(1s);  // direct tries fail; 300 ms later, the relay
+  Peer& at_alice = alice_view_of_bob();
+  ASSERT_TRUE(at_alice.keypairs.current());
+  EXPECT_EQ(at_alice.endpoint, w.registry.host.addr);
+  EXPECT_EQ(at_alice.relay_via, w.registry.host.public_key());
+  EXPECT_EQ(bob_view_of_alice().relay_via, w.registry.host.public_key());
+  // Data through the relay, byte for byte what Alice sent.
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2", 1392), w.now());
+  w.run();
+  ASSERT_EQ(w.bob.host.tun.size(), 1u);
+  ASSERT_EQ(w.history.size(), 2u);
+  EXPECT_EQ(w.history[0].to, w.registry.host.addr);
+  EXPECT_EQ(w.history[1].from, w.registry.host.addr);
+  EXPECT_EQ(w.history[1].to, bob);
+  EXPECT_EQ(w.history[0].bytes, w.history[1].bytes);  // unchanged: no framing, no overhead
+  EXPECT_EQ(w.history[0].bytes.size(), 1392u + 28 + 32);  // the full MTU of 1420 crosses
+  EXPECT_TRUE(w.registry.host.tun.empty());  // the registry read nothing
+  Peer* alice_at_registry = w.registry.host.device.find_peer(w.alice.host.public_key());
+  EXPECT_GE(w.registry.host.device.relayed_by(*alice_at_registry), w.history[0].bytes.size());
+  // The NAT stops dropping: within one Interval the probe finds the direct path.
+  w.filter = nullptr;
+  w.advance(11s);
+  EXPECT_EQ(at_alice.endpoint, bob);
+  EXPECT_FALSE(at_alice.relay_via);
+  EXPECT_FALSE(bob_view_of_alice().relay_via);
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.run();
+  ASSERT_EQ(w.history.size(), 1u);
+  EXPECT_EQ(w.history[0].to, bob);
+}
+
+// Relay = no (the default): the registry forwards nothing; punching fails
+// gracefully and the relay tries are dropped there.
+TEST_P(DnssdRolesTest, WithoutRelayNothingIsForwarded) {
+  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+  w.filter = [&](const Datagram& d) {
+    return !((d.from == alice && d.to == bob) || (d.from == bob && d.to == alice));
+  };
+  w.alice.roles->start(w.now());
+  w.bob.roles->start(w.now());
+  w.run();
+  w.advance(3s);
+  EXPECT_FALSE(alice_view_of_bob().keypairs.current());
+  EXPECT_EQ(w.registry.host.device.relayed_total(), 0u);
+  for (const Datagram& d : w.history)
+    EXPECT_FALSE(d.from == w.registry.host.addr && load_le32(d.bytes.data()) == 1u)
+        << "the registry forwarded an initiation";
+}
+
+// DESIGN.md §9, LAN candidates: Alice and Carol behind one NAT that does not
+// hairpin (what goes to the NAT's own public address from inside is lost).
+// Each registers its LAN address; they find each other there.
+TEST_P(DnssdRolesTest, TwoPeersBehindOneNatMeetOnTheLan) {
+  // Carol, behind Alice's NAT: the same public address, another port.
+  auto carol = std::make_unique<SimNode>(14, "198.51.100.7:40003", w.wire);
+  auto& reg = w.registry.host.device;
+  reg.allowed_ips().insert(prefix("10.0.0.3/32"), reg.add_peer(carol->host.public_key()));
+  Device& dev = carol->host.device;
+  Peer* r = dev.add_peer(w.registry.host.public_key());
+  dev.set_endpoint(*r, w.registry.host.addr, EndpointSource::kConfig);
+  dev.allowed_ips().insert(prefix("10.0.0.254/32"), r);
+  dev.allowed_ips().insert(prefix("10.0.0.1/32"), dev.add_peer(w.alice.host.public_key()));
+  Config c;
+  c.addresses.push_back(*InterfaceAddress::parse("10.0.0.3/24"));
+  c.discovery = DiscoveryConfig{{w.registry.host.public_key()}, "example.net.", 10};
+  carol->enable(c);
+  Peer* carol_at_alice = w.alice.host.device.add_peer(carol->host.public_key());
+  w.alice.host.device.allowed_ips().insert(prefix("10.0.0.3/32"), carol_at_alice);
+  w.alice.lan = endpoint("192.168.1.10:51820");
+  carol->lan = endpoint("192.168.1.11:51820");
+  dev.set_persistent_keepalive(*r, 5, w.now());
+  SimNode& carol_node = *carol;
+  w.extra.push_back(std::move(carol));
+  const Endpoint nat = endpoint("198.51.100.7:0");
+  w.filter = [&](const Datagram& d) {  // no hairpin: public to public inside the NAT is lost
+    return !(d.from.address == nat.address && d.to.address == nat.address);
+  };
+  w.run();
+  w.alice.roles->set_local_addresses({w.alice.lan->address}, 51820, w.now());
+  carol_node.roles->set_local_addresses({carol_node.lan->address}, 51820, w.now());
+  w.run();
+  EXPECT_EQ(field(status(w.registry), "registry_candidates_registered"), "2");
+  w.alice.roles->start(w.now());
+  carol_node.roles->start(w.now());
+  w.run();
+  w.advance(1s);
+  ASSERT_TRUE(carol_at_alice->keypairs.current());
+  EXPECT_EQ(carol_at_alice->endpoint, carol_node.lan);
+  EXPECT_FALSE(carol_at_alice->relay_via);
+  Peer& alice_at_carol = *dev.find_peer(w.alice.host.public_key());
+  EXPECT_EQ(alice_at_carol.endpoint, w.alice.lan);
+  // Data between them stays on the LAN.
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.3"), w.now());
+  w.run();
+  ASSERT_EQ(carol_node.host.tun.size(), 1u);
+  ASSERT_EQ(w.history.size(), 1u);
+  EXPECT_EQ(w.history[0].to, carol_node.lan);
+  // The SRV answer a stock client gets still has the public endpoint first.
+  std::vector<uint8_t> q;
+  dnssd::build_query(0x77, dnssd::instance_name(carol_node.host.public_key(), "example.net."),
+                     dnssd::kQueryTypeSrv, q);
+  ByteView answer = w.registry.roles->registry()->answer_stream_query(q);
+  auto parsed = dnssd::parse_srv_response(answer, 0x77, carol_node.host.public_key(), "example.net.");
+  ASSERT_EQ(parsed.status, dnssd::AnswerStatus::kOk);
+  EXPECT_EQ(parsed.peer->endpoint, carol_node.host.addr);
+  ASSERT_EQ(parsed.peer->candidates.size(), 1u);
+  EXPECT_EQ(parsed.peer->candidates[0], carol_node.lan);
 }
 
 TEST_P(DnssdRolesTest, APeerThatMovesIsRediscovered) {

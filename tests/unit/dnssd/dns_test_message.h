@@ -7,11 +7,19 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/keys.h"
 #include "util/bytes.h"
 
 namespace wgp::dnssd::testing {
 
 using Bytes = std::vector<uint8_t>;
+
+// A made-up public key, different for each `first`.
+inline PublicKey test_key(uint8_t first) {
+  PublicKey k;
+  for (size_t i = 0; i < k.size(); ++i) k[i] = uint8_t(first * 7 + i);
+  return k;
+}
 
 // Header flag words (bytes 2–3).
 constexpr uint16_t kQr = 0x8000, kAa = 0x0400, kTc = 0x0200, kRd = 0x0100;

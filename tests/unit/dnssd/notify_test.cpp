@@ -18,11 +18,7 @@ using namespace testing;  // the message writer
 
 constexpr std::string_view kZone = "example.net.";
 
-PublicKey key_of(uint8_t first) {
-  PublicKey k;
-  for (size_t i = 0; i < k.size(); ++i) k[i] = uint8_t(first * 7 + i);
-  return k;
-}
+PublicKey key_of(uint8_t first) { return test_key(first); }
 
 Bytes notify_bytes(uint16_t id, const PublicKey& asker) {
   Bytes out;

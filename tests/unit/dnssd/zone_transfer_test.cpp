@@ -405,3 +405,44 @@ TEST(ZoneNotify, MessageAndAcknowledgement) {
 
 }  // namespace
 }  // namespace wgp::dnssd
+
+namespace wgp::dnssd {
+namespace {
+
+// The candidates of DESIGN.md §9 (a second SRV, priority 1, to c.<B32>, and
+// its addresses) are records of the zone like any other: a transfer carries
+// them, and the answer to an SRV question lists them after the observed ones.
+TEST(ZoneRecords, CandidatesAreInTransfersAndAnswers) {
+  ZoneView zone("example.net.");
+  PublishedPeer p{key_n(1), *Endpoint::parse("198.51.100.1:51820")};
+  p.candidate_port = 51821;
+  p.candidates = {*IpAddress::parse("10.1.0.2"), *IpAddress::parse("2001:db8::2")};
+  zone.set_peers({p, peer(2, 4000)});
+  RecordList all;
+  zone.all_records(all);
+  std::vector<std::string> t = texts(all);
+  auto has = [&](const std::string& part) {
+    return std::any_of(t.begin(), t.end(),
+                       [&](const std::string& r) { return r.find(part) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("\tSRV\t1 0 51821 c."));
+  EXPECT_TRUE(has("\tA\t10.1.0.2"));
+  EXPECT_TRUE(has("\tAAAA\t2001:db8::2"));
+  EXPECT_EQ(t.size(),
+            1 + 4 + 3 + 4u);  // NS; peer 2's four; peer 1's four, a second SRV, two candidates
+  // A transfer holds them too.
+  ZoneHistory h;
+  RecordList v = all;
+  v.sort_unique();
+  h.reset(5, v);
+  std::vector<std::vector<uint8_t>> out;
+  build_transfer(transfer_query(kTypeAxfr), std::nullopt, zone, h, kTransferMessageLimit, out);
+  std::vector<std::string> got = answers(out);
+  EXPECT_EQ(got.size(), all.size() + 2);
+  EXPECT_TRUE(std::any_of(got.begin(), got.end(), [](const std::string& r) {
+    return r.find("\tA\t10.1.0.2") != std::string::npos;
+  }));
+}
+
+}  // namespace
+}  // namespace wgp::dnssd
