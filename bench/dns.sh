@@ -142,22 +142,7 @@ log "both servers give the same SRV (+ADDITIONAL A), A and SOA answers for $PEER
 
 RES=$TMP/results.tsv
 : >"$RES"
-# run_dnsperf NAME PORT PID: one timed run; records QPS, loss and server CPU µs per query.
-run_dnsperf() {
-  local name=$1 port=$2 pid=$3 c0 c1 out qps completed lost
-  c0=$(cpu_ticks "$pid")
-  out=$(timeout $((SECS + 30)) dnsperf -s 127.0.0.1 -p "$port" -d "$TMP/queries.txt" -l "$SECS" \
-    -c 1 -T 1 -q "$OUTSTANDING" -t 2 2>&1) || die "dnsperf against $name failed: $out"
-  c1=$(cpu_ticks "$pid")
-  qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
-  completed=$(awk '/Queries completed:/ {print $3}' <<<"$out")
-  lost=$(awk '/Queries lost:/ {print $3}' <<<"$out")
-  [[ -n $qps && -n $completed ]] || die "no dnsperf summary for $name: $out"
-  printf '%s\tqps\t%s\n%s\tlost\t%s\n' "$name" "$qps" "$name" "$lost" >>"$RES"
-  printf '%s\tcpu_us\t%s\n' "$name" "$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$completed" \
-    'BEGIN {printf "%.3f", t / hz / n * 1e6}')" >>"$RES"
-  log "$name: $qps queries/s, $lost lost"
-}
+run_dnsperf() { dnsperf_run "$1" 127.0.0.1 "$2" "$3" "$TMP/queries.txt" "$RES"; }
 
 T0=$SECONDS
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -170,7 +155,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   fi
 done
 
-value() { awk -F'\t' -v p="$1" -v m="$2" '$1 == p && $2 == m {print $3}' "$RES" | median; }
+value() { dnsperf_value "$RES" "$1" "$2"; }
 W=$(value wgpunch qps) K=$(value knot qps)
 WC=$(value wgpunch cpu_us) KC=$(value knot cpu_us)
 echo

@@ -2,7 +2,7 @@
 // names go to a resolver that never touches the network: it answers from the
 // name's length, so both the "resolved" and the "cannot resolve" paths run.
 // Properties: the only exception is ConfigError, its message is one line, and
-// it never repeats the interface's private key.
+// it never repeats the interface's private key or a TransferKey secret.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -52,6 +52,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string_view key = text.substr(start, 44);
       if (key.find_first_of(" \t\r\n#") != std::string_view::npos) continue;
       if (what.find(key) != std::string_view::npos) fail("error message repeats a private key");
+    }
+    // Nor a TransferKey secret: the text after the last ':' of its line.
+    for (size_t at = text.find("TransferKey"); at != std::string_view::npos;
+         at = text.find("TransferKey", at + 1)) {
+      size_t end = text.find_first_of("\r\n#", at);
+      std::string_view line = text.substr(at, end == std::string_view::npos ? end : end - at);
+      size_t colon = line.rfind(':');
+      if (colon == std::string_view::npos) continue;
+      std::string_view secret = line.substr(colon + 1);
+      while (!secret.empty() && (secret.back() == ' ' || secret.back() == '\t'))
+        secret.remove_suffix(1);
+      if (secret.size() >= 12 && what.find(secret) != std::string_view::npos)
+        fail("error message repeats a TransferKey secret");
     }
   }
   return 0;

@@ -8,9 +8,10 @@
 //       queries answered on stderr.
 //   bench_dns_server zonefile [--peers N] [--zone Z]
 //       The same records as a zone file for Knot DNS, on stdout.
-//   bench_dns_server queries [--peers N] [--zone Z]
+//   bench_dns_server queries [--peers N] [--zone Z] [--keys FILE]
 //       A dnsperf query file: per peer its SRV and its A, and the service PTR
-//       once every 50 lines.
+//       once every 50 lines. With --keys, the peers are the public keys of
+//       FILE (as `keys` writes it) instead of the synthetic ones (bench/zone.sh).
 //   bench_dns_server keys N
 //       N fresh key pairs, "private public" in base64 per line (a 10,000-peer
 //       config in a second instead of 20,000 `wg` processes).
@@ -33,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -53,11 +55,12 @@ struct Options {
   uint32_t peers = 1000;
   std::string zone = "bench.example.";
   int seconds = 600;
+  std::string keys_file;  // queries: real peers' keys instead of synthetic ones
 };
 
 [[noreturn]] void usage() {
   std::cerr << "usage: bench_dns_server serve --port P [--peers N] [--zone Z] [--seconds S]\n"
-               "       bench_dns_server zonefile|queries [--peers N] [--zone Z]\n"
+               "       bench_dns_server zonefile|queries [--peers N] [--zone Z] [--keys FILE]\n"
                "       bench_dns_server keys N\n"
                "       bench_dns_server handshakes --to IP:PORT --server-key KEY --keys FILE\n";
   std::exit(2);
@@ -77,6 +80,8 @@ Options parse(int argc, char** argv, int first) {
       o.zone = wgp::bench::absolute_zone(v);
     } else if (a == "--seconds") {
       o.seconds = std::atoi(v);
+    } else if (a == "--keys") {
+      o.keys_file = v;
     } else {
       usage();
     }
@@ -106,6 +111,7 @@ int serve(const Options& o) {
   if (o.port == 0) usage();
   wgp::dnssd::Responder responder(o.zone);
   responder.set_peers(wgp::bench::synthetic_peers(o.peers));
+  responder.set_serial(1);  // as in the zone file below
   wgp::UdpSocket sock = loopback_socket(o.port);
   wgp::DatagramBatch rx(64, 2048);
   wgp::DatagramBatch tx(64, 65535);
@@ -155,8 +161,9 @@ std::string zone_escape(const std::string& name) {
 int zonefile(const Options& o) {
   const std::string z = o.zone;
   std::printf("$ORIGIN %s\n$TTL 0\n", z.c_str());
-  // The SOA the responder invents (responder_zone.h); a serial of 1.
-  std::printf("@ SOA %s hostmaster.%s 1 3600 600 86400 0\n", z.c_str(), z.c_str());
+  // The SOA and NS the responder invents (responder_zone.h); a serial of 1.
+  std::printf("@ SOA %s hostmaster.%s 1 60 10 86400 0\n", z.c_str(), z.c_str());
+  std::printf("@ NS %s\n", z.c_str());
   auto peers = wgp::bench::synthetic_peers(o.peers);
   const std::string service = wgp::bench::service_name(z);
   for (const auto& p : peers) {
@@ -171,8 +178,23 @@ int zonefile(const Options& o) {
   return 0;
 }
 
+// The public keys (second column) of a `keys` file.
+std::vector<wgp::dnssd::PublishedPeer> peers_from_keys(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<wgp::dnssd::PublishedPeer> peers;
+  std::string priv, pub;
+  while (in >> priv >> pub) {
+    auto key = wgp::public_key_from_base64(pub);
+    if (!key) throw std::runtime_error(path + ": not a key file");
+    peers.push_back({*key, {}});
+  }
+  return peers;
+}
+
 int queries(const Options& o) {
-  auto peers = wgp::bench::synthetic_peers(o.peers);
+  auto peers = o.keys_file.empty() ? wgp::bench::synthetic_peers(o.peers)
+                                   : peers_from_keys(o.keys_file);
   const std::string service = wgp::bench::service_name(o.zone);
   size_t line = 0;
   auto emit = [&](const std::string& name, const char* type) {

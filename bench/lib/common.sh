@@ -77,3 +77,29 @@ machine_note() {
     "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# dnsperf_run NAME SERVER PORT PID QUERYFILE RESULTS: one timed dnsperf run of $SECS seconds
+# (-c 1 -T 1 -q $OUTSTANDING, no EDNS, 2 s timeout) against SERVER:PORT, served by process PID;
+# appends NAME's queries per second, queries lost and the server's CPU µs per query (utime +
+# stime from /proc, meaningful also when dnsperf is the limit) to RESULTS, tab-separated. With
+# DNSPERF_NS set, dnsperf runs in that network namespace.
+dnsperf_run() {
+  local name=$1 server=$2 port=$3 pid=$4 queries=$5 res=$6 c0 c1 out qps completed lost
+  local run=()
+  [[ -n ${DNSPERF_NS:-} ]] && run=(ip netns exec "$DNSPERF_NS")
+  c0=$(cpu_ticks "$pid")
+  out=$(timeout $((SECS + 30)) "${run[@]}" dnsperf -s "$server" -p "$port" -d "$queries" -l "$SECS" \
+    -c 1 -T 1 -q "$OUTSTANDING" -t 2 2>&1) || { echo "dnsperf against $name failed: $out" >&2; exit 1; }
+  c1=$(cpu_ticks "$pid")
+  qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
+  completed=$(awk '/Queries completed:/ {print $3}' <<<"$out")
+  lost=$(awk '/Queries lost:/ {print $3}' <<<"$out")
+  [[ -n $qps && -n $completed ]] || { echo "no dnsperf summary for $name: $out" >&2; exit 1; }
+  printf '%s\tqps\t%s\n%s\tlost\t%s\n' "$name" "$qps" "$name" "$lost" >>"$res"
+  printf '%s\tcpu_us\t%s\n' "$name" "$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$completed" \
+    'BEGIN {printf "%.3f", t / hz / n * 1e6}')" >>"$res"
+  echo "[$(date +%H:%M:%S)] $name: $qps queries/s, $lost lost" >&2
+}
+
+# dnsperf_value RESULTS NAME METRIC: the median of NAME's METRIC over the runs in RESULTS.
+dnsperf_value() { awk -F'\t' -v p="$2" -v m="$3" '$1 == p && $2 == m {print $3}' "$1" | median; }

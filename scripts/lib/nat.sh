@@ -336,3 +336,14 @@ status_field() {
 
 # now_ms: a monotonic-enough clock in milliseconds for timings.
 now_ms() { date +%s%3N; }
+
+# wgsd_endpoint NS SERVER PORT PEERKEY: what the stock wgsd-client reads for one peer: the SRV
+# of its instance name, the port from ANSWER[0] and the address from ADDITIONAL[0], asked of
+# SERVER:PORT from NS (kdig, one try). Prints ADDR:PORT ([v6]:PORT), nothing when no answer.
+wgsd_endpoint() {
+  ns_exec "$1" kdig @"$2" -p "$3" +norec +timeout=1 +retry=0 +noall +answer +additional \
+    "$(b32_of "$4")._wireguard._udp.$ZONE" SRV 2>/dev/null |
+    awk '$4 == "SRV" && port == "" { port = $7 }
+         ($4 == "A" || $4 == "AAAA") && addr == "" { addr = ($4 == "AAAA") ? "[" $5 "]" : $5 }
+         END { if (port != "" && addr != "") print addr ":" port }'
+}

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "config/resolver.h"
+#include "crypto/hmac_sha256.h"
 #include "crypto/keys.h"
 #include "net/ip.h"
 
@@ -29,11 +31,27 @@ struct PeerConfig {
   int line = 0;                       // line of its [Peer] header
 };
 
-// [Registry]: this node answers DNS-SD for its peers under `zone`.
+// [Registry] TransferKey: the TSIG key (RFC 8945, hmac-sha256) that signs the
+// registry's exchanges with its secondaries. The secret is never printed.
+struct TransferKey {
+  std::string name;  // lower case, ends in '.'
+  HmacKey secret;
+  bool operator==(const TransferKey& o) const { return name == o.name && secret == o.secret; }
+};
+
+// [Registry]: this node answers DNS-SD for its peers under `zone`, and is
+// the hidden primary of the secondaries listed (DESIGN.md §10).
 struct RegistryConfig {
   std::string zone;        // lower case, ends in '.'
   bool is_public = false;  // answer plain DNS on the WireGuard port from any source
   bool relay = false;      // forward datagrams between peers that reach no direct path (§9)
+  // NameServer: the apex's NS targets, lower case, ending in '.'; empty: the apex.
+  std::vector<std::string> name_servers;
+  // Secondary: where NOTIFYs go (port 53 unless given); their addresses alone
+  // may transfer the zone and ask in plain DNS. No repeats.
+  std::vector<Endpoint> secondaries;
+  // Shared, so that copies of the config hold one secret, wiped with the last.
+  std::shared_ptr<const TransferKey> transfer_key;
 };
 
 // [Discovery]: this node looks its peers up at the registries, peers of its

@@ -25,7 +25,9 @@ constexpr KeyInfo kKeys[] = {
     {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
     {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
     {"Zone", Section::kRegistry},        {"Public", Section::kRegistry},
-    {"Relay", Section::kRegistry},       {"LocalCandidates", Section::kDiscovery},
+    {"Relay", Section::kRegistry},       {"NameServer", Section::kRegistry},
+    {"Secondary", Section::kRegistry},   {"TransferKey", Section::kRegistry},
+    {"LocalCandidates", Section::kDiscovery},
     {"Registry", Section::kDiscovery},   {"Zone", Section::kDiscovery},
     {"Interval", Section::kDiscovery},
 };

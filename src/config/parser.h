@@ -45,6 +45,8 @@ class Parser {
   void interface_key(int line, const std::string& key, std::string_view value);
   void peer_key(int line, const std::string& key, std::string_view value);
   void registry_key(int line, const std::string& key, std::string_view value);
+  void transfer_key(int line, const std::string& key, std::string_view value);
+  void secondary(int line, const std::string& key, std::string_view item);
   void discovery_key(int line, const std::string& key, std::string_view value);
   // Records a single-valued key; a second one in the same section is an error.
   void once(int line, const std::string& key);
@@ -68,6 +70,8 @@ class Parser {
   int mtu_line_ = 0;
   int registry_line_ = 0;       // [Registry] header
   int discovery_line_ = 0;      // [Discovery] header
+  int secondary_line_ = 0;      // the first [Registry] Secondary
+  int transfer_key_line_ = 0;   // [Registry] TransferKey
   std::vector<int> registry_key_lines_;  // per entry of DiscoveryConfig::registries
   bool have_private_key_ = false;
   std::vector<PeerLines> peer_lines_;  // parallel to config_.peers

@@ -3,6 +3,7 @@
 #include "crypto/keys.h"
 #include "discovery/discovery_service.h"
 #include "discovery/registry_service.h"
+#include "discovery/zone_publisher.h"
 #include "dnssd/demux.h"
 #include "dnssd/inner_udp.h"
 #include "util/log.h"
@@ -24,9 +25,11 @@ std::vector<IpAddress> tunnel_addresses(const Config& config) {
 
 DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPlain send)
     : device_(device) {
-  if (config.registry)
+  if (config.registry) {
     registry_ = std::make_unique<RegistryService>(*config.registry, tunnel_addresses(config),
-                                                  config.mtu, device, std::move(send));
+                                                  config.mtu, device, send);
+    publisher_ = std::make_unique<ZonePublisher>(*config.registry, *registry_, rng, send);
+  }
   if (config.registry && config.registry->relay) device.enable_relay();
   if (config.discovery)
     discovery_ = std::make_unique<DiscoveryService>(*config.discovery, tunnel_addresses(config),
@@ -47,11 +50,11 @@ void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
     case dnssd::DatagramKind::kWireGuard:
       if (device_.receive_datagram(d, from, now, opened) == DropReason::kUnknownIndex &&
           registry_ && dnssd::plausible_dns_header(d))
-        registry_->handle_plain_query(d, from, now);
+        plain_dns(d, from, now);
       break;
     case dnssd::DatagramKind::kDns:
       if (registry_)
-        registry_->handle_plain_query(d, from, now);
+        plain_dns(d, from, now);
       else
         ++dns_unexpected_;  // nobody here answers plain DNS: silence
       break;
@@ -60,6 +63,11 @@ void DnssdRoles::receive_datagram(ByteView d, const Endpoint& from, Now now,
       break;
   }
   drain(now);
+}
+
+void DnssdRoles::plain_dns(ByteView d, const Endpoint& from, Now now) {
+  if (publisher_->is_secondary(from.address) && publisher_->handle_datagram(d, from, now)) return;
+  registry_->handle_plain_query(d, from, now);
 }
 
 bool DnssdRoles::intercept_inner_packet(Peer& peer, ByteView ip_packet, Now) {
@@ -132,6 +140,7 @@ void DnssdRoles::drain(Now now) {
 }
 
 void DnssdRoles::start(Now now) {
+  if (publisher_) publisher_->start(now);
   if (discovery_) discovery_->refresh_all(now);
   drain(now);
 }
@@ -140,6 +149,8 @@ std::optional<Instant> DnssdRoles::next_deadline() const {
   std::optional<Instant> next = discovery_ ? discovery_->next_deadline() : std::nullopt;
   if (registry_)
     if (auto r = registry_->next_deadline(); r && (!next || *r < *next)) next = r;
+  if (publisher_)
+    if (auto p = publisher_->next_deadline(); p && (!next || *p < *next)) next = p;
   return next;
 }
 
@@ -147,6 +158,7 @@ void DnssdRoles::run_timers(Now now) {
   drain(now);
   if (registry_) registry_->run_timers(now);
   if (discovery_) discovery_->run_timers(now);
+  if (publisher_) publisher_->run_timers(now);
   drain(now);
 }
 
@@ -157,6 +169,7 @@ void DnssdRoles::set_local_addresses(std::vector<IpAddress> addresses, uint16_t 
 
 void DnssdRoles::add_status(ExtraFields& extra) const {
   if (registry_) registry_->add_status(extra);
+  if (publisher_) publisher_->add_status(extra);
   if (discovery_) discovery_->add_status(extra);
   if (dns_unexpected_)
     extra.emplace_back("dropped_dns_unexpected", std::to_string(dns_unexpected_));

@@ -29,6 +29,7 @@ namespace wgp {
 
 class RegistryService;
 class DiscoveryService;
+class ZonePublisher;
 
 class DnssdRoles final : public DeviceObserver {
  public:
@@ -58,6 +59,9 @@ class DnssdRoles final : public DeviceObserver {
   // The registry role, for the in-tunnel DNS-over-TCP server; nullptr
   // without [Registry].
   RegistryService* registry() { return registry_.get(); }
+  // The registry's zone versions, NOTIFYs and transfers for its secondaries
+  // (for the node's zone-transfer server); nullptr without [Registry].
+  ZonePublisher* publisher() { return publisher_.get(); }
 
   // DeviceObserver: record only (see above).
   bool intercept_inner_packet(Peer& peer, ByteView ip_packet, Now now) override;
@@ -78,8 +82,13 @@ class DnssdRoles final : public DeviceObserver {
     std::vector<uint8_t> packet;
   };
 
+  // Plain DNS on the WireGuard port: a listed secondary's to the publisher
+  // first, the rest to the registry.
+  void plain_dns(ByteView datagram, const Endpoint& from, Now now);
+
   Device& device_;
   std::unique_ptr<RegistryService> registry_;
+  std::unique_ptr<ZonePublisher> publisher_;
   std::unique_ptr<DiscoveryService> discovery_;
   std::vector<Event> events_;
   bool draining_ = false;

@@ -4,6 +4,7 @@
 
 #include "discovery/tunnel_route.h"
 #include "dnssd/notify.h"
+#include "dnssd/wire_name.h"
 
 namespace wgp {
 
@@ -28,7 +29,12 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
       send_(std::move(send)),
       responder_(config.zone),
       answer_(kMaxDnsMessage),
-      packet_(kMaxInnerPacket) {}
+      packet_(kMaxInnerPacket) {
+  std::vector<std::vector<uint8_t>> name_servers;
+  for (const std::string& name : config.name_servers)
+    if (auto wire = dnssd::wire_name(name)) name_servers.push_back(std::move(*wire));
+  responder_.set_name_servers(std::move(name_servers));
+}
 
 void RegistryService::refresh() {
   if (generation_ == device_.endpoint_generation() && published_version_ == candidates_version_)
@@ -170,6 +176,20 @@ ByteView RegistryService::answer_stream_query(ByteView query) {
                         MutableByteView(answer_.data(), kMaxDnsMessage), dnssd::Transport::kStream);
   if (!result.length) return {};
   ++stream_answered_;
+  return ByteView(answer_.data(), result.length);
+}
+
+const dnssd::ZoneView& RegistryService::zone() {
+  refresh();
+  return responder_.zone_view();
+}
+
+ByteView RegistryService::answer_secondary(ByteView query, size_t limit,
+                                           dnssd::Transport transport) {
+  refresh();
+  auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
+                                  MutableByteView(answer_.data(), std::min(limit, answer_.size())),
+                                  transport);
   return ByteView(answer_.data(), result.length);
 }
 

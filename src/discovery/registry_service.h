@@ -63,6 +63,16 @@ class RegistryService {
   std::optional<Instant> next_deadline() const;
   void run_timers(Now now);
 
+  // For the zone publisher (zone_publisher.h), which versions the zone for
+  // secondaries and owns its SOA serial: a number that changes whenever the
+  // published records may have; the zone as published now; the serial that
+  // answers carry; an answer of at most `limit` bytes to a listed
+  // secondary's query (its TSIG is the publisher's business).
+  uint64_t source_generation() const { return device_.endpoint_generation(); }
+  const dnssd::ZoneView& zone();
+  void set_serial(uint32_t serial) { responder_.set_serial(serial); }
+  ByteView answer_secondary(ByteView query, size_t limit, dnssd::Transport transport);
+
  private:
   // An RFC 2136 UPDATE from `asker` in the tunnel: its candidates.
   void handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now);

@@ -35,6 +35,17 @@ void Responder::set_peers(std::vector<PublishedPeer> peers) {
   cache_.clear();
 }
 
+void Responder::set_serial(uint32_t serial) {
+  if (serial == zone_.serial()) return;
+  zone_.set_serial(serial);
+  cache_.clear();
+}
+
+void Responder::set_name_servers(std::vector<std::vector<uint8_t>> names) {
+  zone_.set_name_servers(std::move(names));
+  cache_.clear();
+}
+
 size_t Responder::finish(size_t length) {
   if (length) ++answered_;
   return length;

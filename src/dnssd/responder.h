@@ -18,12 +18,11 @@
 //   SRV target, which RFC 2782 forbids compressing, ADDITIONAL owner) is
 //   always spelled out in upper case, which is what `base32 -d` needs.
 // - NXDOMAIN (name in the zone that does not exist) and NODATA (name exists,
-//   no record of that type; NS at the apex included) carry the SOA in
-//   AUTHORITY. Outside the zone, a class other than IN, or access kRefused:
-//   REFUSED. Malformed input: FORMERR when the header is readable, else
-//   dropped; responses (QR=1) are always dropped (no reflection loops).
-//   Opcodes other than QUERY: NOTIMP. QTYPE OPT: FORMERR; AXFR, IXFR,
-//   MAILA, MAILB: NOTIMP (UDP only, no transfers).
+//   no record of that type) carry the SOA in AUTHORITY. Outside the zone, a class other than IN, or
+//   access kRefused: REFUSED. Malformed input: FORMERR when the header is readable, else dropped;
+//   responses (QR=1) are always dropped (no reflection loops). Opcodes other than QUERY: NOTIMP.
+//   QTYPE OPT: FORMERR; AXFR, IXFR, MAILA, MAILB: NOTIMP (zone transfers are the zone publisher's,
+//   over TCP, to listed secondaries only: discovery/zone_publisher.h).
 // - ANY (RFC 8482 leaves the choice): every record at the name. Our RRsets
 //   are the same ones PTR/SRV queries return, so ANY amplifies nothing more.
 // - EDNS(0): an OPT in the response only when the query had one (UDP size
@@ -67,6 +66,12 @@ class Responder {
 
   // Replaces the published set and empties the cache.
   void set_peers(std::vector<PublishedPeer> peers);
+  // The SOA serial (the zone publisher owns it); empties the cache when it changes.
+  void set_serial(uint32_t serial);
+  // The apex's NS targets (see ZoneView::set_name_servers); empties the cache.
+  void set_name_servers(std::vector<std::vector<uint8_t>> names);
+  // The zone as published now: what zone transfers enumerate.
+  const ZoneView& zone_view() const { return zone_; }
 
   // Answers the DNS message `query` into `out`. `out.size()` is the
   // transport's limit (65535 is fine); the EDNS rules above apply below it.

@@ -17,8 +17,6 @@ namespace {
 
 constexpr std::string_view kServiceLabel = "_wireguard";
 constexpr std::string_view kProtoLabel = "_udp";
-// SOA timers (RFC 1912 §2.2 values; nobody transfers this zone).
-constexpr uint32_t kSoaRefresh = 3600, kSoaRetry = 600, kSoaExpire = 86400, kSoaMinimum = 0;
 
 std::vector<uint8_t> prepend_label(std::string_view label, ByteView suffix) {
   std::vector<uint8_t> out(1 + label.size() + suffix.size());
@@ -37,40 +35,25 @@ struct RrList {
   ~RrList() {
     for (ldns_rr* rr : rrs) ldns_rr_free(rr);
   }
+  // Appends one of the zone's records (zone_records.cpp made it).
+  void push(const WireRecord& r) {
+    ldns_rr* rr = nullptr;
+    size_t pos = 0;
+    if (ldns_wire2rr(&rr, r.wire.data(), r.wire.size(), &pos, LDNS_SECTION_ANSWER) ==
+        LDNS_STATUS_OK)
+      rrs.push_back(rr);
+    else
+      ldns_rr_free(rr);
+  }
 };
 
-ldns_rdf* dname(ByteView wire) {
-  return ldns_dname_new_frm_data(uint16_t(wire.size()), wire.data());
-}
-
-ldns_rr* new_rr(ByteView owner, uint16_t type) {
+ldns_rr* question_rr(ByteView owner, uint16_t type) {
   ldns_rr* rr = ldns_rr_new();
-  ldns_rr_set_owner(rr, dname(owner));
+  ldns_rr_set_owner(rr, ldns_dname_new_frm_data(uint16_t(owner.size()), owner.data()));
   ldns_rr_set_type(rr, ldns_rr_type(type));
   ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-  ldns_rr_set_ttl(rr, 0);
+  ldns_rr_set_question(rr, true);
   return rr;
-}
-
-ldns_rr* address_rr(ByteView owner, const IpAddress& a) {
-  ldns_rr* rr = new_rr(owner, a.is_v4() ? kTypeA : kTypeAaaa);
-  ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(a.is_v4() ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
-                                             a.size(), a.bytes.data()));
-  return rr;
-}
-
-ldns_rr* soa_rr(ByteView zone, ByteView hostmaster, uint32_t serial) {
-  ldns_rr* soa = new_rr(zone, kTypeSoa);
-  ldns_rr_push_rdf(soa, dname(zone));
-  ldns_rr_push_rdf(soa, dname(hostmaster));
-  for (uint32_t v : {serial, kSoaRefresh, kSoaRetry, kSoaExpire, kSoaMinimum}) {
-    ldns_rr_push_rdf(soa, ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, v));
-  }
-  return soa;
-}
-
-uint16_t address_type(const PublishedPeer& p) {
-  return p.endpoint.address.is_v4() ? kTypeA : kTypeAaaa;
 }
 
 // Serializes a response holding the first `answers` records of ANSWER.
@@ -84,9 +67,7 @@ std::vector<uint8_t> to_wire(ByteView qname, uint16_t qtype, uint8_t rcode, Edns
   ldns_pkt_set_tc(pkt, tc);
   ldns_pkt_set_opcode(pkt, LDNS_PACKET_QUERY);
   ldns_pkt_set_rcode(pkt, rcode);
-  ldns_rr* question = new_rr(qname, qtype);
-  ldns_rr_set_question(question, true);
-  ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
+  ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question_rr(qname, qtype));
   for (size_t i = 0; i < answers; ++i) {
     ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, ldns_rr_clone(answer.rrs[i]));
   }
@@ -160,7 +141,6 @@ void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
       peers_[it->second] = std::move(e);
     }
   }
-  ++serial_;
 }
 
 NameMatch ZoneView::match(ByteView name) const {
@@ -240,47 +220,30 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
   }
   bool any = qtype == kTypeAny;
   RrList answer, additional;
-  if (m.kind == NameKind::kApex && (qtype == kTypeSoa || any)) {
-    answer.rrs.push_back(soa_rr(zone_wire_, hostmaster_wire_, serial_));
-  }
-  if (m.kind == NameKind::kService && (qtype == kTypePtr || any)) {
-    for (const Entry& p : peers_) {
-      ldns_rr* ptr = new_rr(service_wire_, kTypePtr);
-      ldns_rr_push_rdf(ptr, dname(p.instance));
-      answer.rrs.push_back(ptr);
-    }
-  }
-  if (m.kind == NameKind::kInstance && (qtype == kTypeSrv || any)) {
-    ldns_rr* srv = new_rr(e->instance, kTypeSrv);
-    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));  // priority
-    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));  // weight
-    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, e->peer.endpoint.port));
-    ldns_rr_push_rdf(srv, dname(e->host));
-    answer.rrs.push_back(srv);
-    // The target's address first in ADDITIONAL: wgsd-client reads Extra[0].
-    additional.rrs.push_back(address_rr(e->host, e->peer.endpoint.address));
-    if (!e->peer.candidates.empty()) {
-      ldns_rr* own = new_rr(e->instance, kTypeSrv);
-      ldns_rr_push_rdf(own, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 1));  // after the public one
-      ldns_rr_push_rdf(own, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));
-      ldns_rr_push_rdf(own, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, e->peer.candidate_port));
-      ldns_rr_push_rdf(own, dname(e->candidate_host));
-      answer.rrs.push_back(own);
-      for (const IpAddress& a : e->peer.candidates) additional.rrs.push_back(address_rr(e->candidate_host, a));
-    }
-  }
-  if (e && m.kind != NameKind::kCandidates && (qtype == address_type(e->peer) || any)) {
-    answer.rrs.push_back(address_rr(qname, e->peer.endpoint.address));
-  }
-  if (m.kind == NameKind::kCandidates) {
-    for (const IpAddress& a : e->peer.candidates)
-      if (any || qtype == (a.is_v4() ? kTypeA : kTypeAaaa)) answer.rrs.push_back(address_rr(qname, a));
+  RecordList here, extra;
+  records_at(m, here);
+  for (size_t i = 0; i < here.size(); ++i) {
+    WireRecord r = here[i];
+    if (!any && r.type != qtype) continue;
+    answer.push(r);
+    if (r.type != kTypeSrv || r.rdata.size() <= 6) continue;
+    // The target's addresses go to ADDITIONAL, and first: wgsd-client reads
+    // Extra[0]. The target is one of our names; match() wants it lower case.
+    ByteView target = r.rdata.subspan(6);
+    uint8_t lower[kMaxNameWire];
+    lower_name(target.data(), target.size(), lower);
+    extra.clear();
+    records_at(match(ByteView(lower, target.size())), extra);
+    for (size_t k = 0; k < extra.size(); ++k)
+      if (extra[k].type == kTypeA || extra[k].type == kTypeAaaa) additional.push(extra[k]);
   }
 
   bool nxdomain = m.kind == NameKind::kMissing;
   RrList authority;
   if (answer.rrs.empty()) {  // NXDOMAIN or NODATA: the SOA tells how long to cache (not at all)
-    authority.rrs.push_back(soa_rr(zone_wire_, hostmaster_wire_, serial_));
+    RecordList soa;
+    soa_record(serial_, soa);
+    authority.push(soa[0]);
   }
   uint8_t rcode = nxdomain ? kRcodeNxDomain : kRcodeNoError;
   if (e && !answer.rrs.empty() && (qtype == kTypeSrv || qtype == kTypeA || qtype == kTypeAaaa)) {

@@ -1,7 +1,8 @@
 // The registry's zone: the live peer table seen as the DNS-SD records of
 // DESIGN.md §4, and the ldns code that turns one question into answer bytes.
 //
-//   <zone>                          SOA  <zone> hostmaster.<zone> <serial> 3600 600 86400 0
+//   <zone>                          SOA  <zone> hostmaster.<zone> <serial> 60 10 86400 0
+//   <zone>                          NS   <name server>   one per [Registry] NameServer
 //   _udp.<zone>                     (empty non-terminal: exists, no records)
 //   _wireguard._udp.<zone>          PTR  <B32>._wireguard._udp.<zone>   one per peer
 //   <B32>._wireguard._udp.<zone>    SRV  0 0 <port> <B32>.<zone>   + A/AAAA, as at the host name
@@ -14,14 +15,19 @@
 // candidates follow.
 // All TTLs are 0 (endpoints move). The SOA is made up, as the registry has
 // no name of its own: MNAME is the apex itself (a name that exists),
-// RNAME hostmaster.<zone> (RFC 2142), the serial counts set_peers calls,
-// MINIMUM 0 so that no resolver caches a negative answer (RFC 2308 §5)
-// for a peer about to appear. There are no NS records: the registry is
-// reached by address, never by delegation. The service name exists even
-// with no peers, so a client can tell "no peers yet" (NODATA) from a
-// wrong zone.
+// RNAME hostmaster.<zone> (RFC 2142), the serial is set by the zone's
+// publisher (discovery/zone_publisher.h, dnssd/serial.h), MINIMUM 0 so that
+// no resolver caches a negative answer (RFC 2308 §5) for a peer about to
+// appear. The NS records name the servers the zone is delegated to (the
+// secondaries that copy it by zone transfer); without NameServer = the apex
+// itself, so that the zone is complete (BIND loads no zone without NS) while
+// the registry is reached by address. The service name exists even with no
+// peers, so a client can tell "no peers yet" (NODATA) from a wrong zone.
 //
-// Building goes through ldns and is meant for cache misses only.
+// The records themselves come from one place, records_at() (zone_records.cpp):
+// answers pick from it and zone transfers enumerate it (all_records()), so
+// that a secondary serves exactly what the registry answers. Building
+// answers goes through ldns and is meant for cache misses only.
 #pragma once
 
 #include <map>
@@ -31,6 +37,7 @@
 #include <vector>
 
 #include "crypto/keys.h"
+#include "dnssd/record_list.h"
 #include "net/ip.h"
 #include "util/bytes.h"
 
@@ -73,9 +80,24 @@ class ZoneView {
   uint32_t serial() const { return serial_; }
   size_t peer_count() const { return peers_.size(); }
 
-  // Replaces the published peers (a key given twice: the last one wins) and
-  // bumps the serial.
+  // Replaces the published peers (a key given twice: the last one wins).
   void set_peers(std::vector<PublishedPeer> peers);
+  // The SOA serial answers carry (0 until set).
+  void set_serial(uint32_t serial) { serial_ = serial; }
+  // The NS targets at the apex, wire form (lower case); empty: the apex itself.
+  void set_name_servers(std::vector<std::vector<uint8_t>> names);
+
+  // The records at the name `m` stands for (as match() returned it), in the
+  // order an answer lists them: at the apex the SOA, then the NS; at the
+  // service name a PTR per peer; at an instance name its SRV, then its
+  // address; at a host name its address. None for the other kinds.
+  // Every record of the zone is made here (zone_records.cpp).
+  void records_at(NameMatch m, RecordList& out) const;
+  // Every record of the zone but the SOA, name by name (what a zone
+  // transfer carries between its two SOAs).
+  void all_records(RecordList& out) const;
+  // The zone's SOA with `serial` (the versions of a transfer have their own).
+  void soa_record(uint32_t serial, RecordList& out) const;
 
   // What the lower-case wire-form name `name` is in this zone.
   NameMatch match(ByteView name) const;
@@ -103,6 +125,7 @@ class ZoneView {
   std::vector<uint8_t> udp_wire_;      // _udp.<zone>
   std::vector<uint8_t> service_wire_;  // _wireguard._udp.<zone>
   std::vector<uint8_t> hostmaster_wire_;
+  std::vector<std::vector<uint8_t>> name_servers_;  // NS targets, wire form
   std::vector<Entry> peers_;
   std::map<std::string, size_t, std::less<>> by_label_;  // lower-case B32 label -> index
   uint32_t serial_ = 0;

@@ -13,13 +13,24 @@ namespace wgp {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+
+IpAddress ip_of(const asio::ip::address& a) {
+  if (a.is_v4()) return IpAddress::v4(a.to_v4().to_bytes().data());
+  asio::ip::address_v6 v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return IpAddress::v4(v6.to_v4().to_bytes().data());
+  return IpAddress::v6(v6.to_bytes().data());
+}
+
+}  // namespace
+
 // One connection: read a length, the message, write the answer; again until
 // the peer closes, goes silent for kIdleTimeout, or sends what we will not
 // answer.
 class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Answer& answer)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), answer_(answer) {}
+  Session(tcp::socket socket, const IpAddress& peer, const Stream& stream)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), peer_(peer), stream_(stream) {}
 
   void start() { read_length(); }
   void close() {
@@ -48,16 +59,14 @@ class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
   void read_query() {
     asio::async_read(socket_, asio::buffer(query_), [self = shared_from_this()](auto ec, size_t) {
       if (ec) return self->close();
-      ByteView reply = self->answer_(self->query_);
-      if (reply.empty()) return self->close();
-      self->reply_.resize(2 + reply.size());
-      self->reply_[0] = uint8_t(reply.size() >> 8);
-      self->reply_[1] = uint8_t(reply.size());
-      std::memcpy(self->reply_.data() + 2, reply.data(), reply.size());
+      self->reply_.clear();
+      self->stream_(self->query_, self->peer_, self->reply_);
+      if (self->reply_.empty()) return self->close();
       self->write_reply();
     });
   }
   void write_reply() {
+    arm_timer();  // a transfer, too, must be taken within the timeout
     asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this()](auto ec, size_t) {
       if (ec) return self->close();
       self->read_length();
@@ -66,7 +75,8 @@ class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   asio::steady_timer timer_;
-  const Answer& answer_;
+  IpAddress peer_;
+  const Stream& stream_;
   std::array<uint8_t, 2> length_{};
   std::vector<uint8_t> query_;
   std::vector<uint8_t> reply_;
@@ -74,7 +84,20 @@ class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
 
 DnsTcpServer::DnsTcpServer(asio::io_context& io, const std::vector<IpAddress>& addresses,
                            uint16_t port, const std::string& device, Answer answer)
-    : io_(io), answer_(std::move(answer)) {
+    : DnsTcpServer(io, addresses, port, device, nullptr,
+                   [answer = std::move(answer)](ByteView query, const IpAddress&,
+                                                std::vector<uint8_t>& framed) {
+                     ByteView reply = answer(query);
+                     if (reply.empty()) return;
+                     framed.resize(2 + reply.size());
+                     framed[0] = uint8_t(reply.size() >> 8);
+                     framed[1] = uint8_t(reply.size());
+                     std::memcpy(framed.data() + 2, reply.data(), reply.size());
+                   }) {}
+
+DnsTcpServer::DnsTcpServer(asio::io_context& io, const std::vector<IpAddress>& addresses,
+                           uint16_t port, const std::string& device, Admit admit, Stream stream)
+    : io_(io), admit_(std::move(admit)), stream_(std::move(stream)) {
   for (const IpAddress& a : addresses) {
     auto acceptor = std::make_unique<tcp::acceptor>(io);
     asio::ip::address address = a.is_v4()
@@ -98,6 +121,8 @@ DnsTcpServer::DnsTcpServer(asio::io_context& io, const std::vector<IpAddress>& a
     else
       (void)::setsockopt(acceptor->native_handle(), IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
     acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    // IPv6 only, so that the wildcard pair [::] and 0.0.0.0 can both be bound.
+    if (!a.is_v4()) acceptor->set_option(asio::ip::v6_only(true), ec);
     // Only what arrived through the tunnel: the address alone would also
     // take connections from the host's other links.
     if (!device.empty() && ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_BINDTODEVICE,
@@ -131,8 +156,11 @@ void DnsTcpServer::accept(tcp::acceptor& acceptor) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
       std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-      if (sessions_.size() < kMaxConnections) {
-        auto session = std::make_shared<Session>(std::move(socket), answer_);
+      boost::system::error_code peer_ec;
+      IpAddress peer = ip_of(socket.remote_endpoint(peer_ec).address());
+      bool admitted = !peer_ec && (!admit_ || admit_(peer));
+      if (admitted && sessions_.size() < kMaxConnections) {
+        auto session = std::make_shared<Session>(std::move(socket), peer, stream_);
         sessions_.push_back(session);
         session->start();
       }

@@ -11,6 +11,12 @@
 // are dropped (port 53 is privileged). Framing is RFC 1035 §4.2.2 (a
 // two-byte length before each message); several queries may follow on one
 // connection (RFC 7766), answered in order.
+//
+// The same server carries the registry's zone transfers to its secondaries
+// (discovery/zone_publisher.h): then it listens on the wildcard addresses at
+// the ListenPort number, not bound to the TUN, admits only the listed
+// secondaries' addresses (anyone else's connection is closed before a byte
+// is read), and one query may have many messages for answer (an AXFR).
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
@@ -30,6 +36,12 @@ class DnsTcpServer {
  public:
   // The answer to one query; empty: close the connection without one.
   using Answer = std::function<ByteView(ByteView query)>;
+  // The answer to one query from `peer` as the bytes to write: one or more
+  // messages, each after its two-byte length; none: close the connection.
+  using Stream =
+      std::function<void(ByteView query, const IpAddress& peer, std::vector<uint8_t>& framed)>;
+  // Whether a connection from `peer` is served; null: every one.
+  using Admit = std::function<bool(const IpAddress& peer)>;
 
   // Connections served at once (more are closed on accept), and how long
   // one may stay silent.
@@ -41,6 +53,9 @@ class DnsTcpServer {
   // skipped and named in warnings(); the server may end up listening on none.
   DnsTcpServer(boost::asio::io_context& io, const std::vector<IpAddress>& addresses, uint16_t port,
                const std::string& device, Answer answer);
+  // The general form: connections filtered by `admit`, answers by `stream`.
+  DnsTcpServer(boost::asio::io_context& io, const std::vector<IpAddress>& addresses, uint16_t port,
+               const std::string& device, Admit admit, Stream stream);
   ~DnsTcpServer();
   DnsTcpServer(const DnsTcpServer&) = delete;
   DnsTcpServer& operator=(const DnsTcpServer&) = delete;
@@ -57,7 +72,8 @@ class DnsTcpServer {
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
 
   boost::asio::io_context& io_;
-  Answer answer_;
+  Admit admit_;
+  Stream stream_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::weak_ptr<Session>> sessions_;
   std::vector<std::string> warnings_;

@@ -18,6 +18,7 @@
 #include "discovery/tunnel_route.h"
 #include "net/local_addresses.h"
 #include "node/dns_tcp_server.h"
+#include "node/zone_transfer_listener.h"
 #include "util/log.h"
 
 namespace wgp {
@@ -64,7 +65,8 @@ void Node::disable_udp_offloads() {
 }
 
 Node::~Node() {
-  dns_tcp_.reset();  // it answers through dnssd_
+  transfer_tcp_.reset();  // it answers through dnssd_
+  dns_tcp_.reset();       // it answers through dnssd_
   dnssd_.reset();
   stop();
   // The descriptors belong to tun_ and udp_: let the watchers forget them.
@@ -86,6 +88,9 @@ void Node::enable_dnssd(const Config& config) {
       io_, tunnel_addresses_, kDnsPort, tun_->name(),
       [this](ByteView query) { return dnssd_->registry()->answer_stream_query(query); });
   for (const std::string& w : dns_tcp_->warnings()) Log::info("warning: ", w);
+  if (!config.registry->secondaries.empty())
+    transfer_tcp_ = open_zone_transfer_listener(io_, *dnssd_->publisher(), udp_->port(),
+                                                [this] { return now(); });
 }
 
 void Node::watch_local_addresses() {
@@ -141,6 +146,7 @@ void Node::stop() {
   if (udp_watch_) udp_watch_->cancel(ignored);
   timer_.cancel();
   if (dns_tcp_) dns_tcp_->shutdown();
+  if (transfer_tcp_) transfer_tcp_->shutdown();
   if (address_watch_) address_watch_->cancel(ignored);
 }
 

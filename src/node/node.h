@@ -50,7 +50,8 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
 
   // Turns on the DNS-SD roles the config asks for ([Registry], [Discovery]);
   // a registry also listens for DNS over TCP at its tunnel addresses (port
-  // 53: call this while still privileged). Call after the peers are
+  // 53) and, with secondaries, for zone transfers on the ListenPort number
+  // (call this while still privileged). Call after the peers are
   // configured and the interface's addresses set, before start().
   void enable_dnssd(const Config& config);
 
@@ -150,6 +151,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   std::function<void(const std::string&)> on_fatal_;
   std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]
   std::unique_ptr<DnsTcpServer> dns_tcp_;  // with [Registry]: in-tunnel DNS over TCP
+  std::unique_ptr<DnsTcpServer> transfer_tcp_;  // with [Registry] Secondary: zone transfers
   // With [Discovery] LocalCandidates: this host's addresses, re-read when
   // rtnetlink says they changed, registered by discovery (DESIGN.md §9).
   void watch_local_addresses();

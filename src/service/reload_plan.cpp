@@ -28,7 +28,11 @@ bool covered(const IpPrefix& p, const std::vector<IpPrefix>& routed) {
 
 bool same_registry(const std::optional<RegistryConfig>& a, const std::optional<RegistryConfig>& b) {
   if (a.has_value() != b.has_value()) return false;
-  return !a || (a->zone == b->zone && a->is_public == b->is_public && a->relay == b->relay);
+  if (!a) return true;
+  bool same_key = a->transfer_key == b->transfer_key ||
+                  (a->transfer_key && b->transfer_key && *a->transfer_key == *b->transfer_key);
+  return a->zone == b->zone && a->is_public == b->is_public && a->relay == b->relay &&
+         a->name_servers == b->name_servers && a->secondaries == b->secondaries && same_key;
 }
 
 bool same_discovery(const std::optional<DiscoveryConfig>& a,

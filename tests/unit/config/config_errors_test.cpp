@@ -71,8 +71,8 @@ TEST(ConfigErrors, UnknownKey) {
   // A plain word is shown; only what may be key material is hidden.
   EXPECT_EQ(error_of(with_interface("SomethingElse = x\n")),
             "wg0.conf:3: SomethingElse: unknown key in [Interface]");
-  EXPECT_EQ(error_of(with_interface("Secondary = 192.0.2.1\n")),
-            "wg0.conf:3: Secondary: unknown key in [Interface]");
+  EXPECT_EQ(error_of(with_interface("Upstream = 192.0.2.1\n")),
+            "wg0.conf:3: Upstream: unknown key in [Interface]");
   EXPECT_EQ(error_of(with_interface("PERSISTENT_THING = 1\n")),
             "wg0.conf:3: PERSISTENT_THING: unknown key in [Interface]");
   EXPECT_EQ(error_of(with_interface("yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk = x\n")),

@@ -129,6 +129,7 @@ class ResponderTest : public ::testing::Test {
  protected:
   ResponderTest() : responder(kZone), out(65535) {
     responder.set_peers({peer(1, "198.51.100.7:51820"), peer(2, "[2001:db8::2]:4500")});
+    responder.set_serial(1);  // the zone publisher's, in the registry
   }
 
   // Answers `query`; nullopt when the responder drops it.
@@ -216,7 +217,7 @@ TEST_F(ResponderTest, WrongAddressFamilyIsNodataWithSoa) {
   EXPECT_TRUE(r.answer.empty());
   ASSERT_EQ(r.authority.size(), 1u);
   EXPECT_EQ(r.authority[0],
-            "example.net. 0 IN SOA example.net. hostmaster.example.net. 1 3600 600 86400 0");
+            "example.net. 0 IN SOA example.net. hostmaster.example.net. 1 60 10 86400 0");
   EXPECT_FALSE(last.asked_about);
   Reply txt = must_ask(make_query(instance(1), 16 /* TXT */));
   EXPECT_EQ(txt.rcode, kRcodeNoError);
@@ -244,11 +245,21 @@ TEST_F(ResponderTest, ApexAndEmptyNonTerminal) {
   EXPECT_EQ(soa.rcode, kRcodeNoError);
   ASSERT_EQ(soa.answer.size(), 1u);
   EXPECT_EQ(soa.answer[0],
-            "example.net. 0 IN SOA example.net. hostmaster.example.net. 1 3600 600 86400 0");
+            "example.net. 0 IN SOA example.net. hostmaster.example.net. 1 60 10 86400 0");
+  // NS at the apex: the apex itself unless name servers are set.
   Reply ns = must_ask(make_query("example.net", kTypeNs));
   EXPECT_EQ(ns.rcode, kRcodeNoError);
-  EXPECT_TRUE(ns.answer.empty());
-  EXPECT_EQ(ns.authority.size(), 1u);
+  ASSERT_EQ(ns.answer.size(), 1u);
+  EXPECT_EQ(ns.answer[0], "example.net. 0 IN NS example.net.");
+  EXPECT_TRUE(ns.authority.empty());
+  responder.set_name_servers({{3, 'n', 's', '1', 3, 'o', 'r', 'g', 0}, {3, 'n', 's', '2', 0}});
+  ns = must_ask(make_query("example.net", kTypeNs));
+  ASSERT_EQ(ns.answer.size(), 2u);
+  EXPECT_EQ(ns.answer[0], "example.net. 0 IN NS ns1.org.");
+  EXPECT_EQ(ns.answer[1], "example.net. 0 IN NS ns2.");
+  Reply any = must_ask(make_query("example.net", kTypeAny));
+  ASSERT_EQ(any.answer.size(), 3u);
+  EXPECT_NE(any.answer[0].find(" IN SOA "), std::string::npos);
   Reply ent = must_ask(make_query("_udp.example.net", kTypePtr));
   EXPECT_EQ(ent.rcode, kRcodeNoError);
   EXPECT_TRUE(ent.answer.empty());
@@ -576,9 +587,14 @@ TEST_F(ResponderTest, CacheInvalidatedWhenAnEndpointChanges) {
   EXPECT_EQ(before.answer[0], instance(1) + " 0 IN SRV 0 0 51820 " + host(1));
   EXPECT_EQ(after.answer[0], instance(1) + " 0 IN SRV 0 0 6000 " + host(1));
   EXPECT_EQ(after.additional[0], host(1) + " 0 IN A 192.0.2.44");
-  // The serial counts publications.
+  // The serial is the publisher's: set_peers leaves it, set_serial changes
+  // it and empties the cache (the SOA is cached too).
   Reply soa = must_ask(make_query("example.net", kTypeSoa));
-  EXPECT_NE(soa.answer[0].find("hostmaster.example.net. 2 "), std::string::npos);
+  EXPECT_NE(soa.answer[0].find("hostmaster.example.net. 1 "), std::string::npos);
+  responder.set_serial(1700000000);
+  EXPECT_EQ(responder.cache_entries(), 0u);
+  soa = must_ask(make_query("example.net", kTypeSoa));
+  EXPECT_NE(soa.answer[0].find("hostmaster.example.net. 1700000000 "), std::string::npos);
   // A peer that left: NXDOMAIN now.
   responder.set_peers({peer(2, "[2001:db8::2]:4500")});
   EXPECT_EQ(must_ask(q).rcode, kRcodeNxDomain);

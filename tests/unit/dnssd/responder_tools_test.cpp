@@ -35,6 +35,7 @@ class LoopbackServer {
  public:
   explicit LoopbackServer(std::vector<PublishedPeer> peers) : responder_("example.net.") {
     responder_.set_peers(std::move(peers));
+    responder_.set_serial(1);
     fd_ = socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -190,9 +191,9 @@ TEST_F(ToolsTest, DigSeesRcodes) {
   EXPECT_NE(nx.find("flags: qr aa rd;"), std::string::npos) << nx;
   auto soa = lines(dig("+noall +authority A nothing.example.net"));
   ASSERT_EQ(soa.size(), 1u);
-  EXPECT_EQ(words(soa[0]), (std::vector<std::string>{"example.net.", "0", "IN", "SOA",
-                                                     "example.net.", "hostmaster.example.net.", "1",
-                                                     "3600", "600", "86400", "0"}));
+  EXPECT_EQ(words(soa[0]),
+            (std::vector<std::string>{"example.net.", "0", "IN", "SOA", "example.net.",
+                                      "hostmaster.example.net.", "1", "60", "10", "86400", "0"}));
   std::string refused = dig("A www.example.com");
   EXPECT_NE(refused.find("status: REFUSED"), std::string::npos) << refused;
   std::string nodata = dig("TXT " + alice_host());
