@@ -76,7 +76,7 @@ void DiscoveryService::refresh_all(Now now) {
   for (size_t i = 0; i < registries_.size(); ++i) query(device_.identity().public_key, now, {i});
   for (const Peer& peer : device_.peers())
     if (!registry_of(peer.public_key()) &&
-        (!device_.has_live_session(peer, now.mono) || peer.relay_via))
+        (!device_.has_usable_session(peer, now.mono) || peer.relay_via))
       query(peer.public_key(), now);
 }
 
@@ -207,17 +207,21 @@ void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
     addresses.push_back({c, std::nullopt});
     tried += ", " + c.to_string();
   }
+  // Judged before the try: a probe's own initiation makes any session look
+  // unsettled for a moment, and a working path (a relayed one included) needs
+  // no relay as a fallback.
+  const bool had_session = device_.has_usable_session(*peer, now.mono);
   auto outcome = device_.try_candidates(*peer, addresses, now);
   if (outcome == Device::CandidateOutcome::kTried)
     Log::info("discovery: trying peer ", key_to_base64(key), " at ", tried);
-  if (outcome != Device::CandidateOutcome::kStatic && !device_.has_live_session(*peer, now.mono))
+  if (outcome != Device::CandidateOutcome::kStatic && !had_session)
     relay_at_.try_emplace(key, now.mono + kRelayDelay);
 }
 
 void DiscoveryService::try_relays(Peer& peer, Now now) {
   for (const Registry& r : registries_) {
     const Peer* registry = device_.find_peer(r.key);
-    if (!registry || !device_.has_live_session(*registry, now.mono)) continue;
+    if (!registry || !device_.has_usable_session(*registry, now.mono)) continue;
     if (device_.try_relay(peer, *registry, now) == Device::CandidateOutcome::kTried)
       Log::info("discovery: trying peer ", key_to_base64(peer.public_key()), " through registry ",
                 key_to_base64(r.key));
@@ -287,7 +291,7 @@ void DiscoveryService::run_timers(Now now) {
     }
     Peer* peer = device_.find_peer(it->first);
     it = relay_at_.erase(it);
-    if (peer && !device_.has_live_session(*peer, now.mono)) try_relays(*peer, now);
+    if (peer && !device_.has_usable_session(*peer, now.mono)) try_relays(*peer, now);
   }
   if (next_refresh_ && now.mono >= *next_refresh_) refresh_all(now);
 }

@@ -1,5 +1,5 @@
 // The discovery role ([Discovery], DESIGN.md §5, §10): asks a registry where
-// the peers without a live session are, and gives each answer to the device
+// the peers without a usable session are, and gives each answer to the device
 // as a candidate address (Device::try_candidate owns what happens then: a
 // handshake there, and the endpoint only once an authenticated packet
 // arrives from it). The node's own record at each registry tells it its
@@ -47,7 +47,8 @@ class DiscoveryService {
   DiscoveryService(const DiscoveryConfig& config, std::vector<IpAddress> tunnel_addresses,
                    Device& device, Random& rng);
 
-  // Queries for every peer without a live session (and for ourselves).
+  // Queries for every peer without a usable session (Device::has_usable_session),
+  // or reached through a relay, and for ourselves at every registry.
   void refresh_all(Now now);
   void on_handshake_unanswered(const PublicKey& peer, Now now);
   // A session with the registry came up: ask at once instead of waiting for
@@ -97,7 +98,7 @@ class DiscoveryService {
   void handle_notify(size_t registry, const dnssd::UdpPacketView& udp, Now now);
   void on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now);
   void expire_pending(Instant now);
-  // Tries `peer` through every registry with a live session (as relays).
+  // Tries `peer` through every registry with a usable session (as relays).
   void try_relays(Peer& peer, Now now);
 
   DiscoveryConfig config_;

@@ -116,6 +116,12 @@ bool Device::has_live_session(const Peer& peer, Instant now) const {
          now - *peer.last_authenticated_receive < kKeepaliveTimeout + kRekeyTimeout;
 }
 
+bool Device::has_usable_session(const Peer& peer, Instant now) const {
+  if (has_live_session(peer, now)) return true;
+  const Keypair* kp = peer.keypairs.current();
+  return kp && kp->usable_for_sending(now) && !peer.timers.pending(PeerTimer::kRetransmitHandshake);
+}
+
 Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& address, Now now) {
   CandidateAddress one{address, std::nullopt};
   return try_candidates(peer, std::span(&one, 1), now);
@@ -138,6 +144,7 @@ Device::CandidateOutcome Device::try_candidates(Peer& peer,
       if (!a.relay) peer.offered.push_back(a.address);
   }
   const bool live = has_live_session(peer, now.mono);
+  const bool usable = has_usable_session(peer, now.mono);
   // A handshake with the peer is under way (we initiated, or answered its
   // initiation): another would only supersede it.
   const bool handshaking =
@@ -148,7 +155,7 @@ Device::CandidateOutcome Device::try_candidates(Peer& peer,
   std::vector<Endpoint> due;
   bool all_endpoint = true;
   for (const CandidateAddress& a : addresses) {
-    if (peer.endpoint == a.address && peer.endpoint_confirmed && (live || handshaking)) continue;
+    if (peer.endpoint == a.address && peer.endpoint_confirmed && (usable || handshaking)) continue;
     all_endpoint = false;
     auto known = std::find_if(peer.candidates.begin(), peer.candidates.end(),
                               [&](const Peer::Candidate& c) { return c.address == a.address; });
@@ -162,7 +169,7 @@ Device::CandidateOutcome Device::try_candidates(Peer& peer,
     due.push_back(a.address);
   }
   if (due.empty())
-    return all_endpoint && live ? CandidateOutcome::kEndpoint : CandidateOutcome::kPending;
+    return all_endpoint && usable ? CandidateOutcome::kEndpoint : CandidateOutcome::kPending;
   ++endpoint_generation_;
   // One initiation for all of them (the peer takes one per 20 ms from us).
   // With a session that works, only the new addresses are probed: were the

@@ -141,6 +141,11 @@ class Device {
   // may send, and an authenticated packet within KEEPALIVE + REKEY_TIMEOUT
   // (15 s, after which WireGuard itself would suspect the session dead).
   bool has_live_session(const Peer& peer, Instant now) const;
+  // Weaker: live, or a current keypair that may send and no handshake
+  // waiting for an answer. An idle tunnel stays usable for its keypair's
+  // whole life (it needs no traffic to work), so discovery does not re-ask
+  // about it; one that went quiet while a handshake waits is in doubt.
+  bool has_usable_session(const Peer& peer, Instant now) const;
   // Turning it on (0 → n) sends a keepalive at once.
   void set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now);
   AllowedIps<Peer>& allowed_ips() { return allowed_ips_; }

@@ -254,6 +254,35 @@ TEST_P(DnssdRolesTest, PeersFindEachOtherAndTalkDirectly) {
   EXPECT_LE(notifies_sent(), 4u);
 }
 
+// A tunnel that is idle but healthy needs nothing from discovery: its peers
+// are not asked about again every Interval, so no probe re-handshakes it and
+// the registry sends no NOTIFY (each would wake the other side for nothing).
+TEST_P(DnssdRolesTest, AnIdleTunnelIsNotRediscovered) {
+  connect();
+  // Both sides hold a keypair that may send (the responder's is confirmed
+  // by one data packet), then nobody says anything for 90 s: nine Intervals,
+  // well before REKEY_AFTER_TIME would renew the keys.
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  (void)w.bob.host.device.send_packet(ipv4_packet("10.0.0.2", "10.0.0.1"), w.now());
+  w.run();
+  const uint64_t notifies = notifies_sent();
+  w.history.clear();
+  for (int i = 0; i < 90; ++i) w.advance(1s);
+  for (const Datagram& d : w.history) {
+    const bool between_peers = (d.from == w.alice.host.addr && d.to == w.bob.host.addr) ||
+                               (d.from == w.bob.host.addr && d.to == w.alice.host.addr);
+    if (between_peers)
+      EXPECT_NE(load_le32(d.bytes.data()), 1u) << "a handshake initiation between idle peers";
+  }
+  EXPECT_EQ(notifies_sent(), notifies);
+  // And the idle tunnel still carries data at once, on the same path.
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.run();
+  ASSERT_EQ(w.history.size(), 1u);
+  EXPECT_EQ(w.history[0].to, w.bob.host.addr);
+}
+
 TEST_P(DnssdRolesTest, OneSideAskingIsEnoughThanksToNotify) {
   w.bob.roles->start(w.now());  // Bob asks once (so the registry knows he runs discovery)
   w.run();
