@@ -301,13 +301,20 @@ TEST_P(DnssdRolesTest, OneSideAskingIsEnoughThanksToNotify) {
 TEST_P(DnssdRolesTest, NoNotifyForPeersThatRunNoDiscovery) {
   add_registry_peers(1);
   SimNode& carol = *w.extra[0];
+  // Carol takes what comes from the registry's tunnel address, as a stock
+  // peer with AllowedIPs = 10.0.0.254/32 would.
+  Device& carols = carol.host.device;
+  carols.allowed_ips().insert(prefix("10.0.0.254/32"),
+                              carols.find_peer(w.registry.host.public_key()));
   Peer* carol_at_alice = w.alice.host.device.add_peer(carol.host.public_key());
   w.alice.host.device.allowed_ips().insert(prefix("10.1.0.1/32"), carol_at_alice);
+  uint64_t notifies = notifies_sent();
   w.alice.roles->start(w.now());
   w.run();
   w.advance(1s);
   // Alice asked about Carol; a NOTIFY would have reached Carol's TUN (she
   // has no roles to catch it), and her kernel would answer ICMP.
+  EXPECT_EQ(notifies_sent(), notifies);
   EXPECT_TRUE(carol.host.tun.empty());
   // Carol is tried where the registry saw her (she does not know Alice, so
   // the handshake never completes and the candidate stays a candidate),
