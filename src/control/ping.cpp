@@ -38,7 +38,7 @@ double parse_number(std::string_view flag, std::string_view text, double lo, dou
 // allows it), else a raw one (root).
 UniqueFd open_echo_socket(bool v6, std::string& error) {
   int family = v6 ? AF_INET6 : AF_INET;
-  int proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  int proto = v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP};
   UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, proto));
   if (!fd) fd = UniqueFd(::socket(family, SOCK_RAW | SOCK_CLOEXEC, proto));
   if (!fd) error = std::string("cannot open an ICMP socket: ") + std::strerror(errno);

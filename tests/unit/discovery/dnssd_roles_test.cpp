@@ -271,8 +271,9 @@ TEST_P(DnssdRolesTest, AnIdleTunnelIsNotRediscovered) {
   for (const Datagram& d : w.history) {
     const bool between_peers = (d.from == w.alice.host.addr && d.to == w.bob.host.addr) ||
                                (d.from == w.bob.host.addr && d.to == w.alice.host.addr);
-    if (between_peers)
+    if (between_peers) {
       EXPECT_NE(load_le32(d.bytes.data()), 1u) << "a handshake initiation between idle peers";
+    }
   }
   EXPECT_EQ(notifies_sent(), notifies);
   // And the idle tunnel still carries data at once, on the same path.

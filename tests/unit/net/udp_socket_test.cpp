@@ -5,8 +5,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include "support/requirements.h"
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -18,6 +16,8 @@
 #include <cstring>
 #include <set>
 #include <string>
+
+#include "support/requirements.h"
 
 namespace wgp {
 namespace {
@@ -282,7 +282,6 @@ TEST(UdpSocketFromFd, RefusesWhatIsNotAnIpDatagramSocket) {
   EXPECT_THROW(UdpSocket::from_fd(UniqueFd()), std::system_error);
 }
 
-
 // --- offloads: UDP_SEGMENT on send, UDP_GRO on receive ---------------------
 
 // The rules by which the node packs consecutive datagrams into one GSO slot.
@@ -373,7 +372,9 @@ void send_segmented(bool sender_gso, bool receiver_gro, const char* loopback) {
       ByteView all = in.data(i);
       EXPECT_EQ(in.endpoint(i), endpoint(loopback, a.port()));
       size_t segment = in.segment_size(i);
-      if (!receiver_gro) EXPECT_EQ(segment, 0u) << "GRO off: one datagram per slot";
+      if (!receiver_gro) {
+        EXPECT_EQ(segment, 0u) << "GRO off: one datagram per slot";
+      }
       if (segment == 0) segment = all.size();
       if (segment < all.size()) ++coalesced_slots;
       for (size_t off = 0; off < all.size(); off += segment)
@@ -382,7 +383,9 @@ void send_segmented(bool sender_gso, bool receiver_gro, const char* loopback) {
   }
   EXPECT_EQ(received, sent);
   // A segmented send reaches a GRO socket on loopback still in one piece.
-  if (sender_gso && receiver_gro) EXPECT_EQ(coalesced_slots, 2u);
+  if (sender_gso && receiver_gro) {
+    EXPECT_EQ(coalesced_slots, 2u);
+  }
 }
 
 TEST_F(UdpSocketTest, SegmentedSendArrivesWholeWithGroOverIpv4) {
