@@ -55,6 +55,8 @@ class DnssdRoles final : public DeviceObserver {
   // discovery registers them with every registry ([Discovery]
   // LocalCandidates = no: never). Call again whenever they change.
   void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
+  // Our port mapping at the gateway (nullopt: none), a candidate too.
+  void set_port_mapping(std::optional<Endpoint> mapped, Now now);
   void add_status(ExtraFields& extra) const;
   // The registry role, for the in-tunnel DNS-over-TCP server; nullptr
   // without [Registry].

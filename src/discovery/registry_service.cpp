@@ -51,6 +51,7 @@ void RegistryService::refresh() {
     if (auto it = candidates_.find(peer.public_key()); it != candidates_.end()) {
       p.candidate_port = it->second.set.port;
       p.candidates = it->second.set.addresses;
+      p.mapped = it->second.set.mapped;
     }
     published.push_back(std::move(p));
   }

@@ -133,7 +133,9 @@ void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
                    [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
     std::vector<uint8_t> host = prepend_label(label, zone_wire_);
     std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
-    Entry e{p, prepend_label(label, service_wire_), std::move(host), std::move(candidate_host)};
+    std::vector<uint8_t> mapped_host = prepend_label(kMappedLabel, host);
+    Entry e{p, prepend_label(label, service_wire_), std::move(host), std::move(candidate_host),
+            std::move(mapped_host)};
     auto [it, fresh] = by_label_.emplace(lower, peers_.size());
     if (fresh) {
       peers_.push_back(std::move(e));
@@ -172,6 +174,12 @@ NameMatch ZoneView::match(ByteView name) const {
       return peer(labels[0], NameKind::kHost);
     case 2: {
       if (labels[0] == kServiceLabel && labels[1] == kProtoLabel) return {NameKind::kService};
+      if (labels[0] == kMappedLabel) {
+        NameMatch m = peer(labels[1], NameKind::kMapped);
+        // The name exists only while the peer has a mapping.
+        if (m.kind == NameKind::kMapped && !peers_[m.peer].peer.mapped) return {NameKind::kMissing};
+        return m;
+      }
       if (labels[0] != kCandidateLabel) return {NameKind::kMissing};
       NameMatch m = peer(labels[1], NameKind::kCandidates);
       // The name exists only while the peer has candidates.
@@ -193,7 +201,7 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
                                      size_t limit, std::optional<PublicKey>* asked_about) const {
   ByteView qname = name;
   const Entry* e = (m.kind == NameKind::kInstance || m.kind == NameKind::kHost ||
-                    m.kind == NameKind::kCandidates)
+                    m.kind == NameKind::kCandidates || m.kind == NameKind::kMapped)
                        ? &peers_[m.peer]
                        : nullptr;
   switch (m.kind) {
@@ -214,6 +222,9 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
       break;
     case NameKind::kCandidates:
       qname = e->candidate_host;
+      break;
+    case NameKind::kMapped:
+      qname = e->mapped_host;
       break;
     default:
       break;
