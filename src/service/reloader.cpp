@@ -24,6 +24,8 @@ bool Reloader::reload(DeviceControl& device) {
   for (const std::string& w : next.warnings) Log::info("reload: warning: ", w);
   if (next.metrics_listen != current_.metrics_listen)
     Log::info("reload: MetricsListen changed: not applied by a reload; restart to apply");
+  if (next.port_mapping != current_.port_mapping)
+    Log::info("reload: PortMapping changed: not applied by a reload; restart to apply");
   ReloadPlan plan = plan_reload(current_, next, device.snapshot(), routed_);
   for (const std::string& note : plan.notes) Log::info("reload: ", note);
   for (const std::string& failure : apply_reload(plan, device)) Log::info("reload: ", failure);
