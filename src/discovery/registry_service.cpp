@@ -13,6 +13,8 @@ constexpr size_t kMaxDnsMessage = 65535;
 // At most one NOTIFY per (target, asker) pair in this time: a handshake
 // retry's worth, so a lost one is repeated when the asker asks again.
 constexpr auto kNotifyInterval = std::chrono::seconds(5);
+// A new port mapping is news for the peers its owner looked for this recently.
+constexpr auto kMappingNewsWindow = std::chrono::seconds(60);
 // Room for the IPv6 + UDP headers around a DNS message.
 constexpr size_t kMaxInnerPacket = kMaxDnsMessage + 48;
 // A registration of candidates lasts this long unless renewed (nodes renew
@@ -66,12 +68,14 @@ void RegistryService::handle_update(Peer& asker, const dnssd::UdpPacketView& udp
       ++updates_accepted_;
       Registered& r = candidates_[asker.public_key()];
       if (!(r.set == update.set)) ++candidates_version_;
+      const bool new_mapping = update.set.mapped && update.set.mapped != r.set.mapped;
       r.set = std::move(update.set);
       r.expires = now.mono + kRegistrationLifetime;
-      if (r.set.addresses.empty()) {
+      if (r.set.addresses.empty() && !r.set.mapped) {
         candidates_.erase(asker.public_key());
         ++candidates_version_;
       }
+      if (new_mapping) notify_new_mapping(asker.public_key(), now);
       break;
     }
     case dnssd::UpdateVerdict::kFormErr:
@@ -194,13 +198,21 @@ ByteView RegistryService::answer_secondary(ByteView query, size_t limit,
   return ByteView(answer_.data(), result.length);
 }
 
-void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now) {
+void RegistryService::notify_new_mapping(const PublicKey& asker, Now now) {
+  std::vector<PublicKey> targets;
+  for (const auto& [pair, at] : last_notify_)
+    if (pair.second == asker && now.mono - at < kMappingNewsWindow) targets.push_back(pair.first);
+  for (const PublicKey& target : targets) notify(target, asker, now, true);
+}
+
+void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now,
+                             bool again) {
   if (target_key == asker || !discovering_.contains(target_key)) return;
   Peer* target = device_.find_peer(target_key);
   if (!target) return;
   auto pair = std::make_pair(target_key, asker);
   if (auto it = last_notify_.find(pair);
-      it != last_notify_.end() && now.mono - it->second < kNotifyInterval)
+      !again && it != last_notify_.end() && now.mono - it->second < kNotifyInterval)
     return;
   if (last_notify_.size() > 4096)
     std::erase_if(last_notify_,

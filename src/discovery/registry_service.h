@@ -78,7 +78,12 @@ class RegistryService {
   void handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
   // Republishes the peer table when the device's endpoints changed.
   void refresh();
-  void notify(const PublicKey& target, const PublicKey& asker, Now now);
+  // Tells `target` that `asker` is looking for it (at most once per
+  // kNotifyInterval per pair, unless `again`).
+  void notify(const PublicKey& target, const PublicKey& asker, Now now, bool again = false);
+  // `asker` registered a new port mapping: the peers it looked for lately
+  // hear of it at once, so they try the mapping before falling back to the relay.
+  void notify_new_mapping(const PublicKey& asker, Now now);
 
   RegistryConfig config_;
   std::vector<IpAddress> tunnel_addresses_;
