@@ -1,0 +1,185 @@
+# A real systemd for integration tests: Debian 12 booted with systemd-nspawn (sourced after
+# netns.sh, whose log/fail/wait_for it uses).
+#
+#   ct_rootfs DIR PACKAGE...  a minbase bookworm with PACKAGEs in DIR, unpacked from a tarball
+#                             that is debootstrapped once per package list and mirror
+#   ct_boot DIR               boot it (-b, private network, unified cgroups) in the background,
+#                             wait until systemd is up; CT_LEADER is the host PID of its init
+#   ct_exec CMD...            run CMD in the container (all its namespaces, a clean environment)
+#   ct_cleanup                orderly poweroff (bounded), then kill; remove its cgroups and DIR
+#
+# The tarball lives in $WGPUNCH_ROOTFS_CACHE (default /var/cache/wgpunch-test), named after the
+# SHA-256 of the suite, the mirror, the sorted package list and debootstrap's version, so a run
+# with another list never reuses it; one older than WGPUNCH_ROOTFS_MAX_DAYS (default 7) is made
+# again. A lock per tarball makes concurrent runs wait for one debootstrap.
+# nspawn runs in a cgroup of its own (ct-<pid> below the root of each hierarchy it uses), so its
+# payload/supervisor cgroups never meet another run's, and ct_cleanup removes them.
+
+CT_SUITE=bookworm
+CT_CACHE=${WGPUNCH_ROOTFS_CACHE:-/var/cache/wgpunch-test}
+CT_DIR=""       # the rootfs
+CT_NSPAWN=""    # PID of systemd-nspawn
+CT_LEADER=""    # host PID of the container's systemd
+CT_CGROUP=""    # our cgroup name below each hierarchy's root
+CT_LOG=""       # nspawn's output (the container's console)
+CT_MACHINE=""   # the container's name, unique per run
+CT_LOCK=""      # the image lock nspawn takes on CT_DIR, removed if a kill left it
+
+# ct_mirror: the first Debian mirror in the apt sources that serves $CT_SUITE (deb822 .sources
+# files or one-line .list entries), as apt on this machine uses it.
+ct_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    awk -v suite="$CT_SUITE" '
+      function flush() { if (!found && uris != "" && (" " suites " ") ~ (" " suite " ")) { print uris; found = 1 } uris = ""; suites = "" }
+      /^[ \t]*$/ { flush(); next }
+      /^URIs:/ { uris = $2 }
+      /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+      END { flush() }' "$f"
+  done
+  { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
+    awk -v suite="$CT_SUITE" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while (i <= NF && $i !~ /\]$/) i++; if ($2 ~ /^\[/) i++; if ($(i + 1) == suite) print $i }'
+}
+
+# ct_rootfs DIR PACKAGE...: DIR (empty or missing) becomes a minbase $CT_SUITE with PACKAGEs.
+ct_rootfs() {
+  local dir=$1 mirror key tarball lock t
+  shift
+  CT_DIR=$dir  # ct_cleanup removes it, also if this fails
+  mirror=$(ct_mirror | head -n 1)
+  [[ -n $mirror ]] || fail "no Debian mirror for $CT_SUITE in /etc/apt/sources.list(.d)"
+  local list
+  list=$(printf '%s\n' "$@" | sort -u | paste -sd, -)
+  key=$(printf '%s\n' "$CT_SUITE" "$mirror" "$list" "$(dpkg-query -W -f='${Version}' debootstrap)" |
+    sha256sum | cut -c1-16)
+  tarball=$CT_CACHE/rootfs-$CT_SUITE-$key.tar
+  mkdir -p "$CT_CACHE"
+  chmod 0700 "$CT_CACHE"
+  exec {lock}>"$tarball.lock"
+  flock -w 900 "$lock" || fail "another run held $tarball.lock for 15 min"
+  if [[ -f $tarball ]] && [[ -z $(find "$tarball" -mtime +"${WGPUNCH_ROOTFS_MAX_DAYS:-7}") ]]; then
+    log "rootfs: cached $tarball ($list)"
+  else
+    t=$SECONDS
+    log "rootfs: debootstrap --variant=minbase $CT_SUITE from $mirror with $list"
+    local work=$dir.debootstrap
+    rm -rf "$work"
+    local keyring=()
+    [[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] &&
+      keyring=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
+    timeout 900 debootstrap --variant=minbase "${keyring[@]}" --include="$list" \
+      "$CT_SUITE" "$work" "$mirror" >"$NL_TMP/debootstrap.log" 2>&1 ||
+      fail "debootstrap failed: $(tail -n 5 "$NL_TMP/debootstrap.log")"
+    # Nothing of this machine's in the cached tree: the container names itself.
+    rm -f "$work/etc/hostname" "$work/etc/machine-id"
+    : >"$work/etc/machine-id"
+    tar -C "$work" -cf "$tarball.new" . || fail "cannot write $tarball"
+    mv -f "$tarball.new" "$tarball"
+    rm -rf --one-file-system "$work"
+    find "$CT_CACHE" -maxdepth 1 -name "rootfs-*.tar" -mtime +"${WGPUNCH_ROOTFS_MAX_DAYS:-7}" -delete
+    log "rootfs: debootstrapped and cached in $((SECONDS - t)) s ($(du -m "$tarball" | cut -f1) MiB)"
+  fi
+  mkdir -p "$dir"
+  tar -C "$dir" -xf "$tarball" || fail "cannot unpack $tarball"
+  exec {lock}>&-
+}
+
+# ct_cgroup_roots: the mount points of the hierarchies nspawn puts a container in: cgroup2
+# (unified) and the named systemd v1 hierarchy of a hybrid host.
+ct_cgroup_roots() {
+  findmnt -rn -t cgroup2 -o TARGET
+  findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '$2 ~ /(^|,)name=systemd(,|$)/ {print $1}'
+}
+
+# ct_boot DIR: boot the rootfs; sets CT_NSPAWN, CT_LEADER; waits (bounded) for systemd.
+ct_boot() {
+  local dir=$1 root i state
+  CT_DIR=$dir
+  CT_CGROUP=ct-$$
+  CT_MACHINE=wgpunch-test-$$
+  CT_LOCK=/run/systemd/nspawn/locks/inode-$(stat -c '%d:%i' "$dir")
+  CT_LOG=$NL_TMP/nspawn.log
+  local procs=()
+  while read -r root; do
+    mkdir -p "$root/$CT_CGROUP" || fail "cannot create cgroup $root/$CT_CGROUP"
+    procs+=("$root/$CT_CGROUP/cgroup.procs")
+  done < <(ct_cgroup_roots)
+  ((${#procs[@]})) || fail "no cgroup2 or name=systemd hierarchy mounted"
+  # Without --system-call-filter=bpf and a unified hierarchy, the container's systemd cannot
+  # load its device BPF programs and silently ignores DevicePolicy=.
+  # The shell moves itself into our cgroups, then becomes nspawn.
+  # shellcheck disable=SC2016  # $$, $1 and "$@" are the inner shell's
+  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 bash -c \
+    'for ((i = $1; i > 0; i--)); do shift; echo $$ >"$1" || exit 1; done; shift; exec "$@"' \
+    ct-boot "${#procs[@]}" "${procs[@]}" \
+    systemd-nspawn -D "$dir" -b --machine="$CT_MACHINE" --register=no --keep-unit \
+    --private-network --system-call-filter=bpf --console=read-only >"$CT_LOG" 2>&1 &
+  CT_NSPAWN=$!
+  NL_PIDS+=("$CT_NSPAWN")
+  for ((i = 0; i < 300; i++)); do
+    CT_LEADER=$(pgrep -P "$CT_NSPAWN" -x systemd | head -n 1 || true)
+    [[ -n $CT_LEADER ]] && break
+    kill -0 "$CT_NSPAWN" 2>/dev/null || fail "systemd-nspawn exited: $(tail -n 20 "$CT_LOG")"
+    sleep 0.1
+  done
+  [[ -n $CT_LEADER ]] || fail "systemd-nspawn started no systemd within 30 s: $(tail -n 20 "$CT_LOG")"
+  # Until its bus answers, systemctl cannot even ask.
+  for ((i = 0; i < 600; i++)); do
+    state=$(timeout 10 nsenter -t "$CT_LEADER" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+      systemctl is-system-running 2>&1) || true
+    [[ $state == running || $state == degraded || $state == maintenance || $state == stopping ]] && break
+    kill -0 "$CT_NSPAWN" 2>/dev/null || fail "systemd-nspawn exited: $(tail -n 20 "$CT_LOG")"
+    sleep 0.1
+  done
+  [[ $state == running || $state == degraded ]] ||
+    fail "the container's systemd is '$state' after boot: $(tail -n 20 "$CT_LOG")"
+  if [[ $state == degraded ]]; then
+    log "note: the container is degraded: $(ct_exec systemctl --failed --plain --no-legend | awk '{print $1}' | paste -sd' ' -)"
+  fi
+}
+
+# ct_exec CMD...: CMD inside the container, as its root, with a clean environment.
+ct_exec() {
+  nsenter -t "$CT_LEADER" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 "$@"
+}
+
+# ct_cleanup: power the container off (20 s), else kill it; remove its cgroups and rootfs.
+ct_cleanup() {
+  local i root
+  if [[ -n $CT_NSPAWN ]] && kill -0 "$CT_NSPAWN" 2>/dev/null; then
+    [[ -n $CT_LEADER ]] && timeout 10 nsenter -t "$CT_LEADER" -a systemctl poweroff --no-block \
+      >/dev/null 2>&1
+    for ((i = 0; i < 200; i++)); do
+      kill -0 "$CT_NSPAWN" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$CT_NSPAWN" 2>/dev/null; then
+      log "the container did not power off within 20 s: killing it"
+      [[ -n $CT_LEADER ]] && kill -KILL "$CT_LEADER" 2>/dev/null
+      kill -KILL "$CT_NSPAWN" 2>/dev/null
+    fi
+    wait "$CT_NSPAWN" 2>/dev/null
+  fi
+  if [[ -n $CT_CGROUP ]]; then
+    # Depth first, once the killed processes are gone (bounded); a cgroup that still holds a
+    # process stays, and is reported.
+    for root in /sys/fs/cgroup /sys/fs/cgroup/*; do
+      [[ -d $root/$CT_CGROUP ]] || continue
+      for ((i = 0; i < 100; i++)); do
+        [[ -z $(find "$root/$CT_CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null) ]] && break
+        sleep 0.1
+      done
+      find "$root/$CT_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null
+      [[ ! -d $root/$CT_CGROUP ]] || log "warning: cgroup $root/$CT_CGROUP could not be removed"
+    done
+  fi
+  # What nspawn keeps in the host's /run for a machine (left behind when it is killed).
+  [[ -n $CT_LOCK ]] && rm -f "$CT_LOCK"
+  [[ -n $CT_MACHINE ]] && rm -rf "/run/systemd/nspawn/propagate/$CT_MACHINE"
+  if [[ -n $CT_DIR && -d $CT_DIR ]]; then
+    rm -rf --one-file-system "$CT_DIR" "$CT_DIR.debootstrap"
+  fi
+  CT_NSPAWN="" CT_LEADER="" CT_CGROUP="" CT_DIR="" CT_LOCK="" CT_MACHINE=""
+}
