@@ -1,29 +1,33 @@
 # A real systemd for integration tests: Debian 12 booted with systemd-nspawn (sourced after
 # netns.sh, whose log/fail/wait_for it uses).
 #
-#   ct_rootfs DIR PACKAGE...  a minbase bookworm with PACKAGEs in DIR, unpacked from a tarball
-#                             that is debootstrapped once per package list and mirror
-#   ct_boot DIR               boot it (-b, private network, unified cgroups) in the background,
-#                             wait until systemd is up; CT_LEADER is the host PID of its init
-#   ct_exec CMD...            run CMD in the container (all its namespaces, a clean environment)
-#   ct_cleanup                orderly poweroff (bounded), then kill; remove its cgroups and DIR
+#   ct_rootfs PACKAGE...  CT_DIR: a minbase bookworm with PACKAGEs, debootstrapped once per
+#                         package list and mirror into a cache, never written to afterwards
+#   ct_boot               boot CT_DIR (-b, private network, unified cgroups) in the background
+#                         with a throwaway writable layer, wait until systemd is up; CT_LEADER is
+#                         the host PID of its init
+#   ct_exec CMD...        run CMD in the container (all its namespaces, a clean environment)
+#   ct_cleanup            orderly poweroff (bounded), then kill; remove its cgroups and any copy
 #
-# The tarball lives in $WGPUNCH_ROOTFS_CACHE (default /var/cache/wgpunch-test), named after the
+# The tree lives in $WGPUNCH_ROOTFS_CACHE (default /var/cache/wgpunch-test), named after the
 # SHA-256 of the suite, the mirror, the sorted package list and debootstrap's version, so a run
 # with another list never reuses it; one older than WGPUNCH_ROOTFS_MAX_DAYS (default 7) is made
-# again. A lock per tarball makes concurrent runs wait for one debootstrap.
+# again. A lock per tree makes concurrent runs wait for one debootstrap. The container boots it
+# with --volatile=overlay: every change (dpkg -i, the journal) goes to a tmpfs and is gone at
+# poweroff, so runs share the tree and copy nothing; a kernel without overlayfs gets a copy.
 # nspawn runs in a cgroup of its own (ct-<pid> below the root of each hierarchy it uses), so its
 # payload/supervisor cgroups never meet another run's, and ct_cleanup removes them.
 
 CT_SUITE=bookworm
 CT_CACHE=${WGPUNCH_ROOTFS_CACHE:-/var/cache/wgpunch-test}
-CT_DIR=""       # the rootfs
+CT_DIR=""       # the cached rootfs (read-only to us)
+CT_COPY=""      # a writable copy of it, without overlayfs
 CT_NSPAWN=""    # PID of systemd-nspawn
 CT_LEADER=""    # host PID of the container's systemd
 CT_CGROUP=""    # our cgroup name below each hierarchy's root
 CT_LOG=""       # nspawn's output (the container's console)
 CT_MACHINE=""   # the container's name, unique per run
-CT_LOCK=""      # the image lock nspawn takes on CT_DIR, removed if a kill left it
+CT_IMAGE_LOCK="" # the lock nspawn takes on the tree (shared by concurrent runs)
 
 # ct_mirror: the first Debian mirror in the apt sources that serves $CT_SUITE (deb822 .sources
 # files or one-line .list entries), as apt on this machine uses it.
@@ -42,47 +46,45 @@ ct_mirror() {
     awk -v suite="$CT_SUITE" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while (i <= NF && $i !~ /\]$/) i++; if ($2 ~ /^\[/) i++; if ($(i + 1) == suite) print $i }'
 }
 
-# ct_rootfs DIR PACKAGE...: DIR (empty or missing) becomes a minbase $CT_SUITE with PACKAGEs.
+# ct_rootfs PACKAGE...: CT_DIR becomes a minbase $CT_SUITE with PACKAGEs, from the cache.
 ct_rootfs() {
-  local dir=$1 mirror key tarball lock t
-  shift
-  CT_DIR=$dir  # ct_cleanup removes it, also if this fails
+  local mirror list key tree lock t max=${WGPUNCH_ROOTFS_MAX_DAYS:-7}
   mirror=$(ct_mirror | head -n 1)
   [[ -n $mirror ]] || fail "no Debian mirror for $CT_SUITE in /etc/apt/sources.list(.d)"
-  local list
   list=$(printf '%s\n' "$@" | sort -u | paste -sd, -)
   key=$(printf '%s\n' "$CT_SUITE" "$mirror" "$list" "$(dpkg-query -W -f='${Version}' debootstrap)" |
     sha256sum | cut -c1-16)
-  tarball=$CT_CACHE/rootfs-$CT_SUITE-$key.tar
+  tree=$CT_CACHE/rootfs-$CT_SUITE-$key
   mkdir -p "$CT_CACHE"
   chmod 0700 "$CT_CACHE"
-  exec {lock}>"$tarball.lock"
-  flock -w 900 "$lock" || fail "another run held $tarball.lock for 15 min"
-  if [[ -f $tarball ]] && [[ -z $(find "$tarball" -mtime +"${WGPUNCH_ROOTFS_MAX_DAYS:-7}") ]]; then
-    log "rootfs: cached $tarball ($list)"
+  exec {lock}>"$tree.lock"
+  flock -w 900 "$lock" || fail "another run held $tree.lock for 15 min"
+  if [[ -f $tree.done && -z $(find "$tree.done" -mtime +"$max") ]]; then
+    log "rootfs: cached $tree ($list)"
   else
     t=$SECONDS
     log "rootfs: debootstrap --variant=minbase $CT_SUITE from $mirror with $list"
-    local work=$dir.debootstrap
-    rm -rf "$work"
+    rm -f "$tree.done"
+    rm -rf --one-file-system "$tree" "$tree.new"
     local keyring=()
     [[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] &&
       keyring=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
     timeout 900 debootstrap --variant=minbase "${keyring[@]}" --include="$list" \
-      "$CT_SUITE" "$work" "$mirror" >"$NL_TMP/debootstrap.log" 2>&1 ||
+      "$CT_SUITE" "$tree.new" "$mirror" >"$NL_TMP/debootstrap.log" 2>&1 ||
       fail "debootstrap failed: $(tail -n 5 "$NL_TMP/debootstrap.log")"
-    # Nothing of this machine's in the cached tree: the container names itself.
-    rm -f "$work/etc/hostname" "$work/etc/machine-id"
-    : >"$work/etc/machine-id"
-    tar -C "$work" -cf "$tarball.new" . || fail "cannot write $tarball"
-    mv -f "$tarball.new" "$tarball"
-    rm -rf --one-file-system "$work"
-    find "$CT_CACHE" -maxdepth 1 -name "rootfs-*.tar" -mtime +"${WGPUNCH_ROOTFS_MAX_DAYS:-7}" -delete
-    log "rootfs: debootstrapped and cached in $((SECONDS - t)) s ($(du -m "$tarball" | cut -f1) MiB)"
+    # Nothing of this machine's in the tree: each container names itself.
+    rm -f "$tree.new/etc/hostname"
+    : >"$tree.new/etc/machine-id"
+    mv "$tree.new" "$tree"
+    touch "$tree.done"
+    # Trees of other lists or mirrors, once too old to be used.
+    find "$CT_CACHE" -maxdepth 1 -name "rootfs-*.done" -mtime +"$max" | while read -r f; do
+      rm -f "$f" && rm -rf --one-file-system "${f%.done}"
+    done
+    log "rootfs: debootstrapped in $((SECONDS - t)) s ($(du -sm "$tree" | cut -f1) MiB)"
   fi
-  mkdir -p "$dir"
-  tar -C "$dir" -xf "$tarball" || fail "cannot unpack $tarball"
   exec {lock}>&-
+  CT_DIR=$tree
 }
 
 # ct_cgroup_roots: the mount points of the hierarchies nspawn puts a container in: cgroup2
@@ -92,14 +94,19 @@ ct_cgroup_roots() {
   findmnt -rn -t cgroup -o TARGET,OPTIONS | awk '$2 ~ /(^|,)name=systemd(,|$)/ {print $1}'
 }
 
-# ct_boot DIR: boot the rootfs; sets CT_NSPAWN, CT_LEADER; waits (bounded) for systemd.
+# ct_boot: boot CT_DIR; sets CT_NSPAWN, CT_LEADER; waits (bounded) for systemd.
 ct_boot() {
-  local dir=$1 root i state
-  CT_DIR=$dir
+  local root i state dir=$CT_DIR volatile=(--volatile=overlay)
   CT_CGROUP=ct-$$
   CT_MACHINE=wgpunch-test-$$
-  CT_LOCK=/run/systemd/nspawn/locks/inode-$(stat -c '%d:%i' "$dir")
   CT_LOG=$NL_TMP/nspawn.log
+  CT_IMAGE_LOCK=/run/systemd/nspawn/locks/inode-$(stat -c '%d:%i' "$CT_DIR")
+  if ! grep -qw overlay /proc/filesystems; then
+    CT_COPY=$(mktemp -d /var/tmp/wgp-rootfs.XXXXXX)
+    cp -a "$CT_DIR/." "$CT_COPY" || fail "cannot copy $CT_DIR"
+    dir=$CT_COPY volatile=()
+    log "note: no overlayfs in this kernel: the container runs on a copy of the rootfs"
+  fi
   local procs=()
   while read -r root; do
     mkdir -p "$root/$CT_CGROUP" || fail "cannot create cgroup $root/$CT_CGROUP"
@@ -113,7 +120,7 @@ ct_boot() {
   SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 bash -c \
     'for ((i = $1; i > 0; i--)); do shift; echo $$ >"$1" || exit 1; done; shift; exec "$@"' \
     ct-boot "${#procs[@]}" "${procs[@]}" \
-    systemd-nspawn -D "$dir" -b --machine="$CT_MACHINE" --register=no --keep-unit \
+    systemd-nspawn -D "$dir" "${volatile[@]}" -b --machine="$CT_MACHINE" --register=no --keep-unit \
     --private-network --system-call-filter=bpf --console=read-only >"$CT_LOG" 2>&1 &
   CT_NSPAWN=$!
   NL_PIDS+=("$CT_NSPAWN")
@@ -175,11 +182,12 @@ ct_cleanup() {
       [[ ! -d $root/$CT_CGROUP ]] || log "warning: cgroup $root/$CT_CGROUP could not be removed"
     done
   fi
-  # What nspawn keeps in the host's /run for a machine (left behind when it is killed).
-  [[ -n $CT_LOCK ]] && rm -f "$CT_LOCK"
+  # What nspawn keeps in the host's /run for a machine (left behind when it is killed); the
+  # image lock only if no other run holds it.
   [[ -n $CT_MACHINE ]] && rm -rf "/run/systemd/nspawn/propagate/$CT_MACHINE"
-  if [[ -n $CT_DIR && -d $CT_DIR ]]; then
-    rm -rf --one-file-system "$CT_DIR" "$CT_DIR.debootstrap"
+  if [[ -n $CT_IMAGE_LOCK && -e $CT_IMAGE_LOCK ]] && flock -n -x "$CT_IMAGE_LOCK" true; then
+    rm -f "$CT_IMAGE_LOCK"
   fi
-  CT_NSPAWN="" CT_LEADER="" CT_CGROUP="" CT_DIR="" CT_LOCK="" CT_MACHINE=""
+  [[ -n $CT_COPY && -d $CT_COPY ]] && rm -rf --one-file-system "$CT_COPY"
+  CT_NSPAWN="" CT_LEADER="" CT_CGROUP="" CT_COPY="" CT_MACHINE="" CT_IMAGE_LOCK=""
 }

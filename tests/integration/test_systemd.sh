@@ -18,8 +18,9 @@
 #      policy is really enforced here), and leaves no interface or socket behind;
 # and the journal holds no warning, no sanitizer report and no denied operation of the node
 # outside the negative control. The journal of the whole life is printed at the end.
-# The rootfs is debootstrapped once per package list and cached (scripts/lib/container.sh);
-# the container and its cgroups are removed on every way out.
+# The rootfs is debootstrapped once per package list and cached, and booted with a throwaway
+# writable layer (scripts/lib/container.sh); the container and its cgroups are removed on every
+# way out.
 # Usage: bash test_systemd.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,24 +51,24 @@ exec {SYSTEM_LOCK}>&-
 # one rootfs.
 mapfile -t depends < <(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/ //g' | grep .)
 t=$SECONDS
-ct_rootfs "$(mktemp -d /var/tmp/wgp-systemd.XXXXXX)" systemd systemd-sysv dbus iproute2 \
-  wireguard-tools iputils-ping procps libasan8 libubsan1 "${depends[@]}"
+ct_rootfs systemd systemd-sysv dbus iproute2 wireguard-tools iputils-ping procps libasan8 \
+  libubsan1 "${depends[@]}"
 log "ok: rootfs ready in $((SECONDS - t)) s"
-cp "$DEB" "$CT_DIR/root/wgpunch.deb"
 
 log "=== boot systemd in the container"
 t=$SECONDS
-ct_boot "$CT_DIR"
+ct_boot
 log "ok: $(ct_exec systemctl --version | head -n 1) is up in $((SECONDS - t)) s (host PID $CT_LEADER)"
 
 log "=== dpkg -i"
+ct_exec sh -c 'cat >/root/wgpunch.deb' <"$DEB"
 ct_exec dpkg -i /root/wgpunch.deb >"$NL_TMP/dpkg.log" 2>&1 || fail "dpkg -i: $(tail -n 20 "$NL_TMP/dpkg.log")"
 WUID=$(ct_exec id -u wgpunch) || fail "installing created no user wgpunch"
 WGID=$(ct_exec id -g wgpunch)
 UNIT=wgpunch@wg0.service
 [[ $(ct_exec systemctl show -P FragmentPath "$UNIT") == /lib/systemd/system/wgpunch@.service ]] ||
   fail "$UNIT is not loaded from the package's unit file"
-cmp -s "$ROOT/packaging/wgpunch@.service" "$CT_DIR/lib/systemd/system/wgpunch@.service" ||
+ct_exec cat /lib/systemd/system/wgpunch@.service | cmp -s "$ROOT/packaging/wgpunch@.service" - ||
   fail "the installed wgpunch@.service differs from packaging/wgpunch@.service"
 log "ok: installed; user wgpunch is $WUID:$WGID; $UNIT loads the shipped unit file"
 if ((SANITIZED)); then
