@@ -152,7 +152,8 @@ ct_exec() {
     SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 "$@"
 }
 
-# ct_cleanup: power the container off (20 s), else kill it; remove its cgroups and rootfs.
+# ct_cleanup: power the container off (20 s), else kill it; remove its cgroups, what nspawn left
+# in /run and the copy of the rootfs if one was made (never the cached tree).
 ct_cleanup() {
   local i root
   if [[ -n $CT_NSPAWN ]] && kill -0 "$CT_NSPAWN" 2>/dev/null; then
