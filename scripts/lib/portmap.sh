@@ -17,12 +17,15 @@
 #
 # Usage:
 #   source netns.sh; source nat.sh; source portmap.sh
-#   portmap_public_range                 # before nat_topology
-#   nat_topology cone symmetric
-#   portmap_router_prepare
+#   portmap_init NAME "$@"               # the binary, checks, the harness
+#   portmap_topology                     # or, by hand: portmap_public_range,
+#                                        # nat_topology cone symmetric, portmap_router_prepare
 #   portmap_miniupnpd_start all|natpmp|pcp|upnp|refuse [MAX_LIFETIME]
 #   portmap_rules                        # the DNAT rules miniupnpd made
 #   portmap_miniupnpd_stop
+# and, for the tests' rounds (punch_configs done; FIRST_BOUND seconds to a first reply):
+#   round_start MODE | round_stop, bob_field, path_of, direct_both, bob_maps_with,
+#   bob_has_no_mapping
 
 PORTMAP_B_OUT=192.0.3.1
 PORTMAP_B_GW=192.0.3.254
@@ -32,6 +35,31 @@ PID_MINIUPNPD=""
 portmap_public_range() {
   NAT_B_OUT=$PORTMAP_B_OUT
   NAT_B_GW=$PORTMAP_B_GW
+}
+
+# portmap_init NAME ARGS...: a test's start: the wgpunch binary from ARGS (WGPUNCH), root with
+# namespaces, the tools (miniupnpd among them), the harness under NAME.
+portmap_init() {
+  local name=$1
+  shift
+  [[ $# -ge 1 ]] || fail "usage: $0 /path/to/wgpunch"
+  require_netns_capable
+  [[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
+  WGPUNCH=$(realpath "$1")
+  require_tools wg ip ping awk nft conntrack ss miniupnpd
+  nl_init "$name"
+}
+
+# portmap_topology: the §8 topology for these tests: NAT A port-restricted, NAT B symmetric with
+# the public range above and miniupnpd's chains, keys and configs (Interval 10 s), the registry
+# with Relay = yes.
+portmap_topology() {
+  portmap_public_range
+  nat_topology cone symmetric
+  portmap_router_prepare
+  punch_keys
+  punch_configs no 10
+  sed -i '/^Public = /a Relay = yes' "$CONF_REG"
 }
 
 # portmap_router_prepare: the chains miniupnpd fills, DNATed flows through NAT B's forward
@@ -130,4 +158,44 @@ portmap_miniupnpd_stop() {
 portmap_rules() {
   ns_exec "$NS_NAT_B" nft list chain inet nat prerouting_miniupnpd |
     awk '/dnat/ { for (i = 1; i < NF; i++) if ($i == "dport") p = $(i + 1); print p, $NF }'
+}
+
+bob_field() { status_field "$NS_BOB" "$IF_BOB" "$1"; }
+path_of() { status_field "$1" "$2" "path" "$3"; }
+direct_both() {
+  [[ $(path_of "$NS_ALICE" "$IF_ALICE" "$PUB_BOB") == direct &&
+    $(path_of "$NS_BOB" "$IF_BOB" "$PUB_ALICE") == direct ]]
+}
+bob_maps_with() { [[ $(bob_field "port mapping") == "$1" ]]; }
+# Bob gave up: no mapping, and a reason other than "asking" (the search is over).
+bob_has_no_mapping() {
+  local reason
+  reason=$(bob_field "port mapping reason")
+  [[ $(bob_field "port mapping") == none && -n $reason && $reason != *asking* ]]
+}
+
+# round_start MODE [MAX_LIFETIME]: fresh NAT state, miniupnpd in MODE (none for "absent"), the registry,
+# then Alice and Bob at once; Alice pings Bob until the first reply (ms since start in MS).
+round_start() {
+  nat_flush "$NS_NAT_A"
+  nat_flush "$NS_NAT_B"
+  [[ $1 == absent ]] || portmap_miniupnpd_start "$@"
+  punch_up_registry
+  T0=$(now_ms)
+  punch_up_peers
+  ns_exec "$NS_ALICE" ping -n -q -i 0.05 -c 1 -w "$FIRST_BOUND" "$BOB_TUN" >/dev/null 2>&1 ||
+    fail "$1: no ping reply Alice -> Bob within ${FIRST_BOUND}s of starting"
+  MS=$(($(now_ms) - T0))
+}
+
+# round_stop: Bob, Alice and the registry stop cleanly; NAT B then holds no mapping.
+round_stop() {
+  local pid_ns_if pid ns ifc
+  for pid_ns_if in "$PID_BOB $NS_BOB $IF_BOB" "$PID_ALICE $NS_ALICE $IF_ALICE" \
+    "$PID_REG $NS_REG $IF_REG"; do
+    read -r pid ns ifc <<<"$pid_ns_if"
+    wgp_stop "$pid" "$ns" "$ifc"
+  done
+  [[ -z $(portmap_rules) ]] || fail "NAT B still maps after Bob stopped: $(portmap_rules)"
+  portmap_miniupnpd_stop
 }

@@ -97,11 +97,11 @@ void Node::enable_dnssd(const Config& config) {
 
 void Node::enable_port_mapping(const Config& config) {
   if (!config.discovery || !dnssd_) {
-    port_mapping_off_ = "off (no [Discovery] to publish it)";
+    port_mapping_off_ = "no [Discovery] to publish it";
     return;
   }
   if (!config.port_mapping) {
-    port_mapping_off_ = "off (PortMapping = no)";
+    port_mapping_off_ = "PortMapping = no";
     return;
   }
   port_mapping_ = std::make_unique<PortMapping>(io_, rng_, udp_->port(), tun_->name(),

@@ -78,7 +78,8 @@ DeviceSnapshot Node::snapshot() const {
   if (port_mapping_)
     port_mapping_->add_status(s.extra);
   else if (!port_mapping_off_.empty())
-    s.extra.emplace_back("port_mapping", port_mapping_off_);
+    s.extra.insert(s.extra.end(),
+                   {{"port_mapping", "off"}, {"port_mapping_reason", port_mapping_off_}});
   if (udp_out_.send_errors())
     s.extra.emplace_back("udp_send_errors", std::to_string(udp_out_.send_errors()));
   if (tun_io_.write_errors())

@@ -19,65 +19,15 @@ source "$HERE/../../scripts/lib/netns.sh"
 source "$HERE/../../scripts/lib/nat.sh"
 source "$HERE/../../scripts/lib/portmap.sh"
 
-[[ $# -ge 1 ]] || fail "usage: $0 /path/to/wgpunch"
-require_netns_capable
-[[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
-WGPUNCH=$(realpath "$1")
-require_tools wg ip ping awk nft conntrack ss miniupnpd
-nl_init portmap
+portmap_init portmap "$@"
 FIRST_BOUND=10   # seconds to a first reply (direct or relayed)
 DIRECT_BOUND=15  # seconds to a direct path once mapped
 
-portmap_public_range
-nat_topology cone symmetric
-portmap_router_prepare
-punch_keys
-punch_configs no 10
-sed -i '/^Public = /a Relay = yes' "$CONF_REG"
-
-bob_field() { status_field "$NS_BOB" "$IF_BOB" "$1"; }
-path_of() { status_field "$1" "$2" "path" "$3"; }
-direct_both() {
-  [[ $(path_of "$NS_ALICE" "$IF_ALICE" "$PUB_BOB") == direct &&
-    $(path_of "$NS_BOB" "$IF_BOB" "$PUB_ALICE") == direct ]]
-}
-bob_maps_with() { [[ $(bob_field "port mapping") == "$1" ]]; }
-# Bob gave up: no mapping, and a reason other than "asking" (the search is over).
-bob_has_no_mapping() {
-  local reason
-  reason=$(bob_field "port mapping reason")
-  [[ $(bob_field "port mapping") == none && -n $reason && $reason != *asking* ]]
-}
-
-# round_start MODE: fresh NAT state, miniupnpd in MODE (or none for "absent"), the registry,
-# then Alice and Bob at once; Alice pings Bob until the first reply (ms since start in MS).
-round_start() {
-  nat_flush "$NS_NAT_A"
-  nat_flush "$NS_NAT_B"
-  [[ $1 == absent ]] || portmap_miniupnpd_start "$1"
-  punch_up_registry
-  T0=$(now_ms)
-  punch_up_peers
-  ns_exec "$NS_ALICE" ping -n -q -i 0.05 -c 1 -w "$FIRST_BOUND" "$BOB_TUN" >/dev/null 2>&1 ||
-    fail "$1: no ping reply Alice -> Bob within ${FIRST_BOUND}s of starting"
-  MS=$(($(now_ms) - T0))
-}
-
-# round_stop: Bob, Alice and the registry stop cleanly; NAT B then holds no mapping.
-round_stop() {
-  local pid_ns_if pid ns ifc
-  for pid_ns_if in "$PID_BOB $NS_BOB $IF_BOB" "$PID_ALICE $NS_ALICE $IF_ALICE" \
-    "$PID_REG $NS_REG $IF_REG"; do
-    read -r pid ns ifc <<<"$pid_ns_if"
-    wgp_stop "$pid" "$ns" "$ifc"
-  done
-  [[ -z $(portmap_rules) ]] || fail "NAT B still maps after Bob stopped: $(portmap_rules)"
-  portmap_miniupnpd_stop
-}
+portmap_topology
 
 # round_direct MODE PROTOCOL: the pair goes direct through Bob's mapping made with PROTOCOL.
 round_direct() {
-  local mode=$1 want=$2 rule external
+  local mode=$1 want=$2 rule external took
   round_start "$mode"
   wait_for "$mode: Bob's mapping by $want" 10 bob_maps_with "$want"
   wait_for "$mode: the path to be direct at both ends" "$DIRECT_BOUND" direct_both
@@ -87,7 +37,8 @@ round_direct() {
     fail "$mode: NAT B's DNAT rules '$rule' are not Bob's mapping $external"
   [[ $(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB") == "$external" ]] ||
     fail "$mode: Alice reaches Bob at $(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB"), not at the mapping $external"
-  log "TIMING: $mode: first reply Alice -> Bob $MS ms after start; Bob mapped $external by $want"
+  took=$(grep -o "port mapping: .* maps .*" "${NL_WGP_LOG[$IF_BOB]}" | grep -o "([^(]*search began)" | tail -1)
+  log "TIMING: $mode: first reply Alice -> Bob $MS ms after start; Bob mapped $external by $want $took"
   log "ok: $mode: Bob's $want mapping $external (nft: $rule) carries the direct path"
 }
 
