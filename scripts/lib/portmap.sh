@@ -30,6 +30,7 @@
 PORTMAP_B_OUT=192.0.3.1
 PORTMAP_B_GW=192.0.3.254
 PID_MINIUPNPD=""
+BOB_ARGS=()  # more arguments for Bob's `wgpunch up` (e.g. --user nobody)
 
 # portmap_public_range: NAT B's outside becomes PORTMAP_B_OUT (call before nat_topology).
 portmap_public_range() {
@@ -182,7 +183,10 @@ round_start() {
   [[ $1 == absent ]] || portmap_miniupnpd_start "$@"
   punch_up_registry
   T0=$(now_ms)
-  punch_up_peers
+  wgp_start PID_ALICE "$NS_ALICE" "$CONF_ALICE"
+  wgp_start PID_BOB "$NS_BOB" "$CONF_BOB" "" "${BOB_ARGS[@]}"
+  wgp_wait_up "$PID_ALICE" "$CONF_ALICE"
+  wgp_wait_up "$PID_BOB" "$CONF_BOB"
   ns_exec "$NS_ALICE" ping -n -q -i 0.05 -c 1 -w "$FIRST_BOUND" "$BOB_TUN" >/dev/null 2>&1 ||
     fail "$1: no ping reply Alice -> Bob within ${FIRST_BOUND}s of starting"
   MS=$(($(now_ms) - T0))

@@ -6,7 +6,9 @@
 # endpoint with lease left > 0, and both ends stay direct while Alice pings Bob every 0.2 s,
 # none lost. At the end Bob counts at least two renewals (at half the lease: about 15 s and
 # 30 s), miniupnpd's lease file has the lease extended by at least 30 s and still running, and
-# after Bob's clean stop NAT B holds no mapping. (Without renewals, seen: lease left 0 at 38 s.) The test mostly waits (the leases), so it runs beside others (CMakeLists.txt).
+# after Bob's clean stop NAT B holds no mapping. Bob runs with --user nobody throughout: the
+# mapping is asked, renewed and deleted without privilege. (Without renewals, seen: lease left
+# 0 at 38 s.) The test mostly waits (the leases), so it runs beside others (CMakeLists.txt).
 # Usage: bash test_portmap_lease.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,7 +22,13 @@ LEASE=30
 WATCH=40  # seconds watched: past the end of the first lease and of a second
 
 portmap_topology
+# Bob drops every privilege after setup: the mapping is asked, renewed and deleted over
+# ordinary sockets (issue 20 item 4).
+BOB_ARGS=(--user nobody)
 round_start all "$LEASE"
+bob_node=$(cat "/proc/$PID_BOB/task/$PID_BOB/children")  # the keeper's one child
+[[ -n $bob_node && $(ps -o user= -p "${bob_node%% *}") == nobody ]] ||
+  fail "Bob's node does not run as nobody (keeper $PID_BOB, children '$bob_node')"
 wait_for "Bob's PCP mapping" 10 bob_maps_with pcp
 wait_for "the path to be direct at both ends" 15 direct_both
 external=$(bob_field "port mapping external")
