@@ -26,11 +26,13 @@
 // descriptors) is retried after a pause, not at once.
 #pragma once
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
 #include <boost/asio.hpp>
+// clang-format on
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
 #include <vector>
 
 #include "net/ip.h"
