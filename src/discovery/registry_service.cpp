@@ -36,9 +36,9 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
       responder_(config.zone),
       candidates_(kMaxTracked, kRegistrationLifetime),
       update_budget_(kMaxTracked, kUpdateBudget.refill()),
-      last_notify_(kMaxTracked, kNotifyInterval),
       answer_(kMaxDnsMessage),
-      packet_(kMaxInnerPacket) {
+      packet_(kMaxInnerPacket),
+      last_notify_(kMaxTracked, kNotifyInterval) {
   std::vector<std::vector<uint8_t>> name_servers;
   for (const std::string& name : config.name_servers)
     if (auto wire = dnssd::wire_name(name)) name_servers.push_back(std::move(*wire));

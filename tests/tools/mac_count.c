@@ -13,21 +13,22 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static _Atomic unsigned long long *counter;
+static _Atomic unsigned long long* counter;
 
 __attribute__((constructor)) static void map_counter(void) {
-  const char *path = getenv("WGP_MAC_COUNT_FILE");
+  const char* path = getenv("WGP_MAC_COUNT_FILE");
   if (!path) return;
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return;
-  void *p = mmap(NULL, sizeof *counter, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* p = mmap(NULL, sizeof *counter, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   close(fd);
   if (p != MAP_FAILED) counter = p;
 }
 
-int blake2s_init_key(void *state, size_t outlen, const void *key, size_t keylen) {
-  static int (*real)(void *, size_t, const void *, size_t);
-  if (!real) real = (int (*)(void *, size_t, const void *, size_t))dlsym(RTLD_NEXT, "blake2s_init_key");
+int blake2s_init_key(void* state, size_t outlen, const void* key, size_t keylen) {
+  static int (*real)(void*, size_t, const void*, size_t);
+  if (!real)
+    real = (int (*)(void*, size_t, const void*, size_t))dlsym(RTLD_NEXT, "blake2s_init_key");
   if (counter) atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
   return real(state, outlen, key, keylen);
 }

@@ -314,6 +314,7 @@ int run(const Options& o) {
   Tunnel t{*IpAddress::parse(o.need("tunnel-ip")), *IpAddress::parse(o.need("registry-tunnel-ip")),
            o.need("zone")};
   UdpSocket sock = open_socket(uint16_t(o.number("bind-port", 0, 0, 65535)));
+  sock.disable_offloads();  // one datagram a slot: the registry's answers may leave as a GSO run
   auto keys_file = o.get("lookup-keys");
   auto reg_list = o.get("register");
   uint16_t reg_port = uint16_t(o.number("register-port", 51820, 1, 65535));
