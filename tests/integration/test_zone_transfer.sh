@@ -274,4 +274,4 @@ for p in "$PID_ALICE $NS_ALICE $IF_ALICE" "$PID_BOB $NS_BOB $IF_BOB" "$PID_REG $
   read -r pid ns ifc <<<"$p"
   wgp_stop "$pid" "$ns" "$ifc"
 done
-log "PASS: Knot copies the registry's zone by AXFR and IXFR with TSIG, serves what the registry serves, follows a remap in $LAG ms; no transfer to a stranger, a wrong key or none"
+log "PASS: Knot copies the registry's zone by AXFR and IXFR with TSIG, serves what the registry serves, follows a remap in $LAG ms and a new candidate in $LAG_C ms; no transfer to a stranger, a wrong key or none; a reload moves the transfers to the new port and names the key that waits for a restart"
