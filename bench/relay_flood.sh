@@ -84,9 +84,12 @@ T0=$SECONDS
 out=$(attack --lookup-keys "$NL_TMP/peer-keys.txt") || fail "the attacker's lookups failed: $out"
 log "attacker: $(tr '\n' ' ' <<<"$out")($((SECONDS - T0)) s)"
 
-# dropped: the registry's drop counters summed (every datagram of the flood ends in one).
+# dropped: the registry's drop counters summed (every datagram of the flood ends in one);
+# nothing while a registry busy with the flood does not answer `status` in time.
 dropped() {
-  ns_exec "$NS_A" "$WGPUNCH_BIN" status "$IFREG" | awk -F': ' '/^ *dropped / {s += $2} END {print s + 0}'
+  local out
+  out=$(ns_exec "$NS_A" "$WGPUNCH_BIN" status "$IFREG" 2>/dev/null) || return 0
+  awk -F': ' '/^ *dropped / {s += $2} END {print s + 0}' <<<"$out"
 }
 INSTR=""
 if perf stat -e instructions true >/dev/null 2>&1 &&
@@ -97,6 +100,7 @@ if perf stat -e instructions true >/dev/null 2>&1 &&
   INSTR=yes
 fi
 m0=$(mac_count) c0=$(cpu_ticks "$PID_REG") d0=$(dropped)
+[[ -n $d0 ]] || fail "the registry does not answer status before the flood"
 T0=$SECONDS
 out=$(attack --flood-to none --mac1 bad --count "$COUNT" --rate "$RATE") ||
   fail "the attacker's flood failed: $out"
@@ -107,10 +111,11 @@ settled() {
   a=$(dropped)
   sleep 1
   b=$(dropped)
-  [[ $a == "$b" ]]
+  [[ -n $a && $a == "$b" ]]
 }
 wait_for "the registry to take in the whole flood" 300 settled
 m1=$(mac_count) c1=$(cpu_ticks "$PID_REG") d1=$(dropped)
+[[ -n $d1 ]] || fail "the registry does not answer status after the flood"
 if [[ -n $INSTR ]]; then
   kill -INT "$PERF_PID" 2>/dev/null || true
   wait "$PERF_PID" 2>/dev/null || true
@@ -130,7 +135,7 @@ printf '  %-38s %s\n' "MACs (keyed BLAKE2s) per datagram" \
   "$(awk -v m=$((m1 - m0)) -v n=$taken 'BEGIN {printf "%.2f", m / n}')"
 printf '  %-38s %s\n' "registry CPU s per 100k datagrams" \
   "$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n=$taken 'BEGIN {printf "%.3f", t / hz / n * 100000}')"
-if [[ -n $INSTR ]]; then
+if [[ $INSTR =~ ^[1-9][0-9]*$ ]]; then  # perf may run yet count nothing ("<not counted>")
   printf '  %-38s %s\n' "instructions per datagram" "$(awk -v i="$INSTR" -v n=$taken 'BEGIN {printf "%.0f", i / n}')"
 else
   printf '  %-38s %s\n' "instructions per datagram" "not supported here (perf: no hardware counters)"
