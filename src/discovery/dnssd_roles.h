@@ -55,6 +55,10 @@ class DnssdRoles final : public DeviceObserver {
   // discovery registers them with every registry ([Discovery]
   // LocalCandidates = no: never). Call again whenever they change.
   void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
+  // Every address of this host (net/local_addresses.h host_addresses):
+  // never a candidate, neither one a peer registers with our registry nor
+  // one our device probes. Call again whenever they change.
+  void set_host_addresses(std::vector<IpAddress> addresses);
   // Our port mapping at the gateway (nullopt: none), a candidate too.
   void set_port_mapping(std::optional<Endpoint> mapped, Now now);
   void add_status(ExtraFields& extra) const;
