@@ -73,6 +73,10 @@ struct Config {
   uint16_t mtu = 1420;
   std::optional<uint32_t> fwmark;  // nullopt: off (FwMark = off or 0, as wg)
   std::optional<Endpoint> metrics_listen;  // MetricsListen: Prometheus over HTTP; nullopt: off
+  // PortMapping = auto (true, the default) | no: with [Discovery], ask the
+  // default gateway for a port mapping (PCP, NAT-PMP, UPnP) and register it
+  // as a candidate (DESIGN.md §9).
+  bool port_mapping = true;
   std::optional<RegistryConfig> registry;
   std::optional<DiscoveryConfig> discovery;
   std::vector<PeerConfig> peers;  // in file order

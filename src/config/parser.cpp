@@ -21,6 +21,7 @@ constexpr KeyInfo kKeys[] = {
     {"PrivateKey", Section::kInterface}, {"ListenPort", Section::kInterface},
     {"Address", Section::kInterface},    {"MTU", Section::kInterface},
     {"FwMark", Section::kInterface},     {"MetricsListen", Section::kInterface},
+    {"PortMapping", Section::kInterface},
     {"PublicKey", Section::kPeer},
     {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
     {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
@@ -296,6 +297,11 @@ void Parser::interface_key(int line, const std::string& key, std::string_view va
       warn(line, key, config_.metrics_listen->to_string() +
                           " is not a loopback address: whoever reaches it reads every peer's "
                           "public key and traffic counters (no authentication)");
+  } else if (key == "PortMapping") {
+    once(line, key);
+    if (!iequals(value, "auto") && !iequals(value, "no"))
+      fail(line, key, value_is(value) + " neither auto nor no");
+    config_.port_mapping = iequals(value, "auto");
   }
 }
 

@@ -28,7 +28,11 @@ int64_t unix_seconds(const std::optional<WallTime>& t) {
 DiscoveryService::DiscoveryService(const DiscoveryConfig& config,
                                    std::vector<IpAddress> tunnel_addresses, Device& device,
                                    Random& rng)
-    : config_(config), tunnel_addresses_(std::move(tunnel_addresses)), device_(device), rng_(rng) {
+    : config_(config),
+      tunnel_addresses_(std::move(tunnel_addresses)),
+      device_(device),
+      rng_(rng),
+      registering_(config.local_candidates) {
   for (const PublicKey& key : config_.registries) registries_.push_back({key, {}, {}, 0, 0});
 }
 
@@ -55,14 +59,26 @@ void DiscoveryService::set_local_addresses(std::vector<IpAddress> addresses, uin
                                            Now now) {
   if (!config_.local_candidates) return;
   if (addresses.size() > dnssd::kMaxCandidates) addresses.resize(dnssd::kMaxCandidates);
-  dnssd::CandidateSet fresh{addresses.empty() ? uint16_t(0) : port, std::move(addresses)};
+  dnssd::CandidateSet fresh{addresses.empty() ? uint16_t(0) : port, std::move(addresses),
+                            local_.mapped};
   if (fresh == local_) return;
   local_ = std::move(fresh);
   for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
 }
 
+void DiscoveryService::set_port_mapping(std::optional<Endpoint> mapped, Now now) {
+  if (mapped == local_.mapped) return;
+  local_.mapped = mapped;
+  registering_ = true;  // from now on, also to withdraw it
+  for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
+  if (!mapped) return;
+  for (const Peer& peer : device_.peers())
+    if (!registry_of(peer.public_key()) && !device_.has_usable_session(peer, now.mono))
+      query(peer.public_key(), now);
+}
+
 void DiscoveryService::register_candidates(size_t index, Now now) {
-  if (!config_.local_candidates) return;
+  if (!registering_) return;
   dns_.clear();
   if (dnssd::build_candidate_update(next_update_id_++, device_.identity().public_key, config_.zone,
                                     local_, dns_))
@@ -199,11 +215,20 @@ void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
   // round trip (Device::receive_response).
   Peer* peer = device_.find_peer(key);
   if (!peer) return;
-  // The public mapping and the peer's own addresses, all at once (one
-  // initiation to every address; the first authenticated answer wins).
-  std::vector<Device::CandidateAddress> addresses{{endpoint, std::nullopt}};
-  std::string tried = endpoint.to_string();
+  // The peer's port mapping first (made to be reached from outside), the
+  // public endpoint the registry sees, the peer's own addresses: all at once
+  // (one initiation to every address; the first authenticated answer wins).
+  std::vector<Device::CandidateAddress> addresses;
+  std::string tried;
+  if (const auto& mapped = answer.peer->mapped; mapped && *mapped != endpoint) {
+    addresses.push_back({*mapped, std::nullopt});
+    tried = mapped->to_string() + " (mapped), ";
+  }
+  addresses.push_back({endpoint, std::nullopt});
+  tried += endpoint.to_string();
   for (const Endpoint& c : answer.peer->candidates) {
+    // The device keeps as many as a peer may publish: the public ones stay.
+    if (addresses.size() >= dnssd::kMaxCandidates) break;
     addresses.push_back({c, std::nullopt});
     tried += ", " + c.to_string();
   }

@@ -67,6 +67,11 @@ class DiscoveryService {
   // Our own addresses (see DnssdRoles::set_local_addresses): registered with
   // every registry now when they changed, and again every Interval.
   void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
+  // Our port mapping at the gateway (node/port_mapping.h), nullopt when it is
+  // gone: registered with every registry now, with the addresses above. The
+  // peers still without a session are asked about again, so the registry
+  // NOTIFYs them and they try the new address at once.
+  void set_port_mapping(std::optional<Endpoint> mapped, Now now);
 
  private:
   // Sends our candidates to registry `index` (an UPDATE in its tunnel).
@@ -117,7 +122,8 @@ class DiscoveryService {
   std::vector<uint8_t> dns_;
   std::vector<uint8_t> packet_;
 
-  dnssd::CandidateSet local_;  // our own addresses and port
+  dnssd::CandidateSet local_;  // our own addresses and port, and our port mapping
+  bool registering_ = false;   // LocalCandidates = yes, or a mapping was ever registered
   uint16_t next_update_id_ = 1;
   uint64_t updates_refused_ = 0;
   std::optional<Endpoint> public_endpoint_;  // as the registry that answered last sees us

@@ -172,6 +172,11 @@ void DnssdRoles::set_host_addresses(std::vector<IpAddress> addresses) {
   device_.set_own_addresses(std::move(addresses));
 }
 
+void DnssdRoles::set_port_mapping(std::optional<Endpoint> mapped, Now now) {
+  if (discovery_) discovery_->set_port_mapping(mapped, now);
+  drain(now);
+}
+
 void DnssdRoles::add_status(ExtraFields& extra) const {
   if (registry_) registry_->add_status(extra);
   if (publisher_) publisher_->add_status(extra);

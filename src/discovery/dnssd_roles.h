@@ -59,6 +59,8 @@ class DnssdRoles final : public DeviceObserver {
   // never a candidate, neither one a peer registers with our registry nor
   // one our device probes. Call again whenever they change.
   void set_host_addresses(std::vector<IpAddress> addresses);
+  // Our port mapping at the gateway (nullopt: none), a candidate too.
+  void set_port_mapping(std::optional<Endpoint> mapped, Now now);
   void add_status(ExtraFields& extra) const;
   // The registry role, for the in-tunnel DNS-over-TCP server; nullptr
   // without [Registry].

@@ -14,6 +14,8 @@ constexpr size_t kMaxDnsMessage = 65535;
 // At most one NOTIFY per (target, asker) pair in this time: a handshake
 // retry's worth, so a lost one is repeated when the asker asks again.
 constexpr auto kNotifyInterval = std::chrono::seconds(5);
+// A new port mapping is news for the peers its owner looked for this recently.
+constexpr auto kMappingNewsWindow = std::chrono::seconds(60);
 // Room for the IPv6 + UDP headers around a DNS message.
 constexpr size_t kMaxInnerPacket = kMaxDnsMessage + 48;
 // A registration of candidates lasts this long unless renewed (nodes renew
@@ -38,7 +40,8 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
       update_budget_(kMaxTracked, kUpdateBudget.refill()),
       answer_(kMaxDnsMessage),
       packet_(kMaxInnerPacket),
-      last_notify_(kMaxTracked, kNotifyInterval) {
+      last_notify_(kMaxTracked, kNotifyInterval),
+      looked_for_(kMaxTracked, kMappingNewsWindow) {
   std::vector<std::vector<uint8_t>> name_servers;
   for (const std::string& name : config.name_servers)
     if (auto wire = dnssd::wire_name(name)) name_servers.push_back(std::move(*wire));
@@ -64,6 +67,7 @@ dnssd::PublishedPeer RegistryService::published_peer(const Peer& peer) const {
   if (const dnssd::CandidateSet* set = candidates_.get(peer.public_key())) {
     p.candidate_port = set->port;
     p.candidates = set->addresses;
+    p.mapped = set->mapped;
   }
   return p;
 }
@@ -121,6 +125,10 @@ void RegistryService::handle_update(Peer& asker, const dnssd::UdpPacketView& udp
       candidates_refused_ += std::erase_if(
           update.set.addresses, [&](const IpAddress& a) { return refused_candidate(a); });
       if (update.set.addresses.empty()) update.set.port = 0;
+      if (update.set.mapped && refused_candidate(update.set.mapped->address)) {
+        ++candidates_refused_;
+        update.set.mapped.reset();
+      }
       set_candidates(key, std::move(update.set), now);
       break;
     case dnssd::UpdateVerdict::kFormErr:
@@ -155,7 +163,8 @@ void RegistryService::set_own_addresses(std::vector<IpAddress> addresses) {
 void RegistryService::set_candidates(const PublicKey& peer, dnssd::CandidateSet set, Now now) {
   // Expired or not: an expiry not yet run is still what the responder has.
   const dnssd::CandidateSet* before = candidates_.get(peer);
-  if (set.addresses.empty()) {
+  const bool new_mapping = set.mapped && (!before || before->mapped != set.mapped);
+  if (set.addresses.empty() && !set.mapped) {
     if (!before) return;
     candidates_.erase(peer);
   } else {
@@ -166,7 +175,17 @@ void RegistryService::set_candidates(const PublicKey& peer, dnssd::CandidateSet 
   // One peer's records change: the zone's version (source_generation) and
   // that peer's answers, not a rebuild of the table.
   ++candidates_version_;
-  responder_.set_candidates(peer, set.port, std::move(set.addresses));
+  responder_.set_candidates(peer, set.port, std::move(set.addresses), set.mapped);
+  if (new_mapping) notify_new_mapping(peer, now);
+}
+
+void RegistryService::notify_new_mapping(const PublicKey& asker, Now now) {
+  looked_for_.expire(now.mono);
+  std::vector<PublicKey> targets;
+  looked_for_.for_each([&](const auto& pair, bool) {
+    if (pair.second == asker) targets.push_back(pair.first);
+  });
+  for (const PublicKey& target : targets) notify(target, asker, now, true);
 }
 
 std::optional<Instant> RegistryService::next_deadline() const { return candidates_.next_expiry(); }
@@ -272,15 +291,17 @@ ByteView RegistryService::answer_secondary(ByteView query, size_t limit,
   return ByteView(answer_.data(), result.length);
 }
 
-void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now) {
+void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now,
+                             bool again) {
   if (target_key == asker || !discovering_.contains(target_key)) return;
   Peer* target = device_.find_peer(target_key);
   if (!target) return;
   auto pair = std::make_pair(target_key, asker);
-  if (last_notify_.find(pair, now.mono)) return;
+  if (!again && last_notify_.find(pair, now.mono)) return;
   auto route = tunnel_route(device_, *target, tunnel_addresses_);
   if (!route) return;
   last_notify_.insert(pair, true, now.mono);
+  looked_for_.insert(pair, true, now.mono);
   notify_.clear();
   if (!dnssd::build_notify(next_notify_id_++, asker, config_.zone, notify_)) return;
   size_t n =

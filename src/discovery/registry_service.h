@@ -95,7 +95,12 @@ class RegistryService {
   void republish_all();
   void republish(const PublicKey& peer);
   dnssd::PublishedPeer published_peer(const Peer& peer) const;
-  void notify(const PublicKey& target, const PublicKey& asker, Now now);
+  // Tells `target` that `asker` is looking for it (at most once per
+  // kNotifyInterval per pair, unless `again`).
+  void notify(const PublicKey& target, const PublicKey& asker, Now now, bool again = false);
+  // `asker` registered a new port mapping: the peers it looked for lately
+  // hear of it at once, so they try the mapping before falling back to the relay.
+  void notify_new_mapping(const PublicKey& asker, Now now);
   // `peer`'s registered candidates are now `set` (empty: none).
   void set_candidates(const PublicKey& peer, dnssd::CandidateSet set, Now now);
   // Not an address `asker` could own: ours, or not unicast we could reach.
@@ -137,6 +142,8 @@ class RegistryService {
   // target ask about the asker, which would NOTIFY the asker, and so on;
   // one per pair per interval breaks that ping-pong. Bounded, O(1).
   LruTable<std::pair<PublicKey, PublicKey>, bool, KeyedHash> last_notify_;
+  // The same pairs for kMappingNewsWindow: whom a new port mapping is news for.
+  LruTable<std::pair<PublicKey, PublicKey>, bool, KeyedHash> looked_for_;
   // Plain answers per source address: a source can be forged (a query
   // "from" a peer's endpoint, or anyone's with Public = yes), so what one
   // address can be sent is bounded: 20 answers a second, bursts of 20

@@ -36,8 +36,8 @@ void Responder::set_peers(std::vector<PublishedPeer> peers) {
 }
 
 bool Responder::set_candidates(const PublicKey& key, uint16_t port,
-                               std::vector<IpAddress> addresses) {
-  if (!zone_.set_candidates(key, port, std::move(addresses))) return false;
+                               std::vector<IpAddress> addresses, std::optional<Endpoint> mapped) {
+  if (!zone_.set_candidates(key, port, std::move(addresses), mapped)) return false;
   cache_.clear();
   return true;
 }

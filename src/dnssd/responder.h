@@ -68,7 +68,8 @@ class Responder {
   void set_peers(std::vector<PublishedPeer> peers);
   // One peer's candidates (ZoneView::set_candidates); empties the cache
   // when the peer is published.
-  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses);
+  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses,
+                      std::optional<Endpoint> mapped = std::nullopt);
   // One peer published anew or withdrawn (ZoneView::upsert_peer,
   // remove_peer); empties the cache.
   void upsert_peer(PublishedPeer peer);

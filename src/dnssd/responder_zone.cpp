@@ -142,8 +142,9 @@ void ZoneView::upsert_peer(PublishedPeer p) {
   std::string label = peer_label(p.key);
   std::vector<uint8_t> host = prepend_label(label, zone_wire_);
   std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
+  std::vector<uint8_t> mapped_host = prepend_label(kMappedLabel, host);
   Entry e{std::move(p), prepend_label(label, service_wire_), std::move(host),
-          std::move(candidate_host)};
+          std::move(candidate_host), std::move(mapped_host)};
   auto [it, fresh] = by_label_.emplace(lower_label(e.peer.key), peers_.size());
   if (fresh)
     peers_.push_back(std::move(e));
@@ -165,12 +166,13 @@ void ZoneView::remove_peer(const PublicKey& key) {
 }
 
 bool ZoneView::set_candidates(const PublicKey& key, uint16_t port,
-                              std::vector<IpAddress> addresses) {
+                              std::vector<IpAddress> addresses, std::optional<Endpoint> mapped) {
   auto it = by_label_.find(lower_label(key));
   if (it == by_label_.end()) return false;
   PublishedPeer& p = peers_[it->second].peer;
   p.candidate_port = addresses.empty() ? 0 : port;
   p.candidates = std::move(addresses);
+  p.mapped = mapped;
   return true;
 }
 
@@ -203,6 +205,12 @@ NameMatch ZoneView::match(ByteView name) const {
       return peer(labels[0], NameKind::kHost);
     case 2: {
       if (labels[0] == kServiceLabel && labels[1] == kProtoLabel) return {NameKind::kService};
+      if (labels[0] == kMappedLabel) {
+        NameMatch m = peer(labels[1], NameKind::kMapped);
+        // The name exists only while the peer has a mapping.
+        if (m.kind == NameKind::kMapped && !peers_[m.peer].peer.mapped) return {NameKind::kMissing};
+        return m;
+      }
       if (labels[0] != kCandidateLabel) return {NameKind::kMissing};
       NameMatch m = peer(labels[1], NameKind::kCandidates);
       // The name exists only while the peer has candidates.
@@ -224,7 +232,7 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
                                      size_t limit, std::optional<PublicKey>* asked_about) const {
   ByteView qname = name;
   const Entry* e = (m.kind == NameKind::kInstance || m.kind == NameKind::kHost ||
-                    m.kind == NameKind::kCandidates)
+                    m.kind == NameKind::kCandidates || m.kind == NameKind::kMapped)
                        ? &peers_[m.peer]
                        : nullptr;
   switch (m.kind) {
@@ -245,6 +253,9 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
       break;
     case NameKind::kCandidates:
       qname = e->candidate_host;
+      break;
+    case NameKind::kMapped:
+      qname = e->mapped_host;
       break;
     default:
       break;

@@ -7,6 +7,8 @@
 //   _wireguard._udp.<zone>          PTR  <B32>._wireguard._udp.<zone>   one per peer
 //   <B32>._wireguard._udp.<zone>    SRV  0 0 <port> <B32>.<zone>   + A/AAAA, as at the host name
 //   <B32>.<zone>                    A or AAAA <endpoint address>
+//   <B32>._wireguard._udp.<zone>    SRV  1 0 <port> m.<B32>.<zone>   when the peer registered
+//   m.<B32>.<zone>                  A / AAAA <mapped address>         a port mapping (§9)
 //   <B32>._wireguard._udp.<zone>    SRV  1 0 <port> c.<B32>.<zone>   when the peer registered
 //   c.<B32>.<zone>                  A / AAAA <its own addresses>      candidates (§9)
 //
@@ -51,9 +53,22 @@ struct PublishedPeer {
   // addresses there. Empty: none.
   uint16_t candidate_port = 0;
   std::vector<IpAddress> candidates;
+  // Its port mapping at its gateway, as it registered it: a third SRV
+  // (priority 1) to m.<B32>.<zone> and the address there.
+  std::optional<Endpoint> mapped;
 };
 
-enum class NameKind { kOutside, kMissing, kApex, kUdp, kService, kInstance, kHost, kCandidates };
+enum class NameKind {
+  kOutside,
+  kMissing,
+  kApex,
+  kUdp,
+  kService,
+  kInstance,
+  kHost,
+  kCandidates,
+  kMapped
+};
 struct NameMatch {
   NameKind kind = NameKind::kOutside;
   size_t peer = 0;  // index into the published peers for kInstance and kHost
@@ -82,10 +97,11 @@ class ZoneView {
 
   // Replaces the published peers (a key given twice: the last one wins).
   void set_peers(std::vector<PublishedPeer> peers);
-  // Replaces one published peer's candidates (PublishedPeer), in O(log n):
-  // a registration changes one peer, not the table. False when `key` is
-  // not published.
-  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses);
+  // Replaces one published peer's candidates and port mapping
+  // (PublishedPeer), in O(log n): a registration changes one peer, not the
+  // table. False when `key` is not published.
+  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses,
+                      std::optional<Endpoint> mapped = std::nullopt);
   // Publishes one peer (replacing what was published for its key), or
   // withdraws one, in O(log n): an endpoint's move changes one peer too.
   void upsert_peer(PublishedPeer peer);
@@ -126,6 +142,7 @@ class ZoneView {
     std::vector<uint8_t> instance;        // <B32>._wireguard._udp.<zone>, wire form
     std::vector<uint8_t> host;            // <B32>.<zone>
     std::vector<uint8_t> candidate_host;  // c.<B32>.<zone>
+    std::vector<uint8_t> mapped_host;     // m.<B32>.<zone>
   };
 
   std::string zone_text_;

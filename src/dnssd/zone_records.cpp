@@ -65,6 +65,13 @@ void ZoneView::records_at(NameMatch m, RecordList& out) const {
         store_be16(srv.data() + 4, e.peer.endpoint.port);
         append(srv, e.host);
         out.add(owner, kTypeSrv, kTtl, srv);
+        if (e.peer.mapped) {  // priority 1: its port mapping, tried first of the rest (§9)
+          std::vector<uint8_t> mapped(6);
+          store_be16(mapped.data(), 1);
+          store_be16(mapped.data() + 4, e.peer.mapped->port);
+          append(mapped, e.mapped_host);
+          out.add(owner, kTypeSrv, kTtl, mapped);
+        }
         if (!e.peer.candidates.empty()) {  // priority 1: the peer's own addresses (§9)
           std::vector<uint8_t> own(6);
           store_be16(own.data(), 1);
@@ -79,6 +86,12 @@ void ZoneView::records_at(NameMatch m, RecordList& out) const {
     case NameKind::kCandidates:
       for (const IpAddress& a : peers_[m.peer].peer.candidates)
         out.add(peers_[m.peer].candidate_host, a.is_v4() ? kTypeA : kTypeAaaa, kTtl, a.view());
+      break;
+    case NameKind::kMapped:
+      if (const auto& mapped = peers_[m.peer].peer.mapped) {
+        const IpAddress& a = mapped->address;
+        out.add(peers_[m.peer].mapped_host, a.is_v4() ? kTypeA : kTypeAaaa, kTtl, a.view());
+      }
       break;
     case NameKind::kOutside:
     case NameKind::kMissing:
@@ -97,6 +110,7 @@ void ZoneView::all_records(RecordList& out) const {
   for (size_t i = 0; i < peers_.size(); ++i) {
     records_at({NameKind::kInstance, i}, out);
     records_at({NameKind::kHost, i}, out);
+    records_at({NameKind::kMapped, i}, out);      // none without a mapping
     records_at({NameKind::kCandidates, i}, out);  // none when it registered none
   }
 }

@@ -18,6 +18,7 @@
 #include "discovery/tunnel_route.h"
 #include "net/local_addresses.h"
 #include "node/dns_tcp_server.h"
+#include "node/port_mapping.h"
 #include "node/zone_transfer_listener.h"
 #include "util/log.h"
 
@@ -65,6 +66,7 @@ void Node::disable_udp_offloads() {
 }
 
 Node::~Node() {
+  port_mapping_.reset();  // deletes the mapping; it registers through dnssd_
   transfer_tcp_.reset();  // it answers through dnssd_
   dns_tcp_.reset();       // it answers through dnssd_
   dnssd_.reset();
@@ -96,6 +98,23 @@ void Node::enable_dnssd(const Config& config) {
   if (!config.registry->secondaries.empty())
     transfer_tcp_ = open_zone_transfer_listener(io_, *dnssd_->publisher(), udp_->port(),
                                                 [this] { return now(); });
+}
+
+void Node::enable_port_mapping(const Config& config) {
+  if (!config.discovery || !dnssd_) {
+    port_mapping_off_ = "no [Discovery] to publish it";
+    return;
+  }
+  if (!config.port_mapping) {
+    port_mapping_off_ = "PortMapping = no";
+    return;
+  }
+  port_mapping_ = std::make_unique<PortMapping>(io_, rng_, udp_->port(), tun_->name(),
+                                                [this](std::optional<Endpoint> external) {
+                                                  dnssd_->set_port_mapping(external, now());
+                                                  flush();
+                                                  reschedule();
+                                                });
 }
 
 void Node::watch_local_addresses() {
@@ -143,6 +162,7 @@ void Node::start() {
   }
   wait_udp();
   wait_tun();
+  if (port_mapping_) port_mapping_->start();
   reschedule();
 }
 
@@ -156,6 +176,7 @@ void Node::stop() {
   if (dns_tcp_) dns_tcp_->shutdown();
   if (transfer_tcp_) transfer_tcp_->shutdown();
   if (address_watch_) address_watch_->cancel(ignored);
+  if (port_mapping_) port_mapping_->stop();  // deletes the mapping at the gateway
 }
 
 void Node::fatal(const std::string& why) {

@@ -147,6 +147,7 @@ std::vector<std::string> restart_needed(const Config& running, const Config& fil
   if (file.addresses != running.addresses) out.push_back("Address");
   if (file.mtu != running.mtu) out.push_back("MTU");
   if (file.metrics_listen != running.metrics_listen) out.push_back("MetricsListen");
+  if (file.port_mapping != running.port_mapping) out.push_back("PortMapping");
   registry_changes(running.registry, file.registry, out);
   discovery_changes(running.discovery, file.discovery, out);
   return out;
@@ -156,6 +157,7 @@ Config applied_config(const Config& running, Config file) {
   file.addresses = running.addresses;
   file.mtu = running.mtu;
   file.metrics_listen = running.metrics_listen;
+  file.port_mapping = running.port_mapping;
   file.registry = running.registry;
   file.discovery = running.discovery;
   return file;

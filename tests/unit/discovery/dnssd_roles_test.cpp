@@ -62,7 +62,12 @@ class SimWorld {
       Datagram d = std::move(wire.front());
       wire.pop_front();
       history.push_back(d);
+      // A port mapping at a node's NAT: what goes to it reaches the node,
+      // and what the node sends to others than the registry leaves from it.
+      if (mapping && d.from == mapping->second->host.addr && d.to != registry.host.addr)
+        d.from = mapping->first;
       if (filter && !filter(d)) continue;
+      if (mapping && d.to == mapping->first) d.to = mapping->second->host.addr;
       // To a LAN address: only from a node on that LAN, and from its LAN
       // address (the NAT is not crossed).
       SimNode* on_lan = nullptr;
@@ -117,6 +122,8 @@ class SimWorld {
   std::vector<std::unique_ptr<SimNode>> extra;  // more of the registry's peers
   // Return false to drop a datagram in flight (a NAT that refuses it).
   std::function<bool(const Datagram&)> filter;
+  // A port mapping: its external endpoint and the node it forwards to.
+  std::optional<std::pair<Endpoint, SimNode*>> mapping;
 };
 
 std::string field(const ExtraFields& status, const char* key) {
@@ -616,6 +623,38 @@ TEST_P(DnssdRolesTest, APeerThatMovesIsRediscovered) {
   (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
   w.run();
   EXPECT_EQ(w.bob.host.tun.size(), 1u);
+}
+
+// Issue 20: Bob behind a symmetric NAT (what he sends to Alice leaves from
+// an address she cannot answer, what she sends to his observed endpoint is
+// lost) gets a port mapping a moment after he started. The registry tells
+// Alice at once, she reaches Bob at the mapping before the relay's 300 ms are
+// up, and the relay carries nothing. (Without that news she would only hear
+// of the mapping at the next Interval, long after she went through the relay.)
+TEST_P(DnssdRolesTest, APortMappingBeatsTheRelay) {
+  registry_config.registry->relay = true;
+  w.registry.enable(registry_config);
+  w.run();
+  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+  const Endpoint mapped = *Endpoint::parse("192.0.2.9:51820");
+  w.filter = [&](const Datagram& d) {
+    return !(d.from == bob && d.to == alice) && !(d.from == alice && d.to == bob);
+  };
+  w.alice.roles->start(w.now());
+  w.bob.roles->start(w.now());
+  w.run();
+  w.advance(50ms);  // the direct tries were lost
+  EXPECT_FALSE(alice_view_of_bob().keypairs.current());
+  w.mapping = std::pair{mapped, &w.bob};
+  w.bob.roles->set_port_mapping(mapped, w.now());
+  w.run();
+  w.advance(2s);
+  Peer& at_alice = alice_view_of_bob();
+  ASSERT_TRUE(at_alice.keypairs.current());
+  EXPECT_EQ(at_alice.endpoint, mapped);
+  EXPECT_FALSE(at_alice.relay_via);
+  EXPECT_FALSE(bob_view_of_alice().relay_via);
+  EXPECT_EQ(w.registry.host.device.relayed_total(), 0u);
 }
 
 }  // namespace
