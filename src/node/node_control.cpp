@@ -3,9 +3,9 @@
 // may have started a handshake or a keepalive.
 #include <algorithm>
 
-#include "node/node.h"
 #include "crypto/keys.h"
 #include "discovery/dnssd_roles.h"
+#include "node/node.h"
 
 namespace wgp {
 
@@ -44,7 +44,8 @@ DeviceSnapshot Node::snapshot() const {
     std::string path(peer_path_name(p.path));
     if (p.path == PeerPath::kRelay) path += " via " + key_to_base64(*peer.relay_via);
     p.extra.emplace_back("path", path);
-    p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
+    p.extra.emplace_back("endpoint_source",
+                         std::string(endpoint_source_name(peer.endpoint_source)));
     if (uint64_t relayed = device_.relayed_by(peer))
       p.extra.emplace_back("relayed_bytes", std::to_string(relayed));
     if (!peer.offered.empty()) {
@@ -75,6 +76,13 @@ DeviceSnapshot Node::snapshot() const {
     s.extra.emplace_back("tun_bad_frames", std::to_string(tun_io_.bad_frames()));
   s.extra.emplace_back("offloads", offload_summary());
   if (workers_) s.extra.emplace_back("crypto_workers", std::to_string(crypto_workers()));
+  if (workers_ && workers_->workers() > 0) {
+    // How much the workers did: batches offered, chunks of them they ran,
+    // wake-ups paid (the rest they caught while polling, or were skipped).
+    s.extra.emplace_back("crypto_shared_batches", std::to_string(workers_->shared_jobs()));
+    s.extra.emplace_back("crypto_worker_chunks", std::to_string(workers_->worker_chunks()));
+    s.extra.emplace_back("crypto_wakeups", std::to_string(workers_->wakeups()));
+  }
   if (tun_io_.offloads()) {
     s.extra.emplace_back("tun_frames_split", std::to_string(tun_io_.frames_split()));
     s.extra.emplace_back("tun_packets_coalesced", std::to_string(tun_io_.packets_coalesced()));
@@ -152,7 +160,8 @@ void Node::set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk)
 }
 
 void Node::set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) {
-  if (Peer* p = device_.find_peer(key)) device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
+  if (Peer* p = device_.find_peer(key))
+    device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
 }
 
 void Node::set_peer_config_endpoint(const PublicKey& key, const Endpoint& endpoint) {
