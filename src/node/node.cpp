@@ -10,7 +10,9 @@
 // device encrypts straight into the outgoing slots (reserve_datagram).
 #include "node/node.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "discovery/dnssd_roles.h"
@@ -76,8 +78,8 @@ Node::~Node() {
 
 void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
-  dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
-                                        [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  dnssd_ = std::make_unique<DnssdRoles>(
+      config, device_, rng_, [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
   if (config.discovery && config.discovery->local_candidates) {
     tunnel_addresses_watched_ = true;
@@ -106,8 +108,8 @@ void Node::watch_local_addresses() {
 
 void Node::publish_local_addresses() {
   if (!dnssd_ || !tunnel_addresses_watched_) return;
-  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
-                              now());
+  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_),
+                              udp_->port(), now());
 }
 
 void Node::wait_address_change() {
@@ -124,7 +126,8 @@ void Node::wait_address_change() {
 
 void Node::start() {
   if (!workers_) {
-    workers_ = std::make_unique<WorkerPool>(crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
+    workers_ = std::make_unique<WorkerPool>(
+        crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
     udp_out_.set_workers(workers_.get());
   }
   if (dnssd_) {
@@ -225,24 +228,27 @@ void Node::open_in_parallel(size_t count) {
 
 void Node::on_tun_readable() {
   batch_now_ = now();
-  // With workers, data messages are built now and sealed together, across
-  // cores, in flush() (which costs one copy of each payload into its slot);
-  // without, the device seals each straight from the TUN buffer into its slot.
-  if (workers_ && workers_->workers() > 0) device_.defer_seals(&udp_out_.seal_jobs());
-  int n = tun_io_.read(*this);
-  device_.defer_seals(nullptr);
+  int n = tun_io_.read();
   if (n < 0 && (n == -EBADFD || n == -ENODEV || n == -EIO)) {
     fatal("TUN device " + tun_->name() + " is gone");
     return;
   }
+  // A batch the workers can share is built now and sealed together, across
+  // cores, in flush(), which costs one copy of each payload into its slot.
+  // Otherwise (a small batch, or workers that get no core in time) the
+  // device seals each packet straight from the TUN buffer into its slot.
+  const size_t shareable =
+      2 * OutgoingDatagrams::kMinSealsPerThread * std::max<size_t>(device_.mtu(), 576);
+  bool defer = workers_ && tun_io_.bytes_read() >= shareable && workers_->sharing();
+  if (defer) device_.defer_seals(&udp_out_.seal_jobs());
+  tun_io_.deliver(*this);
+  device_.defer_seals(nullptr);
   flush();
   reschedule();
   wait_tun();
 }
 
-void Node::packet(MutableByteView ip_packet) {
-  (void)device_.send_packet(ip_packet, batch_now_);
-}
+void Node::packet(MutableByteView ip_packet) { (void)device_.send_packet(ip_packet, batch_now_); }
 
 void Node::on_timer() {
   armed_deadline_.reset();
@@ -281,7 +287,17 @@ MutableByteView Node::reserve_datagram(const Endpoint& to, size_t size) {
 
 void Node::cancel_datagram() { udp_out_.cancel(); }
 
-void Node::write_tun(ByteView packet) { tun_io_.write(packet); }
+void Node::write_tun(ByteView packet) {
+  // A packet the device decrypted into udp_plain_ stays there until the
+  // next UDP batch, and every handler flushes before it returns: the TUN
+  // writer may point at its payload instead of copying it.
+  auto at = reinterpret_cast<uintptr_t>(packet.data());
+  auto plain = reinterpret_cast<uintptr_t>(udp_plain_.data());
+  if (at >= plain && at - plain <= udp_plain_.size() - packet.size())
+    tun_io_.write_borrowed(packet);
+  else
+    tun_io_.write(packet);
+}
 
 void Node::flush() {
   udp_out_.flush();

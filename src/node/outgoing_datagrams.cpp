@@ -4,12 +4,6 @@
 
 namespace wgp {
 
-namespace {
-// Seals per thread below which waking another thread costs more than it
-// saves (a seal of a full-size packet takes about a microsecond).
-constexpr size_t kMinSealsPerThread = 32;
-}  // namespace
-
 OutgoingDatagrams::OutgoingDatagrams(size_t slots) : batch_(slots) {
   seal_jobs_.reserve(slots * DatagramBatch::kMaxSegments);
 }

@@ -82,6 +82,7 @@ class Device {
   const noise::LocalIdentity& identity() const { return identity_; }
   // Inner MTU of the TUN, used to cap padding.
   void set_mtu(size_t mtu) { mtu_ = mtu; }
+  size_t mtu() const { return mtu_; }
 
   // nullptr when `key` is our own public key.
   Peer* add_peer(const PublicKey& key);
