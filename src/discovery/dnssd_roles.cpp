@@ -167,6 +167,11 @@ void DnssdRoles::set_local_addresses(std::vector<IpAddress> addresses, uint16_t 
   drain(now);
 }
 
+void DnssdRoles::set_host_addresses(std::vector<IpAddress> addresses) {
+  if (registry_) registry_->set_own_addresses(addresses);
+  device_.set_own_addresses(std::move(addresses));
+}
+
 void DnssdRoles::add_status(ExtraFields& extra) const {
   if (registry_) registry_->add_status(extra);
   if (publisher_) publisher_->add_status(extra);

@@ -10,7 +10,6 @@
 // device encrypts straight into the outgoing slots (reserve_datagram).
 #include "node/node.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -78,17 +77,22 @@ Node::~Node() {
 
 void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
-  dnssd_ = std::make_unique<DnssdRoles>(
-      config, device_, rng_, [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
+                                        [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
-  if (config.discovery && config.discovery->local_candidates) {
-    tunnel_addresses_watched_ = true;
-    watch_local_addresses();
-  }
+  tunnel_addresses_watched_ = config.discovery && config.discovery->local_candidates;
+  // Our own addresses are never candidates, at either end: watched always.
+  watch_local_addresses();
   if (!config.registry) return;
   dns_tcp_ = std::make_unique<DnsTcpServer>(
       io_, tunnel_addresses_, kDnsPort, tun_->name(),
       [this](ByteView query) { return dnssd_->registry()->answer_stream_query(query); });
+  // A peer's share of the connections, whichever of its addresses it uses.
+  dns_tcp_->set_party([this](const IpAddress& address) {
+    const Peer* peer = device_.allowed_ips().lookup(address);
+    return peer ? std::string(peer->public_key().begin(), peer->public_key().end())
+                : address.to_string();
+  });
   for (const std::string& w : dns_tcp_->warnings()) Log::info("warning: ", w);
   if (!config.registry->secondaries.empty())
     transfer_tcp_ = open_zone_transfer_listener(io_, *dnssd_->publisher(), udp_->port(),
@@ -107,9 +111,11 @@ void Node::watch_local_addresses() {
 }
 
 void Node::publish_local_addresses() {
-  if (!dnssd_ || !tunnel_addresses_watched_) return;
-  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_),
-                              udp_->port(), now());
+  if (!dnssd_) return;
+  dnssd_->set_host_addresses(host_addresses());
+  if (!tunnel_addresses_watched_) return;
+  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
+                              now());
 }
 
 void Node::wait_address_change() {
@@ -126,9 +132,9 @@ void Node::wait_address_change() {
 
 void Node::start() {
   if (!workers_) {
-    workers_ = std::make_unique<WorkerPool>(
-        crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
-    udp_out_.set_workers(workers_.get());
+    workers_ = std::make_unique<WorkerPool>(crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
+    crypto_tally_ = std::make_unique<CryptoTally>(workers_->workers() + 1);
+    udp_out_.set_workers(workers_.get(), crypto_tally_.get());
   }
   if (dnssd_) {
     publish_local_addresses();
@@ -219,6 +225,7 @@ void Node::on_udp_readable() {
 void Node::open_in_parallel(size_t count) {
   auto open_range = [this](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) open_jobs_[j].run();
+    if (crypto_tally_) crypto_tally_->add_opens(WorkerPool::this_thread(), end - begin);
   };
   if (workers_)
     workers_->run(count, kMinCryptoPerThread, open_range);
@@ -233,14 +240,10 @@ void Node::on_tun_readable() {
     fatal("TUN device " + tun_->name() + " is gone");
     return;
   }
-  // A batch the workers can share is built now and sealed together, across
-  // cores, in flush(), which costs one copy of each payload into its slot.
-  // Otherwise (a small batch, or workers that get no core in time) the
-  // device seals each packet straight from the TUN buffer into its slot.
-  const size_t shareable =
-      2 * OutgoingDatagrams::kMinSealsPerThread * std::max<size_t>(device_.mtu(), 576);
-  bool defer = workers_ && tun_io_.bytes_read() >= shareable && workers_->sharing();
-  if (defer) device_.defer_seals(&udp_out_.seal_jobs());
+  // With workers, data messages are built now and sealed together, across
+  // cores, in flush() (which costs one copy of each payload into its slot);
+  // without, the device seals each straight from the TUN buffer into its slot.
+  if (workers_ && workers_->workers() > 0) device_.defer_seals(&udp_out_.seal_jobs());
   tun_io_.deliver(*this);
   device_.defer_seals(nullptr);
   flush();
@@ -248,7 +251,9 @@ void Node::on_tun_readable() {
   wait_tun();
 }
 
-void Node::packet(MutableByteView ip_packet) { (void)device_.send_packet(ip_packet, batch_now_); }
+void Node::packet(MutableByteView ip_packet) {
+  (void)device_.send_packet(ip_packet, batch_now_);
+}
 
 void Node::on_timer() {
   armed_deadline_.reset();
@@ -293,7 +298,8 @@ void Node::write_tun(ByteView packet) {
   // writer may point at its payload instead of copying it.
   auto at = reinterpret_cast<uintptr_t>(packet.data());
   auto plain = reinterpret_cast<uintptr_t>(udp_plain_.data());
-  if (at >= plain && at - plain <= udp_plain_.size() - packet.size())
+  if (packet.size() <= udp_plain_.size() && at >= plain &&
+      at - plain <= udp_plain_.size() - packet.size())
     tun_io_.write_borrowed(packet);
   else
     tun_io_.write(packet);

@@ -71,12 +71,19 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   // Threads that share encryption and decryption with the event loop (0
   // before start()).
   size_t crypto_workers() const { return workers_ ? workers_->workers() : 0; }
+  // Seals and opens each thread ran (index 0: the event loop, then each
+  // worker); nullptr before start(). Without workers the device seals each
+  // message as it builds it, uncounted: only opens are counted then.
+  const CryptoTally* crypto_tally() const { return crypto_tally_.get(); }
   // How many threads start() gives the crypto (default: WorkerPool's choice).
   void set_crypto_workers(size_t n) { crypto_workers_wanted_ = n; }
 
   // Re-arms the protocol timer after the device's state changed from outside
   // the packet handlers (config, control socket).
   void reschedule();
+  // What the config file asks for that only a restart applies (a reload
+  // left it pending, service/reloader.h): shown by `status`.
+  void set_restart_needed(std::vector<std::string> pending) { restart_needed_ = std::move(pending); }
   Now now() const { return {BootClock::now(), std::chrono::system_clock::now()}; }
 
   // DeviceControl
@@ -137,6 +144,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   // udp_plain_, laid out like udp_in_), all run fork-join on workers_ (made
   // in start(), after privileges were dropped).
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<CryptoTally> crypto_tally_;
   std::optional<size_t> crypto_workers_wanted_;
   struct Incoming {
     ByteView datagram;
@@ -149,6 +157,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   Now batch_now_{};  // the moment of the TUN batch being read
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;
+  std::vector<std::string> restart_needed_;
   std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]
   std::unique_ptr<DnsTcpServer> dns_tcp_;  // with [Registry]: in-tunnel DNS over TCP
   std::unique_ptr<DnsTcpServer> transfer_tcp_;  // with [Registry] Secondary: zone transfers
@@ -157,7 +166,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void watch_local_addresses();
   void publish_local_addresses();
   void wait_address_change();
-  bool tunnel_addresses_watched_ = false;  // LocalCandidates = yes
+  bool tunnel_addresses_watched_ = false;  // LocalCandidates = yes (host addresses: always)
   std::unique_ptr<boost::asio::posix::stream_descriptor> address_watch_;
   std::vector<IpAddress> tunnel_addresses_;
 };

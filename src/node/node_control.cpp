@@ -3,9 +3,13 @@
 // may have started a handshake or a keepalive.
 #include <algorithm>
 
+#include "node/node.h"
 #include "crypto/keys.h"
 #include "discovery/dnssd_roles.h"
-#include "node/node.h"
+#include "node/dns_tcp_server.h"
+#include "node/zone_transfer_listener.h"
+#include "service/reloader.h"
+#include "util/log.h"
 
 namespace wgp {
 
@@ -19,6 +23,13 @@ PeerPath path_of(const Peer& peer, Instant now) {
   bool live = current && current->usable_for_receiving(now);
   if (!peer.endpoint || !peer.endpoint_confirmed || !live) return PeerPath::kNone;
   return peer.relay_via ? PeerPath::kRelay : PeerPath::kDirect;
+}
+
+// "1200 310 305 298": one count per thread, the event loop's first.
+std::string per_thread(const std::vector<uint64_t>& counts) {
+  std::string out;
+  for (uint64_t n : counts) out += (out.empty() ? "" : " ") + std::to_string(n);
+  return out;
 }
 
 }  // namespace
@@ -44,8 +55,7 @@ DeviceSnapshot Node::snapshot() const {
     std::string path(peer_path_name(p.path));
     if (p.path == PeerPath::kRelay) path += " via " + key_to_base64(*peer.relay_via);
     p.extra.emplace_back("path", path);
-    p.extra.emplace_back("endpoint_source",
-                         std::string(endpoint_source_name(peer.endpoint_source)));
+    p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
     if (uint64_t relayed = device_.relayed_by(peer))
       p.extra.emplace_back("relayed_bytes", std::to_string(relayed));
     if (!peer.offered.empty()) {
@@ -68,6 +78,7 @@ DeviceSnapshot Node::snapshot() const {
       s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
                            std::to_string(n));
   if (dnssd_) dnssd_->add_status(s.extra);
+  service::add_restart_needed(s.extra, restart_needed_);
   if (udp_out_.send_errors())
     s.extra.emplace_back("udp_send_errors", std::to_string(udp_out_.send_errors()));
   if (tun_io_.write_errors())
@@ -76,12 +87,9 @@ DeviceSnapshot Node::snapshot() const {
     s.extra.emplace_back("tun_bad_frames", std::to_string(tun_io_.bad_frames()));
   s.extra.emplace_back("offloads", offload_summary());
   if (workers_) s.extra.emplace_back("crypto_workers", std::to_string(crypto_workers()));
-  if (workers_ && workers_->workers() > 0) {
-    // How much the workers did: batches offered, chunks of them they ran,
-    // wake-ups paid (the rest they caught while polling, or were skipped).
-    s.extra.emplace_back("crypto_shared_batches", std::to_string(workers_->shared_jobs()));
-    s.extra.emplace_back("crypto_worker_chunks", std::to_string(workers_->worker_chunks()));
-    s.extra.emplace_back("crypto_wakeups", std::to_string(workers_->wakeups()));
+  if (workers_ && workers_->workers() > 0) {  // with none, all crypto is on the event loop
+    s.extra.emplace_back("crypto_seals_per_thread", per_thread(crypto_tally_->seals()));
+    s.extra.emplace_back("crypto_opens_per_thread", per_thread(crypto_tally_->opens()));
   }
   if (tun_io_.offloads()) {
     s.extra.emplace_back("tun_frames_split", std::to_string(tun_io_.frames_split()));
@@ -115,7 +123,23 @@ std::error_code Node::set_listen_port(uint16_t port) {
     if (fwmark_) {
       if (auto ec = fresh->set_fwmark(fwmark_)) return ec;
     }
+    // Zone transfers listen on the ListenPort number too (DESIGN.md §10):
+    // they move with it, or neither moves.
+    std::unique_ptr<DnsTcpServer> transfers;
+    if (transfer_tcp_) {
+      try {
+        transfers = open_zone_transfer_listener(io_, *dnssd_->publisher(), fresh->port(),
+                                                [this] { return now(); });
+      } catch (const std::runtime_error& e) {
+        Log::info("warning: ", e.what());
+        return std::make_error_code(std::errc::address_in_use);
+      }
+    }
     flush();  // what is queued goes out of the old socket
+    if (transfers) {
+      transfer_tcp_->shutdown();
+      transfer_tcp_ = std::move(transfers);
+    }
     boost::system::error_code ignored;
     udp_watch_->cancel(ignored);
     (void)udp_watch_->release();
@@ -160,8 +184,7 @@ void Node::set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk)
 }
 
 void Node::set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) {
-  if (Peer* p = device_.find_peer(key))
-    device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
+  if (Peer* p = device_.find_peer(key)) device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
 }
 
 void Node::set_peer_config_endpoint(const PublicKey& key, const Endpoint& endpoint) {

@@ -4,6 +4,12 @@
 
 namespace wgp {
 
+namespace {
+// Seals per thread below which waking another thread costs more than it
+// saves (a seal of a full-size packet takes about a microsecond).
+constexpr size_t kMinSealsPerThread = 32;
+}  // namespace
+
 OutgoingDatagrams::OutgoingDatagrams(size_t slots) : batch_(slots) {
   seal_jobs_.reserve(slots * DatagramBatch::kMaxSegments);
 }
@@ -46,6 +52,7 @@ void OutgoingDatagrams::copy(const Endpoint& to, ByteView datagram) {
 void OutgoingDatagrams::run_seals() {
   auto seal_range = [this](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) seal_jobs_[j].run();
+    if (tally_) tally_->add_seals(WorkerPool::this_thread(), end - begin);
   };
   if (workers_)
     workers_->run(seal_jobs_.size(), kMinSealsPerThread, seal_range);
