@@ -11,6 +11,7 @@
 #include "node/node.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "discovery/dnssd_roles.h"
@@ -255,16 +256,17 @@ void Node::open_in_parallel(size_t count) {
 
 void Node::on_tun_readable() {
   batch_now_ = now();
-  // With workers, data messages are built now and sealed together, across
-  // cores, in flush() (which costs one copy of each payload into its slot);
-  // without, the device seals each straight from the TUN buffer into its slot.
-  if (workers_ && workers_->workers() > 0) device_.defer_seals(&udp_out_.seal_jobs());
-  int n = tun_io_.read(*this);
-  device_.defer_seals(nullptr);
+  int n = tun_io_.read();
   if (n < 0 && (n == -EBADFD || n == -ENODEV || n == -EIO)) {
     fatal("TUN device " + tun_->name() + " is gone");
     return;
   }
+  // With workers, data messages are built now and sealed together, across
+  // cores, in flush() (which costs one copy of each payload into its slot);
+  // without, the device seals each straight from the TUN buffer into its slot.
+  if (workers_ && workers_->workers() > 0) device_.defer_seals(&udp_out_.seal_jobs());
+  tun_io_.deliver(*this);
+  device_.defer_seals(nullptr);
   flush();
   reschedule();
   wait_tun();
@@ -311,7 +313,18 @@ MutableByteView Node::reserve_datagram(const Endpoint& to, size_t size) {
 
 void Node::cancel_datagram() { udp_out_.cancel(); }
 
-void Node::write_tun(ByteView packet) { tun_io_.write(packet); }
+void Node::write_tun(ByteView packet) {
+  // A packet the device decrypted into udp_plain_ stays there until the
+  // next UDP batch, and every handler flushes before it returns: the TUN
+  // writer may point at its payload instead of copying it.
+  auto at = reinterpret_cast<uintptr_t>(packet.data());
+  auto plain = reinterpret_cast<uintptr_t>(udp_plain_.data());
+  if (packet.size() <= udp_plain_.size() && at >= plain &&
+      at - plain <= udp_plain_.size() - packet.size())
+    tun_io_.write_borrowed(packet);
+  else
+    tun_io_.write(packet);
+}
 
 void Node::flush() {
   udp_out_.flush();
