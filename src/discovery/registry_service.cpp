@@ -37,24 +37,60 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
 }
 
 void RegistryService::refresh() {
-  if (generation_ == device_.endpoint_generation() && published_version_ == candidates_version_)
+  if (generation_ == device_.endpoint_generation() && published_version_ == candidates_version_ &&
+      published_names_ == names_version_)
     return;
   generation_ = device_.endpoint_generation();
   published_version_ = candidates_version_;
+  published_names_ = names_version_;
   std::vector<dnssd::PublishedPeer> published;
   confirmed_at_.clear();
   for (const Peer& peer : device_.peers()) {
     // Only where a peer was seen, never where someone merely told us to aim.
     if (!peer.endpoint || !peer.endpoint_confirmed) continue;
     confirmed_at_[*peer.endpoint] = &peer;
-    dnssd::PublishedPeer p{peer.public_key(), *peer.endpoint, 0, {}};
-    if (auto it = candidates_.find(peer.public_key()); it != candidates_.end()) {
-      p.candidate_port = it->second.set.port;
-      p.candidates = it->second.set.addresses;
-    }
-    published.push_back(std::move(p));
+    published.push_back(published_peer(peer));
   }
+  if (config_.self) published.push_back(self_peer());
   responder_.set_peers(std::move(published));
+}
+
+dnssd::PublishedPeer RegistryService::published_peer(const Peer& peer) const {
+  dnssd::PublishedPeer p{peer.public_key(), *peer.endpoint, 0, {}};
+  if (auto it = candidates_.find(peer.public_key()); it != candidates_.end()) {
+    p.candidate_port = it->second.set.port;
+    p.candidates = it->second.set.addresses;
+  }
+  p.allowed = device_.allowed_ips().prefixes_of(&peer);
+  if (auto it = names_.find(peer.public_key()); it != names_.end()) p.name = it->second;
+  return p;
+}
+
+dnssd::PublishedPeer RegistryService::self_peer() const {
+  // As wgsd's `self`: at SelfEndpoint, else at our port on the address each
+  // query came to; allowed = our own tunnel addresses, as hosts.
+  dnssd::PublishedPeer p;
+  p.key = device_.identity().public_key;
+  if (config_.self_endpoint) {
+    p.endpoint = *config_.self_endpoint;
+  } else {
+    p.endpoint.port = listen_port_;
+    p.at_local_address = true;
+  }
+  for (const IpAddress& a : tunnel_addresses_) p.allowed.push_back({a, uint8_t(a.size() * 8)});
+  return p;
+}
+
+void RegistryService::set_names(std::map<PublicKey, std::string> names) {
+  if (names == names_) return;
+  names_ = std::move(names);
+  ++names_version_;
+}
+
+void RegistryService::set_listen_port(uint16_t port) {
+  if (port == listen_port_) return;
+  listen_port_ = port;
+  ++names_version_;  // the self record moves
 }
 
 void RegistryService::handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now) {
@@ -150,7 +186,8 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
   size_t headers = dnssd::udp_packet_size(udp->destination.family, 0);
   size_t room = tunnel_mtu_ > headers ? std::min(tunnel_mtu_ - headers, kMaxDnsMessage) : 0;
   auto result = responder_.answer(udp->payload, dnssd::QueryAccess::kAllowed,
-                                  MutableByteView(answer_.data(), room));
+                                  MutableByteView(answer_.data(), room),
+                                  dnssd::Transport::kDatagram, udp->destination);
   if (!result.length) {
     ++dropped_;
     return;
@@ -169,11 +206,15 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
   }
 }
 
-ByteView RegistryService::answer_stream_query(ByteView query) {
+ByteView RegistryService::answer_stream_query(ByteView query,
+                                              const std::optional<IpAddress>& from) {
   refresh();
-  auto result =
-      responder_.answer(query, dnssd::QueryAccess::kAllowed,
-                        MutableByteView(answer_.data(), kMaxDnsMessage), dnssd::Transport::kStream);
+  std::optional<IpAddress> local;
+  for (const IpAddress& a : tunnel_addresses_)
+    if (from && a.family == from->family && !local) local = a;
+  auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
+                                  MutableByteView(answer_.data(), kMaxDnsMessage),
+                                  dnssd::Transport::kStream, local);
   if (!result.length) return {};
   ++stream_answered_;
   return ByteView(answer_.data(), result.length);

@@ -9,6 +9,7 @@
 
 #include "dnssd/base32.h"
 #include "dnssd/discovery_query.h"
+#include "dnssd/peer_txt.h"
 #include "dnssd/responder_query.h"
 
 namespace wgp::dnssd {
@@ -126,6 +127,8 @@ ZoneView::ZoneView(std::string_view zone) {
 void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
   peers_.clear();
   by_label_.clear();
+  by_name_.clear();
+  local_records_ = false;
   for (PublishedPeer& p : peers) {
     std::string label = peer_label(p.key);
     std::string lower = label;
@@ -133,13 +136,26 @@ void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
                    [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
     std::vector<uint8_t> host = prepend_label(label, zone_wire_);
     std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
-    Entry e{p, prepend_label(label, service_wire_), std::move(host), std::move(candidate_host)};
+    std::vector<uint8_t> named_host =
+        p.name.empty() ? std::vector<uint8_t>() : prepend_label(p.name, zone_wire_);
+    std::vector<uint8_t> txt = build_peer_txt({p.key, p.allowed, p.name});
+    Entry e{p,
+            prepend_label(label, service_wire_),
+            std::move(host),
+            std::move(candidate_host),
+            std::move(named_host),
+            std::move(txt)};
     auto [it, fresh] = by_label_.emplace(lower, peers_.size());
     if (fresh) {
       peers_.push_back(std::move(e));
     } else {
       peers_[it->second] = std::move(e);
     }
+  }
+  // Names after keys: a key given twice left one entry, whose name counts.
+  for (size_t i = 0; i < peers_.size(); ++i) {
+    local_records_ |= peers_[i].peer.at_local_address;
+    if (!peers_[i].peer.name.empty()) by_name_.emplace(peers_[i].peer.name, i);
   }
 }
 
@@ -167,9 +183,13 @@ NameMatch ZoneView::match(ByteView name) const {
   switch (count) {
     case 0:
       return {NameKind::kApex};
-    case 1:
+    case 1: {
       if (labels[0] == kProtoLabel) return {NameKind::kUdp};
+      // A Name is a host label, a key's label has '=': they never collide.
+      if (auto it = by_name_.find(labels[0]); it != by_name_.end())
+        return {NameKind::kName, it->second};
       return peer(labels[0], NameKind::kHost);
+    }
     case 2: {
       if (labels[0] == kServiceLabel && labels[1] == kProtoLabel) return {NameKind::kService};
       if (labels[0] != kCandidateLabel) return {NameKind::kMissing};
@@ -190,7 +210,8 @@ NameMatch ZoneView::match(ByteView name) const {
 }
 
 std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype, EdnsReply edns,
-                                     size_t limit, std::optional<PublicKey>* asked_about) const {
+                                     size_t limit, std::optional<PublicKey>* asked_about,
+                                     const std::optional<IpAddress>& local) const {
   ByteView qname = name;
   const Entry* e = (m.kind == NameKind::kInstance || m.kind == NameKind::kHost ||
                     m.kind == NameKind::kCandidates)
@@ -215,28 +236,38 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
     case NameKind::kCandidates:
       qname = e->candidate_host;
       break;
+    case NameKind::kName:  // not a lookup of the peer's endpoint: no `asked_about`
+      qname = peers_[m.peer].named_host;
+      break;
     default:
       break;
   }
   bool any = qtype == kTypeAny;
   RrList answer, additional;
   RecordList here, extra;
-  records_at(m, here);
+  records_at(m, here, local);
+  bool srv_answered = false;
   for (size_t i = 0; i < here.size(); ++i) {
     WireRecord r = here[i];
     if (!any && r.type != qtype) continue;
     answer.push(r);
     if (r.type != kTypeSrv || r.rdata.size() <= 6) continue;
+    srv_answered = true;
     // The target's addresses go to ADDITIONAL, and first: wgsd-client reads
     // Extra[0]. The target is one of our names; match() wants it lower case.
     ByteView target = r.rdata.subspan(6);
     uint8_t lower[kMaxNameWire];
     lower_name(target.data(), target.size(), lower);
     extra.clear();
-    records_at(match(ByteView(lower, target.size())), extra);
+    records_at(match(ByteView(lower, target.size())), extra, local);
     for (size_t k = 0; k < extra.size(); ++k)
       if (extra[k].type == kTypeA || extra[k].type == kTypeAaaa) additional.push(extra[k]);
   }
+  // Then the instance's TXT, as wgsd adds it after the address (§11); an
+  // ANY answer holds it already.
+  if (srv_answered && !any)
+    for (size_t i = 0; i < here.size(); ++i)
+      if (here[i].type == kTypeTxt) additional.push(here[i]);
 
   bool nxdomain = m.kind == NameKind::kMissing;
   RrList authority;

@@ -116,6 +116,7 @@ std::error_code Node::set_listen_port(uint16_t port) {
     udp_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, udp_->fd());
     wait_udp();
     publish_local_addresses();  // our candidates answer at the new port
+    if (dnssd_) dnssd_->set_listen_port(udp_->port());
     flush();
     return {};
   } catch (const std::system_error& e) {
@@ -171,15 +172,29 @@ void Node::clear_peer_allowed_ips(const PublicKey& key) {
   if (Peer* p = device_.find_peer(key)) {
     for (const IpPrefix& prefix : device_.allowed_ips().prefixes_of(p))
       device_.allowed_ips().remove(prefix, p);
+    device_.note_allowed_ips_changed();
   }
 }
 
 void Node::add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
-  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().insert(prefix, p);
+  if (Peer* p = device_.find_peer(key)) {
+    device_.allowed_ips().insert(prefix, p);
+    device_.note_allowed_ips_changed();
+  }
 }
 
 void Node::remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
-  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().remove(prefix, p);
+  if (Peer* p = device_.find_peer(key)) {
+    device_.allowed_ips().remove(prefix, p);
+    device_.note_allowed_ips_changed();
+  }
+}
+
+void Node::peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names) {
+  if (!dnssd_) return;
+  dnssd_->peers_reconfigured(names, now());
+  flush();
+  reschedule();
 }
 
 }  // namespace wgp

@@ -123,6 +123,11 @@ class Device {
   };
   CandidateOutcome try_candidates(Peer& peer, std::span<const CandidateAddress> addresses, Now now);
 
+  // Tells caches of the peer table (the registry's records, whose TXT lists
+  // allowed IPs) that a peer's allowed IPs changed: the node writes
+  // allowed_ips() for `wg set` and reloads.
+  void note_allowed_ips_changed() { ++endpoint_generation_; }
+
   // --- relaying for others (a registry with Relay = yes) -------------------
   // Turns forwarding on (wg/relay.h); off by default.
   void enable_relay() {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dnssd/peer_txt.h"
 #include "dnssd/record_list.h"
 #include "dnssd/responder_zone.h"
 #include "dnssd/zone_history.h"
@@ -151,16 +152,17 @@ TEST_F(ZoneTransferTest, TheZoneIsWhatAnswersAreMadeOf) {
   RecordList all;
   zone.all_records(all);
   std::vector<std::string> t = texts(all);
-  EXPECT_EQ(t.size(), 1 + 3 * 4u);  // NS; per peer PTR, SRV, A at instance, A at host
+  EXPECT_EQ(t.size(), 1 + 3 * 5u);  // NS; per peer PTR, SRV, A at instance, TXT, A at host
   EXPECT_EQ(t[0], "example.net.\t0\tIN\tNS\texample.net.");
   RecordList at_instance;
   uint8_t lower[kMaxNameWire];  // match() takes names in lower case
   lower_name(all[1].rdata.data(), all[1].rdata.size(), lower);
   zone.records_at(zone.match(ByteView(lower, all[1].rdata.size())),
                   at_instance);  // the PTR's target
-  ASSERT_EQ(at_instance.size(), 2u);
+  ASSERT_EQ(at_instance.size(), 3u);
   EXPECT_EQ(at_instance[0].type, kTypeSrv);
   EXPECT_EQ(at_instance[1].type, kTypeA);
+  EXPECT_EQ(at_instance[2].type, kTypeTxt);
 }
 
 TEST_F(ZoneTransferTest, AxfrIsSoaRecordsSoa) {
@@ -242,7 +244,7 @@ TEST_F(ZoneTransferTest, IxfrStepsThroughTheJournal) {
   want.insert(want.end(), step2_added.begin(), step2_added.end());
   want.push_back(soa(105));
   EXPECT_EQ(got, want);
-  EXPECT_EQ(step2_added.size(), 4u);  // PTR, SRV, two A
+  EXPECT_EQ(step2_added.size(), 5u);  // PTR, SRV, two A, TXT
 
   // From the serial before the last step: that step only.
   out.clear();
@@ -429,7 +431,7 @@ TEST(ZoneRecords, CandidatesAreInTransfersAndAnswers) {
   EXPECT_TRUE(has("\tA\t10.1.0.2"));
   EXPECT_TRUE(has("\tAAAA\t2001:db8::2"));
   EXPECT_EQ(t.size(),
-            1 + 4 + 3 + 4u);  // NS; peer 2's four; peer 1's four, a second SRV, two candidates
+            1 + 5 + 3 + 5u);  // NS; peer 2's five; peer 1's five, a second SRV, two candidates
   // A transfer holds them too.
   ZoneHistory h;
   RecordList v = all;
