@@ -9,7 +9,9 @@
 #   ct_exec CMD...        run CMD in the container (all its namespaces, a clean environment)
 #   ct_cleanup            orderly poweroff (bounded), then kill; remove its cgroups and any copy
 #
-# The tree lives in $WGPUNCH_ROOTFS_CACHE (default /var/cache/wgpunch-test), named after the
+# The tree lives in $WGPUNCH_ROOTFS_CACHE when it is set (scripts/test points it at a temp dir
+# of its own, so the plain and the sanitizer pass share one debootstrap and the run leaves
+# nothing on the machine), else in the test's own temp dir, removed with it. It is named after the
 # SHA-256 of the suite, the mirror, the sorted package list and debootstrap's version, so a run
 # with another list never reuses it; one older than WGPUNCH_ROOTFS_MAX_DAYS (default 7) is made
 # again. A lock per tree makes concurrent runs wait for one debootstrap. The container boots it
@@ -19,7 +21,7 @@
 # payload/supervisor cgroups never meet another run's, and ct_cleanup removes them.
 
 CT_SUITE=bookworm
-CT_CACHE=${WGPUNCH_ROOTFS_CACHE:-/var/cache/wgpunch-test}
+CT_CACHE=${WGPUNCH_ROOTFS_CACHE:-} # where trees are kept (empty: $NL_TMP/rootfs)
 CT_DIR=""       # the cached rootfs (read-only to us)
 CT_COPY=""      # a writable copy of it, without overlayfs
 CT_NSPAWN=""    # PID of systemd-nspawn
@@ -49,6 +51,7 @@ ct_mirror() {
 # ct_rootfs PACKAGE...: CT_DIR becomes a minbase $CT_SUITE with PACKAGEs, from the cache.
 ct_rootfs() {
   local mirror list key tree lock t max=${WGPUNCH_ROOTFS_MAX_DAYS:-7}
+  [[ -n $CT_CACHE ]] || CT_CACHE=$NL_TMP/rootfs
   mirror=$(ct_mirror | head -n 1)
   [[ -n $mirror ]] || fail "no Debian mirror for $CT_SUITE in /etc/apt/sources.list(.d)"
   list=$(printf '%s\n' "$@" | sort -u | paste -sd, -)

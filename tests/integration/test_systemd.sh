@@ -21,7 +21,8 @@
 # unit's last 40 lines on a failure). In a sanitizer build one drop-in sets detect_leaks=0:
 # LeakSanitizer stops the world with ptrace, which the unit's filter denies ("LeakSanitizer has
 # encountered a fatal error", exit 1 at stop); every other check and report stays.
-# The rootfs is debootstrapped once per package list and cached, and booted with a throwaway
+# The rootfs is debootstrapped into a temp dir (scripts/test shares one between its two passes
+# through WGPUNCH_ROOTFS_CACHE, removed at its end), and booted with a throwaway
 # writable layer (scripts/lib/container.sh); the container and its cgroups are removed on every
 # way out.
 # Usage: bash test_systemd.sh /path/to/wgpunch
