@@ -48,7 +48,8 @@ IF_CAROL=$(uniq_iface carol)
 B32_CAROL=$(b32_of "$PUB_CAROL")
 # Bob's resolver (part 2) is the registry: a file `ip netns exec` mounts as his resolv.conf.
 RESOLV_DIR=/etc/netns/$NS_BOB
-trap 'rc=$?; rm -rf "$RESOLV_DIR"; (exit $rc); cleanup' EXIT
+# (set +e first: under errexit `(exit 1)` would end the trap before cleanup.)
+trap 'rc=$?; set +e; rm -rf "$RESOLV_DIR"; (exit $rc); cleanup' EXIT
 
 punch_configs no 2
 # reg_conf NAME_BOB NAME_CAROL: the registry's config; an empty name leaves the key out.
