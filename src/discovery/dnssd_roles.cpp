@@ -183,6 +183,11 @@ void DnssdRoles::peers_reconfigured(const std::vector<std::pair<PublicKey, std::
   drain(now);
 }
 
+void DnssdRoles::set_host_addresses(std::vector<IpAddress> addresses) {
+  if (registry_) registry_->set_own_addresses(addresses);
+  device_.set_own_addresses(std::move(addresses));
+}
+
 void DnssdRoles::add_status(ExtraFields& extra) const {
   if (registry_) registry_->add_status(extra);
   if (publisher_) publisher_->add_status(extra);

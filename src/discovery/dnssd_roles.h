@@ -55,6 +55,10 @@ class DnssdRoles final : public DeviceObserver {
   // discovery registers them with every registry ([Discovery]
   // LocalCandidates = no: never). Call again whenever they change.
   void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
+  // Every address of this host (net/local_addresses.h host_addresses):
+  // never a candidate, neither one a peer registers with our registry nor
+  // one our device probes. Call again whenever they change.
+  void set_host_addresses(std::vector<IpAddress> addresses);
   void add_status(ExtraFields& extra) const;
   // Our UDP port (the registry's own record points there, DESIGN.md §11).
   void set_listen_port(uint16_t port);

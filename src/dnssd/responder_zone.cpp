@@ -124,39 +124,75 @@ ZoneView::ZoneView(std::string_view zone) {
   hostmaster_wire_ = prepend_label("hostmaster", zone_wire_);
 }
 
+namespace {
+std::string lower_label(const PublicKey& key) {
+  std::string label = peer_label(key);
+  std::transform(label.begin(), label.end(), label.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
+  return label;
+}
+}  // namespace
+
 void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
   peers_.clear();
   by_label_.clear();
   by_name_.clear();
   local_records_ = false;
-  for (PublishedPeer& p : peers) {
-    std::string label = peer_label(p.key);
-    std::string lower = label;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
-    std::vector<uint8_t> host = prepend_label(label, zone_wire_);
-    std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
-    std::vector<uint8_t> named_host =
-        p.name.empty() ? std::vector<uint8_t>() : prepend_label(p.name, zone_wire_);
-    std::vector<uint8_t> txt = build_peer_txt({p.key, p.allowed, p.name});
-    Entry e{p,
-            prepend_label(label, service_wire_),
-            std::move(host),
-            std::move(candidate_host),
-            std::move(named_host),
-            std::move(txt)};
-    auto [it, fresh] = by_label_.emplace(lower, peers_.size());
-    if (fresh) {
-      peers_.push_back(std::move(e));
-    } else {
-      peers_[it->second] = std::move(e);
-    }
+  for (PublishedPeer& p : peers) upsert_peer(std::move(p));
+}
+
+void ZoneView::forget_name(const Entry& e) {
+  if (e.peer.name.empty()) return;
+  if (auto it = by_name_.find(e.peer.name);
+      it != by_name_.end() && it->second == lower_label(e.peer.key))
+    by_name_.erase(it);
+}
+
+void ZoneView::upsert_peer(PublishedPeer p) {
+  std::string label = peer_label(p.key);
+  std::vector<uint8_t> host = prepend_label(label, zone_wire_);
+  std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
+  std::vector<uint8_t> named_host =
+      p.name.empty() ? std::vector<uint8_t>() : prepend_label(p.name, zone_wire_);
+  std::vector<uint8_t> txt = build_peer_txt({p.key, p.allowed, p.name});
+  local_records_ |= p.at_local_address;
+  Entry e{std::move(p),          prepend_label(label, service_wire_),
+          std::move(host),       std::move(candidate_host),
+          std::move(named_host), std::move(txt)};
+  std::string lower = lower_label(e.peer.key);
+  auto [it, fresh] = by_label_.emplace(lower, peers_.size());
+  if (fresh) {
+    peers_.push_back(std::move(e));
+  } else {
+    forget_name(peers_[it->second]);
+    peers_[it->second] = std::move(e);
   }
-  // Names after keys: a key given twice left one entry, whose name counts.
-  for (size_t i = 0; i < peers_.size(); ++i) {
-    local_records_ |= peers_[i].peer.at_local_address;
-    if (!peers_[i].peer.name.empty()) by_name_.emplace(peers_[i].peer.name, i);
+  // A Name points at the key's label, so no index moves with it (remove_peer).
+  if (const std::string& name = peers_[it->second].peer.name; !name.empty()) by_name_[name] = lower;
+}
+
+void ZoneView::remove_peer(const PublicKey& key) {
+  auto it = by_label_.find(lower_label(key));
+  if (it == by_label_.end()) return;
+  size_t at = it->second;
+  forget_name(peers_[at]);
+  by_label_.erase(it);
+  if (at + 1 != peers_.size()) {
+    // The last entry takes the hole: no other index moves.
+    peers_[at] = std::move(peers_.back());
+    by_label_[lower_label(peers_[at].peer.key)] = at;
   }
+  peers_.pop_back();
+}
+
+bool ZoneView::set_candidates(const PublicKey& key, uint16_t port,
+                              std::vector<IpAddress> addresses) {
+  auto it = by_label_.find(lower_label(key));
+  if (it == by_label_.end()) return false;
+  PublishedPeer& p = peers_[it->second].peer;
+  p.candidate_port = addresses.empty() ? 0 : port;
+  p.candidates = std::move(addresses);
+  return true;
 }
 
 NameMatch ZoneView::match(ByteView name) const {
@@ -187,7 +223,8 @@ NameMatch ZoneView::match(ByteView name) const {
       if (labels[0] == kProtoLabel) return {NameKind::kUdp};
       // A Name is a host label, a key's label has '=': they never collide.
       if (auto it = by_name_.find(labels[0]); it != by_name_.end())
-        return {NameKind::kName, it->second};
+        if (auto at = by_label_.find(it->second); at != by_label_.end())
+          return {NameKind::kName, at->second};
       return peer(labels[0], NameKind::kHost);
     }
     case 2: {

@@ -104,6 +104,14 @@ class ZoneView {
 
   // Replaces the published peers (a key given twice: the last one wins).
   void set_peers(std::vector<PublishedPeer> peers);
+  // Replaces one published peer's candidates (PublishedPeer), in O(log n):
+  // a registration changes one peer, not the table. False when `key` is
+  // not published.
+  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses);
+  // Publishes one peer (replacing what was published for its key), or
+  // withdraws one, in O(log n): an endpoint's move changes one peer too.
+  void upsert_peer(PublishedPeer peer);
+  void remove_peer(const PublicKey& key);
   // The SOA serial answers carry (0 until set).
   void set_serial(uint32_t serial) { serial_ = serial; }
   // The NS targets at the apex, wire form (lower case); empty: the apex itself.
@@ -144,8 +152,8 @@ class ZoneView {
  private:
   struct Entry {
     PublishedPeer peer;
-    std::vector<uint8_t> instance;  // <B32>._wireguard._udp.<zone>, wire form
-    std::vector<uint8_t> host;      // <B32>.<zone>
+    std::vector<uint8_t> instance;        // <B32>._wireguard._udp.<zone>, wire form
+    std::vector<uint8_t> host;            // <B32>.<zone>
     std::vector<uint8_t> candidate_host;  // c.<B32>.<zone>
     std::vector<uint8_t> named_host;      // <name>.<zone>, empty without a Name
     std::vector<uint8_t> txt;             // the TXT's RDATA
@@ -153,6 +161,8 @@ class ZoneView {
   // The entry's endpoint address for an answer to a query that came to
   // `local`; nullopt: the entry publishes nothing (see at_local_address).
   std::optional<IpAddress> address_of(const Entry& e, const std::optional<IpAddress>& local) const;
+  // Drops `e`'s Name from by_name_ when it still points at `e`'s peer.
+  void forget_name(const Entry& e);
 
   std::string zone_text_;
   std::vector<uint8_t> zone_wire_;
@@ -162,7 +172,8 @@ class ZoneView {
   std::vector<std::vector<uint8_t>> name_servers_;  // NS targets, wire form
   std::vector<Entry> peers_;
   std::map<std::string, size_t, std::less<>> by_label_;  // lower-case B32 label -> index
-  std::map<std::string, size_t, std::less<>> by_name_;   // Name (lower case) -> index
+  // Name (lower case) -> lower-case B32 label of its peer (by_label_ has the index).
+  std::map<std::string, std::string, std::less<>> by_name_;
   bool local_records_ = false;
   uint32_t serial_ = 0;
 };

@@ -80,10 +80,9 @@ void Node::enable_dnssd(const Config& config) {
                                         [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
   dnssd_->set_listen_port(udp_->port());
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
-  if (config.discovery && config.discovery->local_candidates) {
-    tunnel_addresses_watched_ = true;
-    watch_local_addresses();
-  }
+  tunnel_addresses_watched_ = config.discovery && config.discovery->local_candidates;
+  // Our own addresses are never candidates, at either end: watched always.
+  watch_local_addresses();
   if (!config.registry) return;
   dns_tcp_ = std::make_unique<DnsTcpServer>(
       io_, tunnel_addresses_, kDnsPort, tun_->name(), nullptr,
@@ -95,6 +94,12 @@ void Node::enable_dnssd(const Config& config) {
         framed.push_back(uint8_t(answer.size()));
         framed.insert(framed.end(), answer.begin(), answer.end());
       });
+  // A peer's share of the connections, whichever of its addresses it uses.
+  dns_tcp_->set_party([this](const IpAddress& address) {
+    const Peer* peer = device_.allowed_ips().lookup(address);
+    return peer ? std::string(peer->public_key().begin(), peer->public_key().end())
+                : address.to_string();
+  });
   for (const std::string& w : dns_tcp_->warnings()) Log::info("warning: ", w);
   if (!config.registry->secondaries.empty())
     transfer_tcp_ = open_zone_transfer_listener(io_, *dnssd_->publisher(), udp_->port(),
@@ -113,7 +118,9 @@ void Node::watch_local_addresses() {
 }
 
 void Node::publish_local_addresses() {
-  if (!dnssd_ || !tunnel_addresses_watched_) return;
+  if (!dnssd_) return;
+  dnssd_->set_host_addresses(host_addresses());
+  if (!tunnel_addresses_watched_) return;
   dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
                               now());
 }
