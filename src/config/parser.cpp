@@ -25,9 +25,11 @@ constexpr KeyInfo kKeys[] = {
     {"PublicKey", Section::kPeer},
     {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
     {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
+    {"Name", Section::kPeer},
     {"Zone", Section::kRegistry},        {"Public", Section::kRegistry},
     {"Relay", Section::kRegistry},       {"NameServer", Section::kRegistry},
     {"Secondary", Section::kRegistry},   {"TransferKey", Section::kRegistry},
+    {"Self", Section::kRegistry},        {"SelfEndpoint", Section::kRegistry},
     {"LocalCandidates", Section::kDiscovery},
     {"Registry", Section::kDiscovery},   {"Zone", Section::kDiscovery},
     {"Interval", Section::kDiscovery},
@@ -344,6 +346,13 @@ void Parser::peer_key(int line, const std::string& key, std::string_view value) 
     auto k = parse_keepalive(value);
     if (!k) fail(line, key, value_is(value) + " neither off nor a number 0-65535");
     peer.persistent_keepalive = *k;
+  } else if (key == "Name") {
+    once(line, key);
+    std::string why;
+    auto label = parse_host_label(value, why);
+    if (!label) fail(line, key, why);
+    peer.name = *label;
+    lines.name = line;
   }
 }
 

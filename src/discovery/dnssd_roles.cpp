@@ -31,6 +31,12 @@ DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPl
     publisher_ = std::make_unique<ZonePublisher>(*config.registry, *registry_, rng, send);
   }
   if (config.registry && config.registry->relay) device.enable_relay();
+  if (registry_) {
+    std::map<PublicKey, std::string> names;
+    for (const PeerConfig& p : config.peers)
+      if (!p.name.empty()) names.emplace(p.public_key, p.name);
+    registry_->set_names(std::move(names));
+  }
   if (config.discovery)
     discovery_ = std::make_unique<DiscoveryService>(*config.discovery, tunnel_addresses(config),
                                                     device, rng);
@@ -164,6 +170,16 @@ void DnssdRoles::run_timers(Now now) {
 
 void DnssdRoles::set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now) {
   if (discovery_) discovery_->set_local_addresses(std::move(addresses), port, now);
+  drain(now);
+}
+
+void DnssdRoles::set_listen_port(uint16_t port) {
+  if (registry_) registry_->set_listen_port(port);
+}
+
+void DnssdRoles::peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names,
+                                    Now now) {
+  if (registry_) registry_->set_names({names.begin(), names.end()});
   drain(now);
 }
 

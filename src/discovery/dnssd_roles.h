@@ -62,6 +62,10 @@ class DnssdRoles final : public DeviceObserver {
   // Our port mapping at the gateway (nullopt: none), a candidate too.
   void set_port_mapping(std::optional<Endpoint> mapped, Now now);
   void add_status(ExtraFields& extra) const;
+  // Our UDP port (the registry's own record points there, DESIGN.md §11).
+  void set_listen_port(uint16_t port);
+  // A reload applied the config's peers again: a registry takes their Names.
+  void peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names, Now now);
   // The registry role, for the in-tunnel DNS-over-TCP server; nullptr
   // without [Registry].
   RegistryService* registry() { return registry_.get(); }

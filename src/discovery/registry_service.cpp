@@ -69,7 +69,38 @@ dnssd::PublishedPeer RegistryService::published_peer(const Peer& peer) const {
     p.candidates = set->addresses;
     p.mapped = set->mapped;
   }
+  p.allowed = device_.allowed_ips().prefixes_of(&peer);  // wgsd's TXT (§11)
+  if (auto it = names_.find(peer.public_key()); it != names_.end()) p.name = it->second;
   return p;
+}
+
+dnssd::PublishedPeer RegistryService::self_peer() const {
+  // As wgsd's `self`: at SelfEndpoint, else at our port on the address each
+  // query came to; allowed = our own tunnel addresses, as hosts.
+  dnssd::PublishedPeer p;
+  p.key = device_.identity().public_key;
+  if (config_.self_endpoint) {
+    p.endpoint = *config_.self_endpoint;
+  } else {
+    p.endpoint.port = listen_port_;
+    p.at_local_address = true;
+  }
+  for (const IpAddress& a : tunnel_addresses_) p.allowed.push_back({a, uint8_t(a.size() * 8)});
+  return p;
+}
+
+void RegistryService::set_names(std::map<PublicKey, std::string> names) {
+  if (names == names_) return;
+  names_ = std::move(names);
+  ++names_version_;
+  generation_ = UINT64_MAX;  // every record may change: republish_all at the next refresh
+}
+
+void RegistryService::set_listen_port(uint16_t port) {
+  if (port == listen_port_) return;
+  listen_port_ = port;
+  ++names_version_;  // the self record moves
+  generation_ = UINT64_MAX;
 }
 
 void RegistryService::republish_all() {
@@ -83,6 +114,7 @@ void RegistryService::republish_all() {
     published_at_[peer.public_key()] = *peer.endpoint;
     published.push_back(published_peer(peer));
   }
+  if (config_.self) published.push_back(self_peer());
   responder_.set_peers(std::move(published));
 }
 
@@ -248,7 +280,8 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
   size_t headers = dnssd::udp_packet_size(udp->destination.family, 0);
   size_t room = tunnel_mtu_ > headers ? std::min(tunnel_mtu_ - headers, kMaxDnsMessage) : 0;
   auto result = responder_.answer(udp->payload, dnssd::QueryAccess::kAllowed,
-                                  MutableByteView(answer_.data(), room));
+                                  MutableByteView(answer_.data(), room),
+                                  dnssd::Transport::kDatagram, udp->destination);
   if (!result.length) {
     ++dropped_;
     return;
@@ -267,11 +300,15 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
   }
 }
 
-ByteView RegistryService::answer_stream_query(ByteView query) {
+ByteView RegistryService::answer_stream_query(ByteView query,
+                                              const std::optional<IpAddress>& from) {
   refresh();
-  auto result =
-      responder_.answer(query, dnssd::QueryAccess::kAllowed,
-                        MutableByteView(answer_.data(), kMaxDnsMessage), dnssd::Transport::kStream);
+  std::optional<IpAddress> local;
+  for (const IpAddress& a : tunnel_addresses_)
+    if (from && a.family == from->family && !local) local = a;
+  auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
+                                  MutableByteView(answer_.data(), kMaxDnsMessage),
+                                  dnssd::Transport::kStream, local);
   if (!result.length) return {};
   ++stream_answered_;
   return ByteView(answer_.data(), result.length);

@@ -68,7 +68,15 @@ class RegistryService {
   void handle_inner(Peer& asker, ByteView ip_packet, Now now);
   // The answer to a query that arrived over TCP in the tunnel (no size
   // limit but 65,535; never a NOTIFY). Empty when nothing is to be sent.
-  ByteView answer_stream_query(ByteView query);
+  // `from`: the asker's tunnel address (the listener is at ours of its
+  // family), where a Self record without SelfEndpoint points.
+  ByteView answer_stream_query(ByteView query, const std::optional<IpAddress>& from = std::nullopt);
+
+  // [Peer] Name of each peer (DESIGN.md §11), applied at the next version.
+  void set_names(std::map<PublicKey, std::string> names);
+  // Our UDP port, where the self record (Self = yes without SelfEndpoint)
+  // points.
+  void set_listen_port(uint16_t port);
 
   void add_status(ExtraFields& extra) const;
   // Registered candidates expire (DESIGN.md §9: with the session).
@@ -80,7 +88,9 @@ class RegistryService {
   // published records may have; the zone as published now; the serial that
   // answers carry; an answer of at most `limit` bytes to a listed
   // secondary's query (its TSIG is the publisher's business).
-  uint64_t source_generation() const { return device_.endpoint_generation() + candidates_version_; }
+  uint64_t source_generation() const {
+    return device_.endpoint_generation() + candidates_version_ + names_version_;
+  }
   const dnssd::ZoneView& zone();
   void set_serial(uint32_t serial) { responder_.set_serial(serial); }
   ByteView answer_secondary(ByteView query, size_t limit, dnssd::Transport transport);
@@ -94,7 +104,10 @@ class RegistryService {
   void refresh();
   void republish_all();
   void republish(const PublicKey& peer);
+  // What the zone publishes for `peer` (its endpoint is confirmed), and for
+  // ourselves with Self = yes.
   dnssd::PublishedPeer published_peer(const Peer& peer) const;
+  dnssd::PublishedPeer self_peer() const;
   // Tells `target` that `asker` is looking for it (at most once per
   // kNotifyInterval per pair, unless `again`).
   void notify(const PublicKey& target, const PublicKey& asker, Now now, bool again = false);
@@ -129,6 +142,10 @@ class RegistryService {
   uint64_t candidates_version_ = 0;
   // UPDATEs per peer: each costs a parse, and a change a new zone version.
   LruTable<PublicKey, TokenBucket, KeyedHash> update_budget_;
+  // [Peer] Names (§11) and our port (the self record): a change republishes all.
+  std::map<PublicKey, std::string> names_;
+  uint64_t names_version_ = 0;  // for source_generation()
+  uint16_t listen_port_ = 0;
   uint64_t updates_accepted_ = 0;
   uint64_t updates_refused_ = 0;
   uint64_t updates_limited_ = 0;

@@ -81,14 +81,22 @@ void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
   dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
                                         [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  dnssd_->set_listen_port(udp_->port());
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
   tunnel_addresses_watched_ = config.discovery && config.discovery->local_candidates;
   // Our own addresses are never candidates, at either end: watched always.
   watch_local_addresses();
   if (!config.registry) return;
   dns_tcp_ = std::make_unique<DnsTcpServer>(
-      io_, tunnel_addresses_, kDnsPort, tun_->name(),
-      [this](ByteView query) { return dnssd_->registry()->answer_stream_query(query); });
+      io_, tunnel_addresses_, kDnsPort, tun_->name(), nullptr,
+      [this](ByteView query, const IpAddress& from, std::vector<uint8_t>& framed) {
+        // `from` picks the address of ours a Self record without SelfEndpoint names (§11).
+        ByteView answer = dnssd_->registry()->answer_stream_query(query, from);
+        if (answer.empty()) return;
+        framed.push_back(uint8_t(answer.size() >> 8));
+        framed.push_back(uint8_t(answer.size()));
+        framed.insert(framed.end(), answer.begin(), answer.end());
+      });
   // A peer's share of the connections, whichever of its addresses it uses.
   dns_tcp_->set_party([this](const IpAddress& address) {
     const Peer* peer = device_.allowed_ips().lookup(address);

@@ -107,6 +107,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void clear_peer_allowed_ips(const PublicKey& key) override;
   void add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) override;
   void remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) override;
+  void peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names) override;
 
  private:
   // DeviceOutput: queue into batches, flushed after each input batch.

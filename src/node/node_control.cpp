@@ -155,6 +155,7 @@ std::error_code Node::set_listen_port(uint16_t port) {
     wait_udp();
     publish_local_addresses();  // our candidates answer at the new port
     if (port_mapping_) port_mapping_->set_listen_port(udp_->port());
+    if (dnssd_) dnssd_->set_listen_port(udp_->port());
     flush();
     return {};
   } catch (const std::system_error& e) {
@@ -210,15 +211,29 @@ void Node::clear_peer_allowed_ips(const PublicKey& key) {
   if (Peer* p = device_.find_peer(key)) {
     for (const IpPrefix& prefix : device_.allowed_ips().prefixes_of(p))
       device_.allowed_ips().remove(prefix, p);
+    device_.note_allowed_ips_changed(*p);
   }
 }
 
 void Node::add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
-  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().insert(prefix, p);
+  if (Peer* p = device_.find_peer(key)) {
+    device_.allowed_ips().insert(prefix, p);
+    device_.note_allowed_ips_changed(*p);
+  }
 }
 
 void Node::remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
-  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().remove(prefix, p);
+  if (Peer* p = device_.find_peer(key)) {
+    device_.allowed_ips().remove(prefix, p);
+    device_.note_allowed_ips_changed(*p);
+  }
+}
+
+void Node::peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names) {
+  if (!dnssd_) return;
+  dnssd_->peers_reconfigured(names, now());
+  flush();
+  reschedule();
 }
 
 }  // namespace wgp
