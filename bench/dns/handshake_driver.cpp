@@ -126,10 +126,12 @@ int drive_handshakes(int argc, char** argv) {
                  reinterpret_cast<sockaddr*>(&dst), dst_len) != ssize_t(pending[i].msg.size()))
       ++send_errors;
   };
-  // Our sender index for peer i is i + 1; the reply's receiver index names the peer.
+  // Our sender index for peer i is i + 1, and a reply names it as its receiver index: at
+  // bytes 8-11 of a response (after the responder's own index), 4-7 of a cookie reply.
   auto peer_of = [&](const uint8_t* msg) -> Pending* {
+    const uint8_t* r = msg[0] == 2 ? msg + 8 : msg + 4;
     uint32_t receiver =
-        uint32_t(msg[4]) | uint32_t(msg[5]) << 8 | uint32_t(msg[6]) << 16 | uint32_t(msg[7]) << 24;
+        uint32_t(r[0]) | uint32_t(r[1]) << 8 | uint32_t(r[2]) << 16 | uint32_t(r[3]) << 24;
     if (receiver == 0 || receiver > pending.size()) return nullptr;
     return &pending[receiver - 1];
   };
@@ -140,7 +142,7 @@ int drive_handshakes(int argc, char** argv) {
       for (;;) {
         ssize_t n = ::recv(s.get(), buf.data(), buf.size(), 0);
         if (n <= 0) break;
-        Pending* p = n >= 8 ? peer_of(buf.data()) : nullptr;
+        Pending* p = n >= 12 ? peer_of(buf.data()) : nullptr;
         if (p && n == ssize_t(noise::kResponseSize) && buf[0] == 2 && !p->answered) {
           p->answered = true;
           ++responses;
