@@ -51,6 +51,21 @@ namespace wgp {
 
 class RegistryService;
 
+// ZonePublisher's per-secondary state, at namespace scope: inside the class, clang 14 takes
+// std::optional<Pending> as not default-constructible (its member initializers come later).
+struct ZoneNotifyPending {  // a NOTIFY not yet acknowledged
+  uint16_t id = 0;
+  uint32_t serial = 0;
+  int sent = 0;
+  Instant next{};
+  std::vector<uint8_t> message;
+  std::optional<dnssd::TsigSession> tsig;
+};
+struct ZoneSecondary {
+  Endpoint notify_to;
+  std::optional<ZoneNotifyPending> pending;
+};
+
 class ZonePublisher {
  public:
   using SendPlain = std::function<void(const Endpoint& to, ByteView datagram)>;
@@ -92,18 +107,8 @@ class ZonePublisher {
   }
 
  private:
-  struct Pending {  // a NOTIFY not yet acknowledged
-    uint16_t id = 0;
-    uint32_t serial = 0;
-    int sent = 0;
-    Instant next{};
-    std::vector<uint8_t> message;
-    std::optional<dnssd::TsigSession> tsig;
-  };
-  struct Secondary {
-    Endpoint notify_to;
-    std::optional<Pending> pending;
-  };
+  using Pending = ZoneNotifyPending;
+  using Secondary = ZoneSecondary;
 
   bool changed() const;
   // Takes the zone as published now as version `serial` (the first one when

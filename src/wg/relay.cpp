@@ -37,8 +37,11 @@ void Relay::add_partner(const PublicKey& of, const PublicKey& partner, Instant n
 
 bool Relay::permitted(const PublicKey& a, const PublicKey& b, Instant now) const {
   bool found = false;
-  for (auto [x, y] : {std::pair(&a, &b), std::pair(&b, &a)})
-    for_each_partner(*x, now, [&](const PublicKey& k) { return found = found || k == *y; });
+  for (auto pair : {std::pair(&a, &b), std::pair(&b, &a)}) {
+    const PublicKey* other = pair.second;  // clang before 16 cannot capture a structured binding
+    for_each_partner(*pair.first, now,
+                     [&](const PublicKey& k) { return found = found || k == *other; });
+  }
   return found;
 }
 
