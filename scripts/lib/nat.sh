@@ -63,6 +63,7 @@ nat_topology() {
   ns_forwarding "$NS_ROUTER"
 
   ip -n "$NS_ROUTER" link add br0 type bridge || fail "cannot create the registry's bridge"
+  bridge_pin_address "$NS_ROUTER" br0 02:00:00:00:fe:01
   add_addrs "$NS_ROUTER" br0 "$REG_GW/24"
   ip -n "$NS_ROUTER" link set br0 up
   veth_link "$NS_REG" eth0 "$REG_IP/24" "$NS_ROUTER" reg0 ""
@@ -105,6 +106,7 @@ nat_box() {
   ip -n "$ns" route add default via "$gw"
   ns_forwarding "$ns"
   ip -n "$ns" link add lan type bridge || fail "cannot create the LAN bridge of $ns"
+  bridge_pin_address "$ns" lan 02:00:00:00:fe:02
   add_addrs "$ns" lan "$lan/24"
   ip -n "$ns" link set lan up
   ns_exec "$ns" nft -f - <<EOF || fail "cannot install the NAT rules in $ns"

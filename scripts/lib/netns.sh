@@ -141,6 +141,15 @@ add_addrs() {
   done
 }
 
+# bridge_pin_address NS BRIDGE MAC: give a bridge an address of its own. Left alone, a bridge
+# takes the lowest address among its ports and takes another when a port comes or goes; hosts
+# that cached the old one then send to an address no port owns any more, which the bridge floods
+# (test_discovery_attack's delay line, which swaps a port, lost a whole attack that way on
+# another machine, depending on which random veth address was lowest).
+bridge_pin_address() {
+  ip -n "$1" link set "$2" address "$3" || fail "cannot set the address of bridge $2 in $1"
+}
+
 # veth_link NS1 DEV1 "ADDRS1" NS2 DEV2 "ADDRS2": a veth pair between two namespaces, created
 # inside NS1 with its peer moved straight into NS2 (never through the root namespace).
 veth_link() {

@@ -18,6 +18,7 @@ notify_count() { grep -cxF -- "$2" "$1.log" || true; }
 switch_create() {
   ns_create "$1"
   ip -n "${!1}" link add br0 type bridge
+  bridge_pin_address "${!1}" br0 02:00:00:00:fe:03
   ip -n "${!1}" link set br0 up
 }
 

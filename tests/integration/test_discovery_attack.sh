@@ -206,9 +206,18 @@ delay_on() {
     tc -n "$NS_ROUTER" qdisc add dev reg0 root netem delay "${DELAY_MS}ms" limit 100000 ||
       fail "tc netem on the router's side of the registry's link failed"
   else
+    # dl1 has the lowest unicast address there is: a bridge that took its address from its
+    # ports would take dl1's here, and the forgeries, sent to the address the attacker cached,
+    # would be flooded into the delay line instead of routed to Alice (the bridge's address
+    # is pinned, nat.sh; checked below).
+    local bridge_mac
+    bridge_mac=$(ip -n "$NS_ROUTER" -br link show br0 | awk '{print $3}')
     ip -n "$NS_ROUTER" link set reg0 nomaster
-    ip -n "$NS_ROUTER" link add dl0 type veth peer name dl1
+    ip -n "$NS_ROUTER" link add dl0 type veth peer name dl1 address 02:00:00:00:00:01
     ip -n "$NS_ROUTER" link set dl1 master br0
+    [[ $(ip -n "$NS_ROUTER" -br link show br0 | awk '{print $3}') == "$bridge_mac" ]] ||
+      fail "setup: the router's bridge changed its address when the delay line took the" \
+        "registry's port (was $bridge_mac)"
     ip -n "$NS_ROUTER" link set dl0 up
     ip -n "$NS_ROUTER" link set dl1 up
     spawn PID_DELAY "$NS_ROUTER" "$NL_TMP/delay_line.log" \

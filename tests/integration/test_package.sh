@@ -192,10 +192,16 @@ log "ok: READY=1; the node runs as wgpunch, its keeper as uid 0, neither with a 
   "(bounding set was: $caps); no warning"
 
 expect_ping "$NS_I" 10.0.0.2 "installed wgpunch -> wgpunch under test"
-ns_exec "$NS_I" /usr/bin/wgpunch status "$IFI" | grep -qF "$PUBT" || fail "installed wgpunch status lacks the peer"
-ns_exec "$NS_I" curl -sf --max-time 5 http://127.0.0.1:9586/metrics |
-  grep -q "^wgpunch_peer_receive_bytes_total{public_key=\"$PUBT\"} [1-9]" ||
-  fail "the installed wgpunch's metrics lack received bytes from the peer"
+# Each output is read whole before it is searched: `cmd | grep -q` under pipefail fails
+# whenever grep has its match and exits while cmd is still writing (cmd dies of SIGPIPE),
+# which is how this check once failed on a faster machine.
+status=$(ns_exec "$NS_I" /usr/bin/wgpunch status "$IFI") || fail "installed wgpunch status failed"
+grep -qF "$PUBT" <<<"$status" || fail "installed wgpunch status lacks the peer"
+metrics=$(ns_exec "$NS_I" curl -sS -f --max-time 5 http://127.0.0.1:9586/metrics) ||
+  fail "cannot scrape the installed wgpunch's metrics"
+grep -q "^wgpunch_peer_receive_bytes_total{public_key=\"$PUBT\"} [1-9]" <<<"$metrics" ||
+  fail "the installed wgpunch's metrics lack received bytes from the peer:" \
+    "$(grep '^wgpunch_peer_receive_bytes_total' <<<"$metrics")"
 log "ok: tunnel, status and metrics of the installed binary"
 
 hs=$(handshake_time "$NS_I" "$IFI" "$PUBT")

@@ -229,7 +229,10 @@ wait_for "READY after the reload (STATUS with 2 peers)" 10 \
 [[ $(ct_exec wg show wg0 latest-handshakes | awk -v k="$PUBG" '$1 == k {print $2}') == "$HS" ]] ||
   fail "the reload made a new handshake with the old peer"
 [[ $(show MainPID) == "$KEEPER" && $(show NRestarts) == 0 ]] || fail "the reload restarted the service"
-ct_exec journalctl -u "$UNIT" --no-pager | grep -qF "reloaded $CONF: 1 peer(s) added, 0 removed, 0 changed" ||
+# The journal is read whole before it is searched (`journalctl | grep -q` under pipefail
+# fails when grep exits early and journalctl dies of SIGPIPE).
+journal=$(ct_exec journalctl -u "$UNIT" --no-pager) || fail "journalctl failed in the container"
+grep -qF "reloaded $CONF: 1 peer(s) added, 0 removed, 0 changed" <<<"$journal" ||
   fail "no reload line in the journal"
 expect_tunnel "after the reload"
 log "ok: reload: peer $PUB3 added, same handshake ($HS) with the old peer, same processes"
