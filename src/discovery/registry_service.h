@@ -19,6 +19,7 @@
 // outside any Device call (DnssdRoles defers in-tunnel packets).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -58,6 +59,12 @@ class RegistryService {
   // limit but 65,535; never a NOTIFY). Empty when nothing is to be sent.
   ByteView answer_stream_query(ByteView query);
 
+  // `peer`'s confirmed endpoint moved (its NAT gave it a new mapping): it is
+  // told so, and so are the peers that asked about it lately, each by a
+  // NOTIFY in its tunnel, so both sides look again and punch at once instead
+  // of at their next Interval (registry_notify.cpp).
+  void on_endpoint_moved(Peer& peer, Now now);
+
   void add_status(ExtraFields& extra) const;
   // Registered candidates expire (DESIGN.md §9: with the session).
   std::optional<Instant> next_deadline() const;
@@ -79,6 +86,16 @@ class RegistryService {
   // Republishes the peer table when the device's endpoints changed.
   void refresh();
   void notify(const PublicKey& target, const PublicKey& asker, Now now);
+  // registry_notify.cpp: who asked about whom, when (in-tunnel questions of
+  // peers that run discovery), kept kInterest.
+  void note_question(const PublicKey& asker, const PublicKey& about, Instant now);
+  bool asked_within(const PublicKey& asker, const PublicKey& about, Instant now,
+                    Duration window) const;
+  // A NOTIFY naming `about` through `target`'s tunnel.
+  void send_notify(Peer& target, const PublicKey& about, Now now);
+  // Answers a question for our relay offer (dnssd/relay_offer.h); false
+  // when `udp` is another question.
+  bool answer_relay_offer(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
 
   RegistryConfig config_;
   std::vector<IpAddress> tunnel_addresses_;
@@ -112,6 +129,13 @@ class RegistryService {
   // about the asker, which would NOTIFY the asker, and so on; one per pair
   // per interval breaks that ping-pong.
   std::map<std::pair<PublicKey, PublicKey>, Instant> last_notify_;
+  // (about, asker) → when the asker last asked about it in the tunnel; with
+  // the order of those questions, so expiry and the bound cost O(1) each.
+  std::map<std::pair<PublicKey, PublicKey>, Instant> questions_;
+  std::deque<std::pair<Instant, std::pair<PublicKey, PublicKey>>> question_order_;
+  // A moved peer's NOTIFYs go out at most once a second per peer.
+  std::map<PublicKey, Instant> last_move_;
+  uint64_t move_notifies_ = 0;
   // Plain answers per source address: a source can be forged (a query
   // "from" a peer's endpoint, or anyone's with Public = yes), so what one
   // address can be sent is bounded: 20 answers a second, bursts of 20

@@ -76,8 +76,8 @@ Node::~Node() {
 
 void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
-  dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
-                                        [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  dnssd_ = std::make_unique<DnssdRoles>(
+      config, device_, rng_, [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
   if (config.discovery && config.discovery->local_candidates) {
     tunnel_addresses_watched_ = true;
@@ -106,8 +106,8 @@ void Node::watch_local_addresses() {
 
 void Node::publish_local_addresses() {
   if (!dnssd_ || !tunnel_addresses_watched_) return;
-  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
-                              now());
+  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_),
+                              udp_->port(), now());
 }
 
 void Node::wait_address_change() {
@@ -124,7 +124,8 @@ void Node::wait_address_change() {
 
 void Node::start() {
   if (!workers_) {
-    workers_ = std::make_unique<WorkerPool>(crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
+    workers_ = std::make_unique<WorkerPool>(
+        crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
     udp_out_.set_workers(workers_.get());
   }
   if (dnssd_) {
@@ -236,13 +237,17 @@ void Node::on_tun_readable() {
     return;
   }
   flush();
+  // A packet for a peer nobody knows where to find made discovery wanted
+  // (DnssdRoles::on_session_wanted): ask now, after the batch's seals ran.
+  if (dnssd_) {
+    dnssd_->drain(batch_now_);
+    flush();
+  }
   reschedule();
   wait_tun();
 }
 
-void Node::packet(MutableByteView ip_packet) {
-  (void)device_.send_packet(ip_packet, batch_now_);
-}
+void Node::packet(MutableByteView ip_packet) { (void)device_.send_packet(ip_packet, batch_now_); }
 
 void Node::on_timer() {
   armed_deadline_.reset();
@@ -280,6 +285,12 @@ MutableByteView Node::reserve_datagram(const Endpoint& to, size_t size) {
 }
 
 void Node::cancel_datagram() { udp_out_.cancel(); }
+
+// At once, beside the batch: an opener's order among the batch's datagrams
+// does not matter (the probe it prepares follows a good while later).
+void Node::send_hop_limited(const Endpoint& to, ByteView datagram, uint8_t hops) {
+  if (!udp_->send_hop_limited(to, datagram, hops)) udp_out_.count_send_error();
+}
 
 void Node::write_tun(ByteView packet) { tun_io_.write(packet); }
 

@@ -102,6 +102,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void write_tun(ByteView ip_packet) override;
   MutableByteView reserve_datagram(const Endpoint& to, size_t size) override;
   void cancel_datagram() override;
+  void send_hop_limited(const Endpoint& to, ByteView datagram, uint8_t hops) override;
   // PacketSink: one IP packet read from the TUN (a segment of a super-packet).
   void packet(MutableByteView ip_packet) override;
 
@@ -149,8 +150,8 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   Now batch_now_{};  // the moment of the TUN batch being read
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;
-  std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]
-  std::unique_ptr<DnsTcpServer> dns_tcp_;  // with [Registry]: in-tunnel DNS over TCP
+  std::unique_ptr<DnssdRoles> dnssd_;           // with [Registry] or [Discovery]
+  std::unique_ptr<DnsTcpServer> dns_tcp_;       // with [Registry]: in-tunnel DNS over TCP
   std::unique_ptr<DnsTcpServer> transfer_tcp_;  // with [Registry] Secondary: zone transfers
   // With [Discovery] LocalCandidates: this host's addresses, re-read when
   // rtnetlink says they changed, registered by discovery (DESIGN.md §9).

@@ -122,6 +122,13 @@ bool Device::has_usable_session(const Peer& peer, Instant now) const {
   return kp && kp->usable_for_sending(now) && !peer.timers.pending(PeerTimer::kRetransmitHandshake);
 }
 
+std::optional<Duration> Device::silent_for(const Peer& peer, Instant now) const {
+  constexpr Duration kHealthyReply = kKeepaliveTimeout + std::chrono::seconds(1);
+  auto since = peer.timers.awaiting_reply_since();
+  if (!since || now - *since <= kHealthyReply) return std::nullopt;
+  return now - *since;
+}
+
 Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& address, Now now) {
   CandidateAddress one{address, std::nullopt};
   return try_candidates(peer, std::span(&one, 1), now);

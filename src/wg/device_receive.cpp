@@ -247,11 +247,13 @@ void Device::on_authenticated_receive(Peer& peer, const Endpoint& from, size_t b
     bool candidate = std::any_of(peer.candidates.begin(), peer.candidates.end(),
                                  [&](const Peer::Candidate& c) { return c.address == from; });
     std::optional<PublicKey> relay_before = peer.relay_via;
+    const bool moved = peer.endpoint && peer.endpoint_confirmed;
     move_endpoint(peer, from);
     peer.endpoint_source = candidate ? EndpointSource::kDiscovered : EndpointSource::kRoamed;
     peer.endpoint_confirmed = false;
     ++endpoint_generation_;
     if (observer_ && relay_before != peer.relay_via) observer_->on_path_changed(peer, now);
+    if (observer_ && moved) observer_->on_endpoint_moved(peer, now);
   }
   if (!peer.candidates.empty()) {
     peer.candidates.clear();

@@ -18,6 +18,11 @@ std::optional<DropReason> Device::send_packet(ByteView packet, Now now) {
   if (!ip) return drop(DropReason::kBadInnerPacket), DropReason::kBadInnerPacket;
   Peer* peer = allowed_ips_.lookup(ip->destination);
   if (!peer) return drop(DropReason::kNoRoute), DropReason::kNoRoute;
+  if (observer_ && !has_usable_session(*peer, now.mono) &&
+      observer_->on_session_wanted(*peer, now)) {
+    stage(*peer, packet);  // sent when the handshake discovery starts completes
+    return std::nullopt;
+  }
   if (!peer->endpoint && peer->candidates.empty())
     return drop(DropReason::kNoEndpoint), DropReason::kNoEndpoint;
   // Without a usable session the packet waits for the handshake it starts.
@@ -145,6 +150,10 @@ void Device::transmit_initiation(Peer& peer, ByteView datagram, Instant now,
   }
   for (const Peer::Candidate& c : peer.candidates) {
     if (c.address == peer.endpoint || now - c.tried >= kRekeyAttemptTime) continue;
+    // A direct candidate gets its probe (tried now) and no retries: those
+    // wait for discovery's next round, which paces them (a retry every 5 s
+    // keeps a NAT's stale entry for an early probe alive, see send_opener).
+    if (!c.relay && c.tried != now) continue;
     peer.tx_bytes += datagram.size();
     out_.send_datagram(c.address, datagram);
     sent = true;
