@@ -53,6 +53,12 @@ constexpr std::string_view peer_path_name(PeerPath p) {
 // shows "path: direct (no reply for 12 s)", JSON "path_alive": false.
 inline constexpr std::string_view kPathNoReplyField = "path_no_reply_seconds";
 
+// The device extra naming the node's network namespace as
+// readlink(/proc/self/ns/net) prints it ("net:[4026531840]"): control
+// sockets of every namespace share one directory, and `wgpunch ping` only
+// picks an interface of its own namespace.
+inline constexpr std::string_view kNetworkNamespaceField = "network_namespace";
+
 struct PeerSnapshot {
   PublicKey public_key{};
   PresharedKey preshared_key;  // all zero = none

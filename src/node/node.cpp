@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "control/network_namespace.h"
 #include "discovery/dnssd_roles.h"
 #include "discovery/registry_service.h"
 #include "discovery/tunnel_route.h"
@@ -45,6 +46,7 @@ Node::Node(asio::io_context& io, std::unique_ptr<TunPort> tun, std::unique_ptr<D
       udp_(std::move(udp)),
       open_port_(std::move(open_port)),
       device_(rng_, *this),
+      network_namespace_(control::current_network_namespace()),
       tun_watch_(io, tun_->fd()),
       udp_watch_(std::make_unique<asio::posix::stream_descriptor>(io, udp_->fd())),
       timer_(io),

@@ -123,6 +123,8 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   PortOpener open_port_;
   Device device_;
   uint32_t fwmark_ = 0;
+  // Where this node runs (control/network_namespace.h), read once at start.
+  std::string network_namespace_;
 
   boost::asio::posix::stream_descriptor tun_watch_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> udp_watch_;

@@ -80,6 +80,8 @@ DeviceSnapshot Node::snapshot() const {
   if (tun_io_.bad_frames())
     s.extra.emplace_back("tun_bad_frames", std::to_string(tun_io_.bad_frames()));
   s.extra.emplace_back("offloads", offload_summary());
+  if (!network_namespace_.empty())
+    s.extra.emplace_back(std::string(kNetworkNamespaceField), network_namespace_);
   if (workers_) s.extra.emplace_back("crypto_workers", std::to_string(crypto_workers()));
   if (tun_io_.offloads()) {
     s.extra.emplace_back("tun_frames_split", std::to_string(tun_io_.frames_split()));

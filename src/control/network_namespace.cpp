@@ -1,0 +1,19 @@
+#include "control/network_namespace.h"
+
+#include <filesystem>
+
+namespace wgp::control {
+
+std::string current_network_namespace() {
+  std::error_code ec;
+  auto link = std::filesystem::read_symlink("/proc/self/ns/net", ec);
+  return ec ? std::string() : link.string();
+}
+
+bool in_network_namespace(const DeviceSnapshot& device, const std::string& ours) {
+  for (const auto& [key, value] : device.extra)
+    if (key == kNetworkNamespaceField) return ours.empty() || value == ours;
+  return true;
+}
+
+}  // namespace wgp::control
