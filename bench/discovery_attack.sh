@@ -2,10 +2,10 @@
 # Discovery under attack, before and after issue 10, measured against any wgpunch build:
 #  1. the attack chain of tests/integration/test_discovery_attack.sh (a plain query spoofed
 #     from Bob's endpoint, forged SRV answers for every DNS id to Alice's NAT mapping, the
-#     registry 500 ms away), run --runs times in its report mode (DISCOVERY_ATTACK_REPORT=1,
-#     fresh namespaces each time): in how many runs Alice's endpoint for Bob moved to the
-#     forged address and datagrams arrived there, what the stranger got from a Public = no
-#     registry, and the run's other figures;
+#     registry at least 500 ms away, more if the forger needs it), run --runs times in its
+#     report mode (DISCOVERY_ATTACK_REPORT=1, fresh namespaces each time): in how many runs
+#     Alice's endpoint for Bob moved to the forged address and datagrams arrived there, what
+#     the stranger got from a Public = no registry, and the run's other figures;
 #  2. amplification by registry size: a registry with Public = yes and P peers, each of which
 #     completed one authenticated handshake (bench_dns_server handshakes), so all P are
 #     published; a stranger sends 50 PTR queries claiming EDNS 65535 (wgp_attack dns-flood):

@@ -1,11 +1,21 @@
 // The config file parser (src/config/config.h) on arbitrary text. Endpoint
 // names go to a resolver that never touches the network: it answers from the
 // name's length, so both the "resolved" and the "cannot resolve" paths run.
-// Properties: the only exception is ConfigError, its message is one line, and
-// it never repeats the interface's private key or a TransferKey secret.
+// Properties: the only exception is ConfigError, messages and warnings are
+// one line each, and none repeats a piece of a secret of the input.
+//
+// The secret oracle is differential, so that it cannot mistake the message's
+// own wording for a leak (a fuzzer learns the wording and plants it as a key):
+// the input is parsed twice, the second time with every secret value
+// disguised (each base64 character replaced by another, see disguise()). A
+// 12-character piece of a secret leaks when the first output holds it and the
+// second output holds its disguised form: the output follows the secret.
+// Secrets are the values of PrivateKey and PresharedKey and the part after
+// the last ':' of TransferKey, names matched in any case as the parser does.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -13,8 +23,9 @@ namespace {
 
 using namespace wgp;
 
-constexpr const char* kBase64Alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+constexpr std::string_view kBase64Digits =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr size_t kPiece = 12;  // as config_mutation_test: no 12 characters of a secret
 
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "fuzz_config: %s\n", what);
@@ -32,48 +43,96 @@ ResolveResult fake_resolver(const std::string& host) {
   }
 }
 
+bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+struct SecretValue {
+  size_t at = 0, size = 0;  // in the input text
+};
+
+// The secret values of `text`, line by line ("Name = value # comment").
+std::vector<SecretValue> find_secrets(std::string_view text) {
+  std::vector<SecretValue> out;
+  for (size_t begin = 0; begin < text.size();) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(begin, end - begin);
+    size_t eq = line.find('=');
+    if (eq != std::string_view::npos) {
+      std::string_view name = trim(line.substr(0, eq));
+      std::string_view value = line.substr(eq + 1);
+      value = trim(value.substr(0, value.find('#')));
+      if (same_name(name, "TransferKey")) {
+        size_t colon = value.rfind(':');
+        value =
+            colon == std::string_view::npos ? std::string_view() : trim(value.substr(colon + 1));
+      } else if (!same_name(name, "PrivateKey") && !same_name(name, "PresharedKey")) {
+        value = {};
+      }
+      if (value.size() >= kPiece) out.push_back({size_t(value.data() - text.data()), value.size()});
+    }
+    begin = end + 1;
+  }
+  return out;
+}
+
+// Another base64 digit with the same two low bits: the 6-bit value XOR 44.
+// A key's last digit before '=' carries two zero bits, so what decoded still
+// decodes (to other bytes); any other character stays.
+char disguise(char c) {
+  size_t v = kBase64Digits.find(c);
+  return v == std::string_view::npos ? c : kBase64Digits[v ^ 44];
+}
+
+// Every message and warning of one parse, one per line.
+std::string parse_output(std::string_view text) {
+  std::string out;
+  try {
+    Config c = parse_config(text, "fuzz.conf", fake_resolver);
+    for (const auto& w : c.warnings) {
+      if (w.find('\n') != std::string::npos) fail("warning spans lines");
+      out += w + "\n";
+    }
+  } catch (const ConfigError& e) {
+    std::string_view what = e.what();
+    if (what.find('\n') != std::string_view::npos) fail("error message spans lines");
+    out += std::string(what) + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 16384) return -1;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  try {
-    Config c = parse_config(text, "fuzz.conf", fake_resolver);
-    for (const auto& w : c.warnings)
-      if (w.find('\n') != std::string::npos) fail("warning spans lines");
-  } catch (const ConfigError& e) {
-    std::string_view what = e.what();
-    if (what.find('\n') != std::string_view::npos) fail("error message spans lines");
-    // Key material of the input never comes back in a message: no 44-character
-    // base64 key that the input holds may appear in what().
-    for (size_t at = text.find("PrivateKey"); at != std::string_view::npos;
-         at = text.find("PrivateKey", at + 1)) {
-      size_t eq = text.find('=', at);
-      if (eq == std::string_view::npos) break;
-      size_t start = text.find_first_not_of(" \t", eq + 1);
-      if (start == std::string_view::npos || start + 44 > text.size()) continue;
-      std::string_view key = text.substr(start, 44);
-      if (key.find_first_of(" \t\r\n#") != std::string_view::npos) continue;
-      if (what.find(key) != std::string_view::npos) fail("error message repeats a private key");
+  std::string output = parse_output(text);
+  std::vector<SecretValue> secrets = find_secrets(text);
+  if (secrets.empty()) return 0;
+  std::string disguised(text);
+  for (const SecretValue& s : secrets)
+    for (size_t i = s.at; i < s.at + s.size; ++i) disguised[i] = disguise(disguised[i]);
+  std::string disguised_output = parse_output(disguised);
+  for (const SecretValue& s : secrets)
+    for (size_t i = s.at; i + kPiece <= s.at + s.size; ++i) {
+      std::string_view piece = text.substr(i, kPiece);
+      if (piece.find_first_not_of(kBase64Digits) != std::string_view::npos) continue;
+      if (output.find(piece) != std::string::npos &&
+          disguised_output.find(std::string_view(disguised).substr(i, kPiece)) != std::string::npos)
+        fail(
+            "a message or warning repeats a piece of a secret (PrivateKey, PresharedKey, "
+            "TransferKey)");
     }
-    // Nor a TransferKey secret: the text after the last ':' of its line, when
-    // it is base64 as a secret is (any other text there could be a phrase of
-    // the message's own wording, which the fuzzer learns and plants).
-    for (size_t at = text.find("TransferKey"); at != std::string_view::npos;
-         at = text.find("TransferKey", at + 1)) {
-      size_t end = text.find_first_of("\r\n#", at);
-      std::string_view line = text.substr(at, end == std::string_view::npos ? end : end - at);
-      size_t colon = line.rfind(':');
-      if (colon == std::string_view::npos) continue;
-      std::string_view secret = line.substr(colon + 1);
-      while (!secret.empty() && (secret.back() == ' ' || secret.back() == '\t'))
-        secret.remove_suffix(1);
-      while (!secret.empty() && (secret.front() == ' ' || secret.front() == '\t'))
-        secret.remove_prefix(1);
-      if (secret.find_first_not_of(kBase64Alphabet) != std::string_view::npos) continue;
-      if (secret.size() >= 12 && what.find(secret) != std::string_view::npos)
-        fail("error message repeats a TransferKey secret");
-    }
-  }
   return 0;
 }

@@ -47,7 +47,8 @@ void check_get_round_trip(const FakeDevice& device) {
   if (!r.ok) fail("our own get reply does not parse");
   if (after.listen_port != before.listen_port || after.fwmark != before.fwmark ||
       after.peers.size() != before.peers.size() ||
-      after.private_key.has_value() != before.private_key.has_value())
+      after.private_key.has_value() != before.private_key.has_value() ||
+      (before.private_key && !(*after.private_key == *before.private_key)))
     fail("get reply round trip changed the device fields");
   for (size_t i = 0; i < before.peers.size(); ++i) {
     const PeerSnapshot &a = before.peers[i], &b = after.peers[i];

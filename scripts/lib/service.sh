@@ -37,3 +37,24 @@ prom_query() {
 r = json.load(sys.stdin)["data"]["result"]
 print(r[0]["value"][1] if r else "")'
 }
+
+# build_under_test BINARY: the wgpunch under test and its build: WGPUNCH (real path),
+# BUILD_DIR (its CMake build directory), SANITIZED (1 in an ASan/UBSan build, else 0).
+build_under_test() {
+  [[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
+  WGPUNCH=$(realpath "$1")
+  BUILD_DIR=$(dirname "$WGPUNCH")
+  [[ -f $BUILD_DIR/CMakeCache.txt ]] || fail "$WGPUNCH is not in a CMake build directory"
+  SANITIZED=0
+  if grep -q '^CMAKE_CXX_FLAGS:STRING=.*-fsanitize' "$BUILD_DIR/CMakeCache.txt"; then SANITIZED=1; fi
+}
+
+# package_under_test VAR: scripts/package run on BUILD_DIR; the .deb's path in VAR.
+package_under_test() {
+  local _pk_deb _pk_t=$SECONDS
+  _pk_deb=$(WGPUNCH_BUILD_DIR=$BUILD_DIR "$ROOT/scripts/package" 2>"$NL_TMP/package.log" | tail -n1) ||
+    fail "scripts/package failed: $(tail -n 20 "$NL_TMP/package.log")"
+  [[ -f $_pk_deb ]] || fail "scripts/package made no package: '$_pk_deb'"
+  log "ok: $(basename "$_pk_deb"), $(du -k "$_pk_deb" | cut -f1) KiB, in $((SECONDS - _pk_t)) s"
+  printf -v "$1" '%s' "$_pk_deb"
+}

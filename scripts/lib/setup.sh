@@ -11,7 +11,7 @@ WGPUNCH_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev nlohmann-json3-dev
   wireguard-go wireguard-tools iproute2 nftables iputils-ping procps socat python3 util-linux
   iperf3 tcpdump bind9-dnsutils knot-dnsutils knot ldnsutils conntrack coreutils
-  dpkg-dev lintian man-db systemd passwd prometheus curl
+  dpkg-dev lintian man-db systemd passwd prometheus curl systemd-container debootstrap
 )
 
 # missing_packages: the packages above that are not installed, one per line.

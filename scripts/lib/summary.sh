@@ -1,6 +1,8 @@
 # The closing lines of scripts/test (sourced, not run): every skip with its reason, then one
 # summary over every CTest run. A skip never passes unseen: unit tests (support/requirements.h)
-# and integration tests (netns.sh `skip`, or a part of a test) print "SKIP: reason".
+# and integration tests (netns.sh `skip`, or a part of a test) print "SKIP: reason", and CTest
+# reports the test as "Skipped" (GTEST_SKIP; an integration test's exit status 77, its
+# SKIP_RETURN_CODE), which summary_line counts.
 
 # skip_reasons BUILD_DIR: "  skipped: TEST: reason" for every SKIP: line in the last CTest run
 # there (CTest keeps each test's whole output in LastTest.log, also when it passed).

@@ -128,7 +128,8 @@ void Node::start() {
   if (!workers_) {
     workers_ = std::make_unique<WorkerPool>(
         crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
-    udp_out_.set_workers(workers_.get());
+    crypto_tally_ = std::make_unique<CryptoTally>(workers_->workers() + 1);
+    udp_out_.set_workers(workers_.get(), crypto_tally_.get());
   }
   if (dnssd_) {
     publish_local_addresses();
@@ -219,6 +220,7 @@ void Node::on_udp_readable() {
 void Node::open_in_parallel(size_t count) {
   auto open_range = [this](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) open_jobs_[j].run();
+    if (crypto_tally_) crypto_tally_->add_opens(WorkerPool::this_thread(), end - begin);
   };
   if (workers_)
     workers_->run(count, kMinCryptoPerThread, open_range);

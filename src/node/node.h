@@ -71,6 +71,10 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   // Threads that share encryption and decryption with the event loop (0
   // before start()).
   size_t crypto_workers() const { return workers_ ? workers_->workers() : 0; }
+  // Seals and opens each thread ran (index 0: the event loop, then each
+  // worker); nullptr before start(). Without workers the device seals each
+  // message as it builds it, uncounted: only opens are counted then.
+  const CryptoTally* crypto_tally() const { return crypto_tally_.get(); }
   // How many threads start() gives the crypto (default: WorkerPool's choice).
   void set_crypto_workers(size_t n) { crypto_workers_wanted_ = n; }
 
@@ -140,6 +144,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   // udp_plain_, laid out like udp_in_), all run fork-join on workers_ (made
   // in start(), after privileges were dropped).
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<CryptoTally> crypto_tally_;
   std::optional<size_t> crypto_workers_wanted_;
   struct Incoming {
     ByteView datagram;

@@ -21,6 +21,13 @@ PeerPath path_of(const Peer& peer, Instant now) {
   return peer.relay_via ? PeerPath::kRelay : PeerPath::kDirect;
 }
 
+// "1200 310 305 298": one count per thread, the event loop's first.
+std::string per_thread(const std::vector<uint64_t>& counts) {
+  std::string out;
+  for (uint64_t n : counts) out += (out.empty() ? "" : " ") + std::to_string(n);
+  return out;
+}
+
 }  // namespace
 
 DeviceSnapshot Node::snapshot() const {
@@ -83,6 +90,10 @@ DeviceSnapshot Node::snapshot() const {
   if (!network_namespace_.empty())
     s.extra.emplace_back(std::string(kNetworkNamespaceField), network_namespace_);
   if (workers_) s.extra.emplace_back("crypto_workers", std::to_string(crypto_workers()));
+  if (workers_ && workers_->workers() > 0) {  // with none, all crypto is on the event loop
+    s.extra.emplace_back("crypto_seals_per_thread", per_thread(crypto_tally_->seals()));
+    s.extra.emplace_back("crypto_opens_per_thread", per_thread(crypto_tally_->opens()));
+  }
   if (tun_io_.offloads()) {
     s.extra.emplace_back("tun_frames_split", std::to_string(tun_io_.frames_split()));
     s.extra.emplace_back("tun_packets_coalesced", std::to_string(tun_io_.packets_coalesced()));

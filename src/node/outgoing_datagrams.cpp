@@ -52,6 +52,7 @@ void OutgoingDatagrams::copy(const Endpoint& to, ByteView datagram) {
 void OutgoingDatagrams::run_seals() {
   auto seal_range = [this](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) seal_jobs_[j].run();
+    if (tally_) tally_->add_seals(WorkerPool::this_thread(), end - begin);
   };
   if (workers_)
     workers_->run(seal_jobs_.size(), kMinSealsPerThread, seal_range);

@@ -28,8 +28,12 @@ class OutgoingDatagrams {
   // Where flush() sends; nullptr until a socket exists. Segments are joined
   // only while port->gso().
   void set_port(DatagramPort* port) { port_ = port; }
-  // Threads for the seals (nullptr: the caller's thread only).
-  void set_workers(WorkerPool* workers) { workers_ = workers; }
+  // Threads for the seals (nullptr: the caller's thread only), and where
+  // each thread counts the seals it ran (nullptr: not counted).
+  void set_workers(WorkerPool* workers, CryptoTally* tally = nullptr) {
+    workers_ = workers;
+    tally_ = tally;
+  }
   // Called once for every datagram dropped because its seal failed.
   void on_unsealed(std::function<void()> count) { on_unsealed_ = std::move(count); }
 
@@ -62,6 +66,7 @@ class OutgoingDatagrams {
   size_t count_ = 0;
   DatagramPort* port_ = nullptr;
   WorkerPool* workers_ = nullptr;
+  CryptoTally* tally_ = nullptr;
   std::vector<SealJob> seal_jobs_;
   std::function<void()> on_unsealed_;
   // What the last reserve() did, so cancel() can undo it.

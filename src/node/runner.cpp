@@ -5,17 +5,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+// clang-format off
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
-
 #include <boost/asio.hpp>
+// clang-format on
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <variant>
 
 #include "control/uapi_server.h"
 #include "metrics/device_metrics.h"
 #include "metrics/metrics_server.h"
 #include "node/interface_setup.h"
+#include "node/keeper.h"
 #include "node/node.h"
 #include "node/privileges.h"
 #include "service/reloader.h"
@@ -135,9 +138,6 @@ int run_interface(RunOptions options) {
   Log::set_prefix("wgpunch[" + name + "]");
   int ready_fd = -1;
   if (options.daemonize) daemonize_when_ready(ready_fd);
-  // systemd's Type=notify (wgpunch@.service); sends nothing without it.
-  service::Notifier notifier;
-  if (!options.daemonize) notifier = service::Notifier::from_environment();
 
   auto report_ready = [&](const std::string& message) {
     if (ready_fd < 0) return;
@@ -153,6 +153,26 @@ int run_interface(RunOptions options) {
     std::optional<UserIds> user = options.user_ids;
     if (options.user && !user) user = lookup_user(*options.user);
 
+    // `--user`: this process stays behind as the node's keeper (node/keeper.h)
+    // and the child goes on to become the node.
+    std::optional<KeeperLink> keeper;
+    if (user && user->uid != 0) {
+      auto split = fork_keeper(
+          control::uapi_socket_path(control::socket_directory_from_environment(), name));
+      if (auto* k = std::get_if<Keeper>(&split)) {
+        ready_fd = -1;           // closed with every other descriptor
+        options.config.reset();  // the keeper holds no key
+        return k->keep();
+      }
+      keeper.emplace(std::get<KeeperLink>(std::move(split)));
+    }
+    // systemd's Type=notify (wgpunch@.service); sends nothing without it.
+    service::Notifier notifier;
+    if (keeper)
+      notifier = keeper->notifier();
+    else if (!options.daemonize)
+      notifier = service::Notifier::from_environment();
+
     OffloadChoice offloads = offload_choice_from_environment();
     TunDevice tun = TunDevice::create(name, offloads.tun);
     size_t mtu = options.config ? options.config->mtu : kDefaultMtu;
@@ -164,16 +184,17 @@ int run_interface(RunOptions options) {
         // An unprivileged owner of a persistent TUN cannot configure it; the
         // administrator who made it did (or will).
         if (e.code() != std::errc::operation_not_permitted) throw;
-        Log::info("warning: no permission to set MTU, addresses and routes of ", name,
-                  " (", e.what(), "); using the device as it is");
+        Log::info("warning: no permission to set MTU, addresses and routes of ", name, " (",
+                  e.what(), "); using the device as it is");
       }
     }
-    uint16_t port = options.config && options.config->listen_port ? *options.config->listen_port : 0;
+    uint16_t port =
+        options.config && options.config->listen_port ? *options.config->listen_port : 0;
     UdpSocket udp = UdpSocket::open(port);
 
     boost::asio::io_context io(1);
-    Node node(io, std::make_unique<TunDevice>(std::move(tun)), std::make_unique<UdpSocket>(std::move(udp)),
-              mtu);
+    Node node(io, std::make_unique<TunDevice>(std::move(tun)),
+              std::make_unique<UdpSocket>(std::move(udp)), mtu);
     if (!offloads.udp) node.disable_udp_offloads();
     if (options.config) {
       apply_config(node, *options.config);
@@ -182,7 +203,7 @@ int run_interface(RunOptions options) {
     auto make_uapi = [&] {
       try {
         return std::make_unique<control::UapiServer>(io, name, node,
-                                                      control::socket_directory_from_environment());
+                                                     control::socket_directory_from_environment());
       } catch (const std::system_error& e) {
         if (e.code() != std::errc::permission_denied) throw;
         throw std::runtime_error(std::string(e.what()) +
@@ -191,6 +212,7 @@ int run_interface(RunOptions options) {
     };
     std::unique_ptr<control::UapiServer> uapi_owner = make_uapi();
     control::UapiServer& uapi = *uapi_owner;
+    if (keeper) keeper->socket_created();
     std::unique_ptr<metrics::MetricsServer> metrics_server;
     if (options.config) metrics_server = start_metrics(io, node, *options.config);
 
@@ -198,14 +220,20 @@ int run_interface(RunOptions options) {
       if (auto ec = uapi.chown_socket(user->uid, user->gid))
         throw std::system_error(ec, "chown " + uapi.socket_path().string());
       drop_privileges(*user);
-      Log::info("running as uid ", user->uid, " with no capabilities");
+      if (keeper) keeper->watch_keeper();  // the credential change cleared it
+      Log::info("running as uid ", user->uid, " with no capabilities",
+                keeper ? "; keeper pid " + std::to_string(keeper->keeper_pid()) +
+                             " (uid 0, no capability) forwards signals and removes the socket"
+                       : std::string());
       if (options.config && access(options.config->path.c_str(), R_OK) != 0)
         Log::info("warning: ", options.config->path, " is not readable by uid ", user->uid,
                   ", so a reload (SIGHUP) will fail; give it to that user's group: chgrp ",
                   user->gid, " FILE; chmod 640 FILE");
     }
 
+    bool stopping = false;
     auto shutdown = [&](const std::string& why) {
+      if (std::exchange(stopping, true)) return;  // a signal and the keeper's word for it
       Log::info(why, ", shutting down");
       notifier.send(service::stopping_message(why));
       node.stop();
@@ -213,39 +241,53 @@ int run_interface(RunOptions options) {
       if (metrics_server) metrics_server->stop();
       io.stop();
     };
+    auto stop_reason = [](int sig) { return sig == SIGINT ? "interrupted" : "terminated"; };
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](auto ec, int sig) {
-      if (!ec) shutdown(sig == SIGINT ? "interrupted" : "terminated");
+      if (!ec) shutdown(stop_reason(sig));
     });
     // SIGHUP: re-read the config (`systemctl reload`), like `wg syncconf`.
     std::optional<service::Reloader> reloader;
     if (options.config)
       reloader.emplace(std::move(*options.config),
                        user ? std::optional<gid_t>(user->gid) : std::nullopt);
+    auto reload = [&] {
+      if (stopping) return;
+      if (!reloader) {
+        Log::info("SIGHUP: no config file to reload (configured over the control socket)");
+        return;
+      }
+      auto mono = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now().time_since_epoch());
+      notifier.send(service::reloading_message(mono));
+      reloader->reload(node);
+      node.reschedule();
+      notifier.send(service::ready_message(ready_status(node)));
+    };
     boost::asio::signal_set hangup(io, SIGHUP);
     std::function<void()> wait_hangup = [&] {
       hangup.async_wait([&](auto ec, int) {
         if (ec) return;
-        if (!reloader) {
-          Log::info("SIGHUP: no config file to reload (configured over the control socket)");
-        } else {
-          auto mono = std::chrono::duration_cast<std::chrono::microseconds>(
-              std::chrono::steady_clock::now().time_since_epoch());
-          notifier.send(service::reloading_message(mono));
-          reloader->reload(node);
-          node.reschedule();
-          notifier.send(service::ready_message(ready_status(node)));
-        }
+        reload();
         wait_hangup();
       });
     };
     wait_hangup();
+    // The same signals, forwarded by the keeper (which may not signal us).
+    if (keeper) {
+      keeper->listen(io, [&](int sig) {
+        if (sig == SIGHUP)
+          reload();
+        else
+          shutdown(sig ? stop_reason(sig) : "keeper exited");
+      });
+    }
     node.on_fatal(shutdown);
     uapi.on_socket_deleted([&] { shutdown("control socket removed"); });
 
     node.start();
-    Log::info("up: listening on UDP port ", node.listen_port(), ", ",
-              node.device().peers().size(), " peer(s); offloads: ", node.offload_summary(),
+    Log::info("up: listening on UDP port ", node.listen_port(), ", ", node.device().peers().size(),
+              " peer(s); offloads: ", node.offload_summary(),
               "; crypto workers: ", node.crypto_workers());
     report_ready("ok");
     notifier.send(service::ready_message(ready_status(node)));

@@ -44,6 +44,24 @@ std::optional<NotifyAddress> parse_notify_socket(std::string_view value) {
   return out;
 }
 
+std::string relayable_notify(std::string_view message) {
+  static constexpr std::string_view kRelayed[] = {
+      "READY=", "RELOADING=", "STOPPING=", "STATUS=", "MONOTONIC_USEC="};
+  std::string out;
+  while (!message.empty()) {
+    size_t end = message.find('\n');
+    std::string_view line = message.substr(0, end);
+    message.remove_prefix(end == std::string_view::npos ? message.size() : end + 1);
+    for (std::string_view key : kRelayed) {
+      if (line.starts_with(key)) {
+        out.append(line).push_back('\n');
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 Notifier Notifier::from_environment() {
   Notifier n;
   const char* value = std::getenv("NOTIFY_SOCKET");
@@ -56,6 +74,12 @@ Notifier Notifier::from_environment() {
   // dropped them, whatever the socket's directory allows.
   if (fd && connect(fd.get(), reinterpret_cast<const sockaddr*>(&to->address), to->length) == 0)
     n.fd_ = std::move(fd);
+  return n;
+}
+
+Notifier Notifier::from_connected(UniqueFd fd) {
+  Notifier n;
+  n.fd_ = std::move(fd);
   return n;
 }
 

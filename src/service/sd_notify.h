@@ -37,6 +37,13 @@ struct NotifyAddress {
 };
 std::optional<NotifyAddress> parse_notify_socket(std::string_view value);
 
+// The lines of `message` that a relay (the keeper of `up --user`, see
+// node/keeper.h) passes on from the unprivileged node to the service manager:
+// READY, RELOADING, STOPPING, STATUS and MONOTONIC_USEC. Anything else, such as
+// MAINPID= or FDSTORE=, which would let the node speak for its keeper, is
+// dropped. Empty when no line is left.
+std::string relayable_notify(std::string_view message);
+
 // Sends messages to the service manager, if there is one.
 class Notifier {
  public:
@@ -44,6 +51,9 @@ class Notifier {
   // unusable (no socket listening there). The socket is opened and connected
   // now, so sending needs no privilege later.
   static Notifier from_environment();
+  // Sends on `fd`, a datagram socket already connected to whoever relays
+  // the messages (the keeper's end of a socketpair).
+  static Notifier from_connected(UniqueFd fd);
 
   bool enabled() const { return bool(fd_); }
   // One datagram; failures are ignored (the manager may be gone) but

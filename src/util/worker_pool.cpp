@@ -50,7 +50,11 @@ uint32_t wait_change(const std::atomic<uint32_t>& value, uint32_t old) {
   return now;
 }
 
+thread_local size_t t_worker_index = 0;  // set once by each worker thread
+
 }  // namespace
+
+size_t WorkerPool::this_thread() { return t_worker_index; }
 
 WorkerPool::WorkerPool(size_t workers) {
   threads_.reserve(workers);
@@ -98,6 +102,7 @@ void WorkerPool::run_erased(size_t count, size_t min_per_part, void* context, Tr
 }
 
 void WorkerPool::worker_main(size_t id) {
+  t_worker_index = id;
   // Not a load: the first job may be published before this thread runs.
   uint32_t seen = 0;
   for (;;) {

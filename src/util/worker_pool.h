@@ -30,6 +30,11 @@ class WorkerPool {
 
   size_t workers() const { return threads_.size(); }
 
+  // Which thread runs this: 1..workers() on a worker of a pool, 0 on any
+  // other thread (such as the caller of run(), which takes the first range).
+  // For per-thread tallies (crypto_jobs.h CryptoTally).
+  static size_t this_thread();
+
   // Calls part(begin, end) over contiguous ranges covering [0, count), on up
   // to workers() + 1 threads at once, and returns when all have returned.
   // Ranges are at least `min_per_part` long (a smaller batch is not worth

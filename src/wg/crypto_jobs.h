@@ -11,8 +11,11 @@
 // Device::receive_datagram, which checks it still names the same keypair.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "crypto/aead.h"
 #include "util/bytes.h"
@@ -48,6 +51,41 @@ struct OpenJob {
   bool authentic = false;     // set by run()
 
   void run() { authentic = key->open(counter, ciphertext, {}, plaintext); }
+};
+
+// Seals and opens run, per thread of a worker pool: index 0 is the caller
+// (the event loop), 1.. are the workers (WorkerPool::this_thread()), so that
+// tests and `wgpunch status` see where the crypto really ran. The caller of
+// each range adds its count once: one relaxed atomic add per thread and
+// batch, nothing allocated after construction, each thread's slot on its own
+// cache line. Reading while workers add is safe (the counts may lag).
+class CryptoTally {
+ public:
+  explicit CryptoTally(size_t threads)
+      : slots_(std::make_unique<Slot[]>(threads)), size_(threads) {}
+
+  void add_seals(size_t thread, uint64_t n) {
+    if (thread < size_) slots_[thread].seals.fetch_add(n, std::memory_order_relaxed);
+  }
+  void add_opens(size_t thread, uint64_t n) {
+    if (thread < size_) slots_[thread].opens.fetch_add(n, std::memory_order_relaxed);
+  }
+  std::vector<uint64_t> seals() const { return read(&Slot::seals); }
+  std::vector<uint64_t> opens() const { return read(&Slot::opens); }
+
+ private:
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> seals{0};
+    std::atomic<uint64_t> opens{0};
+  };
+  std::vector<uint64_t> read(std::atomic<uint64_t> Slot::*field) const {
+    std::vector<uint64_t> out(size_);
+    for (size_t i = 0; i < size_; ++i) out[i] = (slots_[i].*field).load(std::memory_order_relaxed);
+    return out;
+  }
+
+  std::unique_ptr<Slot[]> slots_;
+  size_t size_;
 };
 
 }  // namespace wgp

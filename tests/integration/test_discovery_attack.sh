@@ -11,10 +11,14 @@
 #      to tell the registry's answer from a forgery;
 #   b. forged SRV answers "Bob is at ATTACKER:666" for every DNS id 0..65535, sweep after
 #      sweep, from the registry's ip:port to Alice's NAT mapping, while the registry's real
-#      answer is 500 ms away (a delay on the registry's link: tc netem when the kernel has
-#      sch_netem, else a userspace L2 delay line in the router, see delay_line below).
+#      answer is 2 x DELAY_MS away (a delay on the registry's link: tc netem when the kernel
+#      has sch_netem, else a userspace L2 delay line in the router, see delay_line below),
+#      DELAY_MS sized so that the forger covers every id within that time (else the test fails).
 # Asserted afterwards: the spoofed query reached the registry and the forgeries reached
-# Alice's host (counters: the attack really happened); Alice's endpoint for Bob is
+# Alice's host (counters: the attack really happened); the registry sent no NOTIFY when it
+# answered the spoof, and none in the 5 s before (so its per-pair NOTIFY interval cannot be
+# what held one back: Bob's own packets to the registry are held back meanwhile, and a run
+# where a NOTIFY still fell in those 5 s fails as inconclusive); Alice's endpoint for Bob is
 # unchanged and she is not trying the forged address; nothing ever arrives at the forged
 # address (an nft counter in the attacker's namespace), also after pings both ways, which
 # work; Alice's status counts the plain DNS she ignored (`dropped dns unexpected`).
@@ -50,12 +54,17 @@ T_START=$SECONDS
 
 ATTACKER_IP=203.0.113.66
 FORGED=$ATTACKER_IP:666  # the address the forged answers give for Bob: the attacker's own
-DELAY_MS=500             # the registry is this far from everyone (each way) during the chain
-# The forger starts with the spoof and sweeps for FORGE_SECONDS: a query Alice sends on a
-# NOTIFY (1 x DELAY after the spoof) waits 2 x DELAY for its answer; every sweep that fits
-# in that window tries every id once.
-FORGE_ROUNDS=${FORGE_ROUNDS:-10}
-FORGE_SECONDS=${FORGE_SECONDS:-3}
+# During the chain the registry is DELAY_MS away from everyone, each way. The spoof reaches it
+# 1 x DELAY after it is sent, a NOTIFY it sent would reach Alice at 2 x DELAY, and the answer to
+# the plain query she would then send is back at 4 x DELAY: forged answers win only if every id
+# arrives within that window of 2 x DELAY, which holds wherever the window falls when the
+# slowest sweep of the forger takes at most 1 x DELAY. DELAY_MS is sized to this machine's
+# forger (a calibration sweep before the chain: at least MIN_DELAY_MS, 1.5 x its slowest sweep,
+# at most MAX_DELAY_MS) and the chain's own sweeps are checked against it: too slow fails.
+MIN_DELAY_MS=${DISCOVERY_ATTACK_MIN_DELAY_MS:-500}
+MAX_DELAY_MS=4000
+# The registry's per-pair NOTIFY interval (src/discovery/registry_service.cpp kNotifyInterval).
+NOTIFY_INTERVAL_MS=5000
 
 # --- judging or measuring --------------------------------------------------------------------
 VIOLATIONS=()
@@ -85,6 +94,14 @@ dev_counter() {
 # nft_packets NS TABLE COUNTER: packets counted by a named nft counter.
 nft_packets() {
   ns_exec "$1" nft list counter ip "$2" "$3" | awk '$1 == "packets" {print $2; exit}'
+}
+
+# nft_datagrams NS TABLE COUNTER PAYLOAD: UDP datagrams of PAYLOAD bytes that a named nft counter
+# saw, whether one by one or as runs the kernel carried as one packet (UDP GSO/GRO: one IP and
+# UDP header for the run): (bytes - 28 x packets) / PAYLOAD.
+nft_datagrams() {
+  ns_exec "$1" nft list counter ip "$2" "$3" |
+    awk -v p="$4" '$1 == "packets" {printf "%d\n", ($4 - 28 * $2) / p; exit}'
 }
 
 # udp_rcvbuf_errors NS: UDP datagrams the kernel of NS dropped for a full receive buffer.
@@ -199,7 +216,8 @@ delay_on() {
     wait_for "the delay line" 10 grep -q "delay line ready" "$NL_TMP/delay_line.log"
   fi
   local rtt
-  rtt=$(ns_exec "$NS_ROUTER" ping -n -c 1 -W 3 "$REG_IP" | awk -F'time=' '/time=/ {print int($2)}')
+  rtt=$(ns_exec "$NS_ROUTER" ping -n -c 1 -W $((2 * DELAY_MS / 1000 + 3)) "$REG_IP" |
+    awk -F'time=' '/time=/ {print int($2)}')
   [[ -n $rtt ]] || fail "no ping reply from the registry through the delay ($IMPAIR)"
   ((rtt >= 2 * DELAY_MS)) || fail "the registry answers a ping in $rtt ms despite the delay"
   log "delay on the registry's link ($IMPAIR): ping RTT $rtt ms"
@@ -250,7 +268,6 @@ punch_configs no 10
 log "=== 1. registry, Alice and Bob (Public = no); Alice and Bob punch a direct tunnel"
 punch_up_registry
 punch_up_peers
-T_PEERS=$SECONDS
 ns_exec "$NS_ALICE" ping -n -q -i 0.05 -c 1 -w 20 "$BOB_TUN" >/dev/null ||
   fail "Alice got no ping reply from Bob within 20 s (setup: discovery and punching)"
 EP_BOB_AT_REG=$(peer_endpoint "$NS_REG" "$IF_REG" "$PUB_BOB")
@@ -262,37 +279,90 @@ EP_BOB_BEFORE=$(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB")
 log "ok: direct tunnel; Alice -> Bob at $EP_BOB_BEFORE, the registry sees Alice at $EP_ALICE_AT_REG"
 
 log "=== 2. the chain: a query spoofed from Bob's endpoint, then forged answers for every id"
+forge() {  # ROUNDS SECONDS: forged answers to Alice's mapping (output: the tool's counts)
+  ns_exec "$NS_ATTACKER" timeout 60 "$ATTACK" forge-srv --from "$REG_IP:$WG_PORT" \
+    --target "$EP_ALICE_AT_REG" --zone "$ZONE" --key "$PUB_BOB" --forged "$FORGED" \
+    --rounds "$1" --seconds "$2" || fail "wgp_attack forge-srv failed"
+}
+# Calibration: how fast this machine forges, now (load, sanitizers), on the chain's path.
+calibration=$(forge 3 20)
+CALIBRATION_MS=$(kv sweep_max_ms "$calibration")
+DELAY_MS=$(awk -v s="$CALIBRATION_MS" -v lo="$MIN_DELAY_MS" \
+  'BEGIN {d = int(1.5 * s / 100 + 1) * 100; print (d < lo ? lo : d)}')
+((DELAY_MS <= MAX_DELAY_MS)) || fail "a sweep of every id takes $CALIBRATION_MS ms on this machine," \
+  "so the registry would have to be $DELAY_MS ms away (at most $MAX_DELAY_MS): too slow to test the claim"
+log "calibration: $calibration"
+log "the slowest of 3 sweeps took $CALIBRATION_MS ms: the registry is $DELAY_MS ms away during the chain"
 delay_on
-# A registry sends one NOTIFY per (target, asker) pair per 5 s; the punch above may have
-# used Alice's. Let it pass, so that a registry that would NOTIFY on the spoof does.
-while ((SECONDS - T_PEERS < 6)); do sleep 0.2; done
+# The registry's NOTIFY and plain-answer counters, read every 0.1 s with when each read began
+# and ended (ms), from now until the chain is over: they show whether any NOTIFY went out in the
+# 5 s before the spoof was answered (then the per-pair interval could be what held one back).
+registry_poll() {
+  local st t0
+  for ((i = 0; i < 900; i++)); do
+    t0=$(now_ms)
+    st=$(ns_exec "$NS_REG" "$WGPUNCH" status "$IF_REG" 2>/dev/null) || continue
+    printf '%s %s %s %s\n' "$t0" "$(now_ms)" \
+      "$(awk -F': ' '$1 == "  registry notifies sent" {v = $2} END {print v + 0}' <<<"$st")" \
+      "$(awk -F': ' '$1 == "  registry answered plain" {v = $2} END {print v + 0}' <<<"$st")"
+    sleep 0.1
+  done
+}
+# Bob's own packets to the registry are held back at NAT B during the chain. His discovery asks
+# about Alice after every unanswered handshake (every few seconds at times), a NOTIFY for the
+# very pair the spoof claims, and the registry's per-pair interval would then hold back a NOTIFY
+# for the spoof whether or not the registry would send one. His endpoint stays confirmed there.
+ns_exec "$NS_NAT_B" nft -f - <<EOF || fail "cannot hold back Bob's packets to the registry"
+table ip hold {
+  counter bob_to_registry { }
+  chain forward {
+    type filter hook forward priority -10; policy accept;
+    ip daddr $REG_IP udp dport $WG_PORT counter name bob_to_registry drop
+  }
+}
+EOF
+registry_poll >"$NL_TMP/registry-poll.txt" 2>/dev/null &
+PID_POLL=$!
+NL_PIDS+=("$PID_POLL")
+# notify_quiet_ms: how long, at least, no NOTIFY has gone out (by the poll so far).
+notify_quiet_ms() {
+  awk '{ if ($3 != n) { n = $3; since = $2 } last = $1 } END { print (NR ? last - since : 0) }' \
+    "$NL_TMP/registry-poll.txt"
+}
+quiet() { (($(notify_quiet_ms) >= NOTIFY_INTERVAL_MS + 1000)); }
+wait_for "6 s without a NOTIFY from the registry (the punch's are over)" 30 quiet
 plain0=$(dev_counter "$NS_REG" "$IF_REG" "registry answered plain")
 notify0=$(dev_counter "$NS_REG" "$IF_REG" "registry notifies sent")
 unexpected0=$(dev_counter "$NS_ALICE" "$IF_ALICE" "dropped dns unexpected")
-arrived0=$(nft_packets "$NS_ALICE" alice from_registry_port)
+ANSWER_BYTES=$(kv answer_bytes "$calibration")
+arrived0=$(nft_datagrams "$NS_ALICE" alice from_registry_port "$ANSWER_BYTES")
 rcvbuf0=$(udp_rcvbuf_errors "$NS_ALICE")
 T_SPOOF=$(now_ms)
 spoof=$(ns_exec "$NS_ATTACKER" timeout 10 "$ATTACK" spoof-query --from "$EP_BOB_AT_REG" \
   --target "$REG_IP:$WG_PORT" --zone "$ZONE" --key "$PUB_ALICE" --count 1) ||
   fail "wgp_attack spoof-query failed: $spoof"
 log "spoof-query: $spoof"
-forge=$(ns_exec "$NS_ATTACKER" timeout 30 "$ATTACK" forge-srv --from "$REG_IP:$WG_PORT" \
-  --target "$EP_ALICE_AT_REG" --zone "$ZONE" --key "$PUB_BOB" --forged "$FORGED" \
-  --rounds "$FORGE_ROUNDS" --seconds "$FORGE_SECONDS") || fail "wgp_attack forge-srv failed: $forge"
+# The forger runs from the spoof until a moment after the window [2, 4] x DELAY has closed.
+forge=$(forge 30 "$(awk -v d="$DELAY_MS" 'BEGIN {print 4 * d / 1000 + 0.5}')")
 log "forge-srv: $forge"
-SWEEP_MS=$(kv sweep_ms "$forge")
-awk -v s="$SWEEP_MS" -v d="$DELAY_MS" 'BEGIN {exit !(s > 0 && s <= 2 * d)}' ||
-  log "note: one sweep took ${SWEEP_MS} ms, more than the registry's round trip: this machine" \
-    "forges too slowly to cover every id in time, so this run proves less than it could"
-# The registry's real answer to a query Alice sent on a NOTIFY is back 3 x DELAY_MS after
+SWEEP_MS=$(kv sweep_max_ms "$forge")
+SWEEP_FITS=yes
+awk -v s="$SWEEP_MS" -v d="$DELAY_MS" 'BEGIN {exit !(s > 0 && s <= d)}' || SWEEP_FITS=no
+if [[ $SWEEP_FITS == no && $REPORT != 1 ]]; then
+  fail "the forger's slowest sweep took $SWEEP_MS ms, more than the $DELAY_MS ms it may: some ids" \
+    "would miss the window of the registry's answer, so this run cannot prove the claim"
+fi
+# The registry's real answer to a query Alice sent on a NOTIFY is back 4 x DELAY_MS after
 # the spoof; wait for that, and a moment for the node to act on it.
-while (($(now_ms) - T_SPOOF < 3 * DELAY_MS + 500)); do sleep 0.1; done
+while (($(now_ms) - T_SPOOF < 4 * DELAY_MS + 500)); do sleep 0.1; done
+stop_pid "$PID_POLL" 2
+forget_pid "$PID_POLL"
 rcvbuf_errors=$(($(udp_rcvbuf_errors "$NS_ALICE") - rcvbuf0))
 
 plain=$(($(dev_counter "$NS_REG" "$IF_REG" "registry answered plain") - plain0))
 notified=$(($(dev_counter "$NS_REG" "$IF_REG" "registry notifies sent") - notify0))
 unexpected=$(($(dev_counter "$NS_ALICE" "$IF_ALICE" "dropped dns unexpected") - unexpected0))
-arrived=$(($(nft_packets "$NS_ALICE" alice from_registry_port) - arrived0))
+arrived=$(($(nft_datagrams "$NS_ALICE" alice from_registry_port "$ANSWER_BYTES") - arrived0))
 sent=$(kv sent "$forge")
 log "registry: $plain plain answers, $notified NOTIFYs; Alice's host: $arrived datagrams from" \
   "the registry's ip:port ($sent forged), her node ignored $unexpected as unexpected DNS," \
@@ -301,8 +371,28 @@ log "registry: $plain plain answers, $notified NOTIFYs; Alice's host: $arrived d
 # (a confirmed endpoint may ask in plain DNS), and at least one whole sweep of forgeries got
 # through NAT A to Alice's host.
 ((plain >= 1)) || fail "the spoofed query got no plain answer: it never reached the registry as Bob's"
-((arrived >= 65536)) || fail "only $arrived forged answers reached Alice's host (sent $sent)"
-
+((arrived >= 65536)) || fail "only $arrived forged answers reached Alice's host (sent $sent;" \
+  "NAT A refused $(nat_refused "$NS_NAT_A") packets from outside)"
+# The NOTIFY counter around the moment the spoof was answered (the first read that saw the plain
+# answer, the read before it, and the last read that ended 5 s before that one began).
+read -r n_quiet n_before n_answered < <(awk -v p0="$plain0" -v gap="$NOTIFY_INTERVAL_MS" '
+  { s[NR] = $1; e[NR] = $2; n[NR] = $3; p[NR] = $4 }
+  END {
+    for (i = 1; i <= NR && p[i] <= p0; i++) {}
+    if (i > NR || i == 1) { print "? ? ?"; exit }
+    for (q = i - 1; q >= 1 && e[q] > s[i - 1] - gap; q--) {}
+    print (q >= 1 ? n[q] : "?"), n[i - 1], n[i]
+  }' "$NL_TMP/registry-poll.txt")
+log "registry poll: $(awk 'NR == 1 {s = $1; n = $3} END {printf "%d reads over %.1f s, NOTIFY counter %d -> %d", NR, ($2 - s) / 1000, n, $3}' \
+  "$NL_TMP/registry-poll.txt"); around the spoof: $n_quiet (5 s before), $n_before, $n_answered (answered)"
+[[ $n_answered != "?" ]] || fail "the poll of the registry's counters never saw the spoof answered"
+[[ $n_quiet != "?" && $n_quiet == "$n_before" ]] ||
+  fail "inconclusive: the registry sent a NOTIFY within 5 s before it answered the spoof" \
+    "($n_quiet -> $n_before), so its per-pair interval could be what held one back"
+SPOOF_NOTIFIES=$((n_answered - n_before))
+log "Bob's packets to the registry held back at NAT B during the chain:" \
+  "$(nft_packets "$NS_NAT_B" hold bob_to_registry)"
+ns_exec "$NS_NAT_B" nft delete table ip hold
 ep_now=$(peer_endpoint "$NS_ALICE" "$IF_ALICE" "$PUB_BOB")
 trying=$(status_field "$NS_ALICE" "$IF_ALICE" trying "$PUB_BOB")
 forged_in=$(nft_packets "$NS_ATTACKER" attacker forged_in)
@@ -312,7 +402,8 @@ expect_that "Alice's endpoint for Bob is still $EP_BOB_BEFORE (it is '$ep_now')"
   test "$ENDPOINT_MOVED" == no
 expect_that "Alice is not trying the forged address (trying: '${trying:-nothing}')" \
   test "${trying/$ATTACKER_IP/}" == "$trying"
-expect_that "the registry sent no NOTIFY for the spoofed plain query ($notified)" test "$notified" -eq 0
+expect_that "the registry sent no NOTIFY when it answered the spoofed plain query ($SPOOF_NOTIFIES), and none in the 5 s before (its NOTIFY interval held nothing back)" \
+  test "$SPOOF_NOTIFIES" -eq 0
 expect_that "Alice's node counts the forged answers as unexpected DNS ($unexpected)" \
   test "$unexpected" -ge 1
 delay_off
@@ -403,6 +494,7 @@ if [[ $REPORT == 1 ]]; then
     "$sent" "$arrived" "$unexpected" "$SILENT_ANSWERS" "$SILENT_FROM_REG"
   printf 'public_answers=%s largest_answer=%s query_size=%s amplification=%s sweep_ms=%s ' \
     "$ANSWERS" "$LARGEST" "$query_size" "$AMPLIFICATION" "$SWEEP_MS"
+  printf 'delay_ms=%s sweep_fits=%s spoof_notifies=%s ' "$DELAY_MS" "$SWEEP_FITS" "$SPOOF_NOTIFIES"
   printf 'violations=%d seconds=%d\n' "${#VIOLATIONS[@]}" $((SECONDS - T_START))
   exit 0
 fi

@@ -85,6 +85,9 @@ counter() {
   printf '%s' "${v:-0}"
 }
 
+# counter_above NAME N: B's counter NAME is above N (for wait_for).
+counter_above() { (($(counter "$1") > $2)); }
+
 # field NAME FILE: value of NAME=... in the attack tool's output.
 field() { grep -oE "(^| )$1=[0-9]+" "$2" | head -n 1 | cut -d= -f2; }
 
@@ -107,7 +110,10 @@ PING_COUNT=$(((FLOOD_SECONDS + 1) * 20))
 spawn PING_PID "$NS_A" "$NL_TMP/ping.log" ping -n -q -i 0.05 -W 1 -c "$PING_COUNT" 10.7.0.2
 spawn FLOOD_PID "$NS_C" "$NL_TMP/flood.log" "$ATTACK" flood --target "$B_WG" --pubkey "$PUBB" \
   --rate "$FLOOD_RATE" --seconds "$FLOOD_SECONDS"
-sleep 0.5  # the flood is on (the tool builds its packet pool first)
+# The flood is on once B is under load (it answers with cookies); the tool builds its packet
+# pool first, which takes a moment that depends on the machine.
+T_FLOOD=$(date +%s.%N)
+wait_for "the flood to put B under load (cookie replies)" 10 counter_above "dropped cookie sent" "$COOKIE_BEFORE"
 T_SEND=$(date +%s.%N)
 # shellcheck disable=SC2016  # $1 and $2 are the inner shell's arguments
 spawn SEND_PID "$NS_A" "$NL_TMP/send.log" \
@@ -174,7 +180,8 @@ GOT_SUM=$(sha256sum <"$NL_TMP/recv" | cut -d' ' -f1)
 [[ $GOT_SUM == "$SENT_SUM" ]] || fail "transfer during the flood: sha256 $GOT_SUM != sent $SENT_SUM"
 log "ok: $MIB MiB transfer started during the flood arrived intact" \
   "(sent in $(awk -v a="$T_SEND" -v b="$(cat "$NL_TMP/sent_at")" 'BEGIN {printf "%.2f", b - a}') s," \
-  "the flood lasted $FLOOD_SECONDS s and began 0.5 s before)"
+  "the flood lasted $FLOOD_SECONDS s and had B under load" \
+  "$(awk -v a="$T_FLOOD" -v b="$T_SEND" 'BEGIN {printf "%.2f", b - a}') s after it started)"
 
 log "=== 3: a flood that answers the cookies meets the per-source rate limiter (v4, v6)"
 for target in "$B_WG" "$B_WG6"; do
@@ -208,9 +215,10 @@ log "=== 4: a new handshake from A while C floods B: through a cookie and mac2"
 # after REKEY_TIMEOUT (5 s) with mac2, which B's rate limiter lets through (A's own budget).
 HS_BEFORE=$(handshake_time "$NS_B" "$IFB" "$PUBA")
 sleep 1  # handshake times have one-second resolution
+cookies0=$(counter "dropped cookie sent")
 spawn FLOOD_PID "$NS_C" "$NL_TMP/flood3.log" "$ATTACK" flood --target "$B_WG" --pubkey "$PUBB" \
   --rate "$FLOOD_RATE" --seconds 10
-sleep 0.5
+wait_for "the third flood to put B under load (cookie replies)" 10 counter_above "dropped cookie sent" "$cookies0"
 rehandshake_a
 T0=$(date +%s%N)
 ping_ok "$NS_A" 10.7.0.2 9 || fail "A could not handshake with B during the flood (9 s)"

@@ -8,8 +8,8 @@
 #   - every node stays up, and exits cleanly on SIGTERM;
 #   - Alice keeps getting answers from the registry (discovery works, punching does not),
 #     she keeps trying Bob where the registry published him, but that never becomes her
-#     endpoint (no authenticated packet came from there), no handshake with Bob ever
-#     completes, and the registry relays nothing;
+#     endpoint (no authenticated packet came from there), and no handshake with Bob ever
+#     completes (the registry has no `Relay = yes` here; test_relay.sh runs this NAT with it);
 #   - both NATs refused the punching packets (the NAT model is what it claims to be);
 #   - the tunnels to the registry keep working;
 #   - while packets keep waiting, Alice's search gives up after its bounded rounds (~90 s):

@@ -5,12 +5,15 @@
 # `security --offline` on wgpunch@.service, the man pages render (`man -l`, no groff
 # warning), bash completion completes, `wgpunch --version` prints the CMake version.
 # Then the installed binary runs as wgpunch@.service would run it (systemd is not PID 1
-# here): with the unit's capability bounding set and no_new_privs, NOTIFY_SOCKET, `up
-# /etc/wgpunch/IFACE.conf --user wgpunch`, the config root:wgpunch 0640. It reports
-# READY=1, runs as the wgpunch user with no capability, pings a node running the wgpunch
-# under test, serves metrics, reloads on SIGHUP (reading its config as wgpunch), and stops
-# on SIGTERM with STOPPING=1. Finally `dpkg --purge` must leave the machine as it was:
-# users and groups, statoverrides, every path the package holds, enabled units.
+# here; test_systemd.sh boots one): with the unit's capability bounding set and
+# no_new_privs, NOTIFY_SOCKET, `up /etc/wgpunch/IFACE.conf --user wgpunch`, the config
+# root:wgpunch 0640. It reports READY=1, the node runs as the wgpunch user with no
+# capability and its keeper (the process started) as uid 0 with none either, pings a node
+# running the wgpunch under test, serves metrics, reloads on SIGHUP to the keeper (reading
+# its config as wgpunch), and stops on SIGTERM with STOPPING=1, its socket removed. Finally
+# `dpkg --purge` must leave the machine as it was: users and groups, statoverrides, every
+# path the package holds, enabled units.
+# The package is installed system-wide: the whole test holds /tmp/wgp-system.lock.
 # In a sanitizer build the package holds the instrumented binary; lintian and the exposure
 # score judge the shipped artefacts and run in the normal build only.
 # Usage: bash test_package.sh /path/to/wgpunch
@@ -22,16 +25,13 @@ source "$ROOT/scripts/lib/service.sh"
 
 [[ $# -ge 1 ]] || fail "usage: $0 /path/to/wgpunch"
 require_netns_capable
-[[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
-WGPUNCH=$(realpath "$1")
-BUILD_DIR=$(dirname "$WGPUNCH")
-[[ -f $BUILD_DIR/CMakeCache.txt ]] || fail "$WGPUNCH is not in a CMake build directory"
+build_under_test "$1"
 require_tools dpkg dpkg-deb lintian systemd-analyze man gzip setpriv socat curl wg ip ping \
   getent cmake cpack dpkg-shlibdeps systemd-sysusers userdel
 nl_init package
+exec {SYSTEM_LOCK}>/tmp/wgp-system.lock
+flock -w 900 "$SYSTEM_LOCK" || fail "another test held /tmp/wgp-system.lock for 15 min"
 T0=$SECONDS
-SANITIZED=0
-grep -q '^CMAKE_CXX_FLAGS:STRING=.*-fsanitize' "$BUILD_DIR/CMakeCache.txt" && SANITIZED=1
 
 dpkg-query -W -f='${db:Status-Abbrev}' wgpunch 2>/dev/null | grep -q '^i' &&
   fail "the wgpunch package is already installed; this test installs and purges it itself"
@@ -44,12 +44,9 @@ INSTALLED=0
 trap '_rc=$?; set +e; (exit $_rc); cleanup; if ((INSTALLED)); then dpkg --purge wgpunch >/dev/null 2>&1; fi; exit $_rc' EXIT
 
 log "=== build the package from $BUILD_DIR"
-t=$SECONDS
-DEB=$(WGPUNCH_BUILD_DIR=$BUILD_DIR "$ROOT/scripts/package" 2>"$NL_TMP/package.log" | tail -n1) ||
-  fail "scripts/package failed: $(tail -n 20 "$NL_TMP/package.log")"
+package_under_test DEB
 VERSION=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD_DIR/CMakeCache.txt")
-[[ $DEB == */wgpunch_${VERSION}_amd64.deb && -f $DEB ]] || fail "no wgpunch_${VERSION}_amd64.deb: '$DEB'"
-log "ok: $(basename "$DEB"), $(du -k "$DEB" | cut -f1) KiB, in $((SECONDS - t)) s"
+[[ $DEB == */wgpunch_${VERSION}_amd64.deb ]] || fail "no wgpunch_${VERSION}_amd64.deb: '$DEB'"
 
 depends=$(dpkg-deb -f "$DEB" Depends)
 for lib in libsodium23 libb2-1 libldns3 android-libboringssl libstdc++6 libc6; do
@@ -178,14 +175,22 @@ spawn PID_I "$NS_I" "$NL_TMP/installed.log" env NOTIFY_SOCKET="$NL_TMP/notify.so
 wait_for "READY=1 from the installed wgpunch" 10 grep -qx READY=1 "$NL_TMP/notify.sock.log"
 pid_alive "$PID_I" || fail "the installed wgpunch exited"
 status_of() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status"; }
-[[ $(status_of "$PID_I" Uid) == "$WUID $WUID $WUID $WUID" ]] ||
-  fail "the installed wgpunch runs as uid '$(status_of "$PID_I" Uid)', expected wgpunch ($WUID)"
-for f in CapEff CapPrm CapBnd CapAmb; do
-  [[ $(status_of "$PID_I" $f) =~ ^0+$ ]] || fail "the installed wgpunch keeps $f $(status_of "$PID_I" $f)"
+read -r -a kids <<<"$(cat "/proc/$PID_I/task/$PID_I/children")"
+((${#kids[@]} == 1)) || fail "the installed wgpunch (the keeper) has ${#kids[@]} children, expected the node"
+NODE_I=${kids[0]}
+[[ $(status_of "$NODE_I" Uid) == "$WUID $WUID $WUID $WUID" ]] ||
+  fail "the installed wgpunch's node runs as uid '$(status_of "$NODE_I" Uid)', expected wgpunch ($WUID)"
+[[ $(status_of "$PID_I" Uid) == "0 0 0 0" ]] ||
+  fail "the installed wgpunch's keeper runs as uid '$(status_of "$PID_I" Uid)', expected 0"
+for f in CapEff CapPrm CapInh CapBnd CapAmb; do
+  for p in "$NODE_I" "$PID_I"; do
+    [[ $(status_of "$p" $f) =~ ^0+$ ]] || fail "the installed wgpunch (pid $p) keeps $f $(status_of "$p" $f)"
+  done
 done
 ! grep -q "warning" "$NL_TMP/installed.log" ||
   fail "the installed wgpunch warned: $(grep warning "$NL_TMP/installed.log")"
-log "ok: READY=1; it runs as wgpunch with no capability (bounding set was: $caps); no warning"
+log "ok: READY=1; the node runs as wgpunch, its keeper as uid 0, neither with a capability" \
+  "(bounding set was: $caps); no warning"
 
 expect_ping "$NS_I" 10.0.0.2 "installed wgpunch -> wgpunch under test"
 ns_exec "$NS_I" /usr/bin/wgpunch status "$IFI" | grep -qF "$PUBT" || fail "installed wgpunch status lacks the peer"
@@ -213,8 +218,9 @@ forget_pid "$PID_I"
 [[ $STOP_RC == 0 ]] || fail "the installed wgpunch exited with $STOP_RC on SIGTERM"
 grep -qx STOPPING=1 "$NL_TMP/notify.sock.log" || fail "no STOPPING=1 on SIGTERM"
 ! ip -n "$NS_I" link show "$IFI" >/dev/null 2>&1 || fail "the installed wgpunch left $IFI behind"
+[[ ! -e $(sock_of "$IFI") ]] || fail "the installed wgpunch left $(sock_of "$IFI") behind"
 assert_log_clean "$IFI"
-log "ok: SIGTERM: STOPPING=1, exit 0, interface gone"
+log "ok: SIGTERM: STOPPING=1, exit 0, interface and socket gone"
 wgp_stop "$PID_T" "$NS_T" "$IFT"
 rm -f "$CONF"
 

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Least privilege (issue 5, item 5; DESIGN.md §2):
-#   1. `wgpunch up --user nobody`: once the TUN device, routes and sockets exist the process runs
-#      as nobody (real, effective, saved and filesystem uid/gid; nogroup only), with no effective,
-#      permitted, inheritable or ambient capability and no_new_privs set. The tunnel to a
-#      wireguard-go peer keeps working; `wgpunch status` works for root and for nobody (the
-#      socket is chowned to it) and not for another unprivileged user; no private key in the
-#      log or in status; `wg set` of what needs privilege (port 80, fwmark) is refused and
-#      changes nothing, the node keeps working; SIGTERM: exit 0, interface and its routes gone. The socket file cannot
-#      be unlinked by nobody from the root-owned socket directory (reported); a restart on the
-#      same name must not be blocked by it.
+#   1. `wgpunch up --user nobody`: once the TUN device, routes and sockets exist the node (the
+#      child of the process started) runs as nobody (real, effective, saved and filesystem
+#      uid/gid; nogroup only), with no effective, permitted, inheritable or ambient capability
+#      and no_new_privs set; the process started is its keeper: uid 0 with no capability in any
+#      set, the bounding set empty, no_new_privs. The tunnel to a wireguard-go peer keeps
+#      working; `wgpunch status` works for root and for nobody (the socket is chowned to it) and
+#      not for another unprivileged user; no private key in the log or in status; `wg set` of
+#      what needs privilege (port 80, fwmark) is refused and changes nothing, the node keeps
+#      working; SIGHUP to the keeper reloads the node; SIGTERM to the keeper: exit 0, interface,
+#      its routes and the socket file gone (the keeper removes it from the root-owned directory).
+#      The keeper killed (SIGKILL): the node stops by itself (parent-death signal), its socket
+#      stays (nobody may remove it) and answers nothing, and a new start replaces it.
 #   2. Discovery after the drop: Alice (behind a NAT, dropped to nobody) finds Bob through the
 #      registry and pings him directly, endpoint "discovered".
 #   3. No privilege at all: root creates a persistent TUN owned by nobody (`ip tuntap ... user
@@ -18,7 +21,7 @@
 #      attach to the device. SIGTERM: exit 0, its socket removed, the persistent device (root's)
 #      left in place. Where /dev/net/tun is root-only (mode 0600, as some machines ship it), the
 #      unprivileged start must fail with one line naming the mode and --user, and the rest of
-#      part 3 is skipped (SKIP: line); the device node is never changed.
+#      part 3 is skipped (SKIP: line, the test counts as skipped); the device node is never changed.
 # A config readable by others is warned about: test_cli.sh covers that.
 # Usage: bash test_privilege.sh /path/to/wgpunch
 # shellcheck disable=SC2153  # the PID_* variables are set by wgp_up and spawn (printf -v)
@@ -85,6 +88,29 @@ expect_unprivileged() {
     "CapBnd $(proc_field "$pid" CapBnd), NoNewPrivs 1"
 }
 
+# node_of KEEPER: the one child of a `--user` keeper, the node (fails otherwise).
+node_of() {
+  local kids
+  kids=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || fail "no process $1"
+  read -r -a kids <<<"$kids"
+  ((${#kids[@]} == 1)) || fail "keeper $1 has ${#kids[@]} children, expected the node"
+  echo "${kids[0]}"
+}
+
+# expect_keeper PID: uid and gid 0 in every slot, no capability in any set (bounding too),
+# no_new_privs.
+expect_keeper() {
+  local pid=$1 f v
+  [[ $(proc_field "$pid" Uid) == "0 0 0 0" && $(proc_field "$pid" Gid) == "0 0 0 0" ]] ||
+    fail "keeper $pid: Uid '$(proc_field "$pid" Uid)', Gid '$(proc_field "$pid" Gid)', expected 0"
+  for f in CapEff CapPrm CapInh CapAmb CapBnd; do
+    v=$(proc_field "$pid" "$f")
+    [[ $v =~ ^0+$ ]] || fail "keeper $pid: $f is $v, expected none"
+  done
+  [[ $(proc_field "$pid" NoNewPrivs) == 1 ]] || fail "keeper $pid: no no_new_privs"
+  log "ok: keeper $pid runs as uid 0 with no capability in any set, NoNewPrivs 1"
+}
+
 # expect_no_secret FILE WHAT: FILE (an error output) contains no registered private key.
 expect_no_secret() {
   local s
@@ -149,10 +175,16 @@ EOF
 log "=== 1. up --user $U: privileges dropped after setup, tunnel and status keep working"
 IFP=$(uniq_iface pp)
 wgpunch_conf "$NL_TMP/$IFP.conf" 0x1234
+# Readable by U's group, as wgpunch@.service wants it, so that a reload can read it.
+chmod 0711 "$NL_TMP"
+chgrp "$GID_U" "$NL_TMP/$IFP.conf"
+chmod 0640 "$NL_TMP/$IFP.conf"
 wgp_up PID_P "$NS_P" "$NL_TMP/$IFP.conf" "" --user "$U"
 wait_for "'running as uid $UID_U with no capabilities' in the log" 5 \
   grep -qF "running as uid $UID_U with no capabilities" "${NL_WGP_LOG[$IFP]}"
-expect_unprivileged "$PID_P" "wgpunch up --user $U" any
+NODE_P=$(node_of "$PID_P")
+expect_unprivileged "$NODE_P" "wgpunch up --user $U" any
+expect_keeper "$PID_P"
 # Set up before the drop: address, MTU and the route of the peer's AllowedIPs.
 # (Output captured first: with pipefail, grep -q closing the pipe early could fail ip/wg.)
 grep -q 'inet 10\.0\.0\.1/24' <<<"$(ip -n "$NS_P" addr show dev "$IFP")" ||
@@ -190,7 +222,7 @@ for change in "listen-port 80" "fwmark 0x42"; do
     fail "after the refused 'wg set $change' the node is not on port 51820"
   [[ $(ns_exec "$NS_P" wg show "$IFP" fwmark) == 0x1234 ]] ||
     fail "after the refused 'wg set $change' the fwmark is $(ns_exec "$NS_P" wg show "$IFP" fwmark)"
-  pid_alive "$PID_P" || fail "wgpunch --user $U died on 'wg set $change'"
+  pid_alive "$NODE_P" || fail "wgpunch --user $U died on 'wg set $change'"
   log "ok: 'wg set $change' refused ($out)"
 done
 expect_ping "$NS_P" 10.0.0.2 "after the refused changes"
@@ -204,30 +236,47 @@ out=$(ns_exec "$NS_P" wg set "$IFP" fwmark 0x1234 listen-port 51820 peer "$PUBG"
 expect_ping "$NS_P" 10.0.0.2 "after wg set of the unchanged fwmark with a new endpoint"
 log "ok: 'wg set fwmark 0x1234 listen-port 51820 peer … endpoint …' (unchanged mark and port) applies"
 
-# SIGTERM: what DESIGN.md §2 promises and a process without privilege can keep.
+# SIGHUP to the keeper (what `systemctl reload` sends to the main PID): the node reloads.
+kill -HUP "$PID_P"
+wait_for "the node to reload after SIGHUP to its keeper" 5 \
+  grep -qF "reloaded $NL_TMP/$IFP.conf: no change" "${NL_WGP_LOG[$IFP]}"
+[[ $(node_of "$PID_P") == "$NODE_P" ]] || fail "SIGHUP replaced the node"
+log "ok: SIGHUP to the keeper reloaded the node"
+
+# SIGTERM: what DESIGN.md §2 promises, the socket file included.
 stop_pid "$PID_P" 10
 forget_pid "$PID_P"
 [[ $STOP_RC == 0 ]] || fail "wgpunch --user $U exited with status $STOP_RC after SIGTERM, expected 0"
+pid_gone "$NODE_P" || fail "the node $NODE_P outlived its keeper"
 ! ip -n "$NS_P" link show "$IFP" >/dev/null 2>&1 || fail "wgpunch --user $U left $IFP behind"
 [[ -z $(ip -n "$NS_P" route show 10.0.0.2/32) ]] || fail "route 10.0.0.2 left behind"
+[[ ! -e $SOCK ]] || fail "wgpunch --user $U left $SOCK behind after SIGTERM ($(stat -c '%U %A' "$SOCK"))"
 assert_log_clean "$IFP"
 grep -qF "terminated, shutting down" "${NL_WGP_LOG[$IFP]}" || fail "no shutdown line in the log"
-if [[ -e $SOCK ]]; then
-  # Known daemon issue (reported): the directory is root's, nobody cannot unlink in it.
-  log "KNOWN ISSUE: wgpunch --user $U left $SOCK behind after SIGTERM ($(stat -c '%U %A' "$SOCK"))," \
-    "DESIGN.md §2 says the socket file is removed"
-  # It is stale (nothing answers), so it must not block the next start on the same name.
-  out=$(ns_exec "$NS_P" timeout 2 wg show "$IFP" 2>&1) && fail "wg show answers on a stale socket: $out"
-  wgp_up PID_P "$NS_P" "$NL_TMP/$IFP.conf" "${NL_WGP_LOG[$IFP]}.2" --user "$U"
-  expect_ping "$NS_P" 10.0.0.2 "restarted over the stale socket"
-  stop_pid "$PID_P" 10
-  forget_pid "$PID_P"
-  [[ $STOP_RC == 0 ]] || fail "restarted wgpunch exited with status $STOP_RC after SIGTERM"
-  assert_log_clean "$IFP"
-else
-  log "ok: socket $SOCK removed"
-fi
-log "ok: SIGTERM: exit 0, interface and route gone"
+log "ok: SIGTERM: exit 0, interface, route and socket gone"
+
+# The keeper killed: the node goes too (parent-death signal), and the socket it could not
+# remove must not block the next start on the same name.
+wgp_up PID_P "$NS_P" "$NL_TMP/$IFP.conf" "$NL_TMP/wgpunch-$IFP.2.log" --user "$U"
+wait_for "the restarted node" 5 grep -qF "running as uid $UID_U" "${NL_WGP_LOG[$IFP]}"
+NODE_P=$(node_of "$PID_P")
+kill -KILL "$PID_P"
+wait "$PID_P" 2>/dev/null || true
+forget_pid "$PID_P"
+wait_for "the node to stop after its keeper was killed" 10 pid_gone "$NODE_P"
+grep -qE "(keeper exited|terminated), shutting down" "${NL_WGP_LOG[$IFP]}" ||
+  fail "the orphaned node did not shut down cleanly"
+! ip -n "$NS_P" link show "$IFP" >/dev/null 2>&1 || fail "the orphaned node left $IFP behind"
+[[ -S $SOCK ]] || fail "no stale socket after the keeper was killed (what removed it?)"
+out=$(ns_exec "$NS_P" timeout 2 wg show "$IFP" 2>&1) && fail "wg show answers on a stale socket: $out"
+wgp_up PID_P "$NS_P" "$NL_TMP/$IFP.conf" "$NL_TMP/wgpunch-$IFP.3.log" --user "$U"
+expect_ping "$NS_P" 10.0.0.2 "restarted over the stale socket"
+stop_pid "$PID_P" 10
+forget_pid "$PID_P"
+[[ $STOP_RC == 0 ]] || fail "restarted wgpunch exited with status $STOP_RC after SIGTERM"
+[[ ! -e $SOCK ]] || fail "the restarted wgpunch left $SOCK behind"
+assert_log_clean "$IFP"
+log "ok: keeper killed: the node stopped by itself; a new start replaced the stale socket"
 
 log "=== 2. discovery after the drop: Alice (as $U, behind NAT A) finds Bob through the registry"
 nat_topology cone cone
@@ -238,7 +287,9 @@ wgp_up PID_ALICE "$NS_ALICE" "$CONF_ALICE" "" --user "$U"
 wgp_up PID_BOB "$NS_BOB" "$CONF_BOB"
 wait_for "Alice's drop to uid $UID_U" 5 \
   grep -qF "running as uid $UID_U with no capabilities" "${NL_WGP_LOG[$IF_ALICE]}"
-expect_unprivileged "$PID_ALICE" "Alice (--user $U)" any
+NODE_ALICE=$(node_of "$PID_ALICE")
+expect_unprivileged "$NODE_ALICE" "Alice (--user $U)" any
+expect_keeper "$PID_ALICE"
 T0=$(now_ms)
 ns_exec "$NS_ALICE" ping -n -q -i 0.1 -c 1 -w 20 "$BOB_TUN" >/dev/null 2>&1 ||
   fail "Alice (as $U) got no ping reply from Bob within 20 s"
@@ -256,6 +307,7 @@ stop_pid "$PID_ALICE" 10
 forget_pid "$PID_ALICE"
 [[ $STOP_RC == 0 ]] || fail "Alice (--user $U) exited with status $STOP_RC after SIGTERM"
 ! ip -n "$NS_ALICE" link show "$IF_ALICE" >/dev/null 2>&1 || fail "Alice left $IF_ALICE behind"
+[[ ! -e $(sock_of "$IF_ALICE") ]] || fail "Alice (--user $U) left $(sock_of "$IF_ALICE") behind"
 assert_log_clean "$IF_ALICE"
 wgp_stop "$PID_BOB" "$NS_BOB" "$IF_BOB"
 wgp_stop "$PID_REG" "$NS_REG" "$IF_REG"
@@ -291,11 +343,10 @@ if ! "${AS_U[@]}" bash -c 'exec 3<>/dev/net/tun' 2>/dev/null; then
   log "ok: denied /dev/net/tun: exit $rc, '$last'"
   stop_pid "$PID_G"
   forget_pid "$PID_G"
-  printf 'SKIP: part 3 (no privilege at all) needs a /dev/net/tun that other users may open;'
-  printf ' this machine has mode %s\n' "$mode"
-  log "PASS: --user drops everything after setup (tunnel, discovery, status intact);" \
+  log "ok: --user drops everything after setup (tunnel, discovery, status intact);" \
     "an unprivileged start on a root-only /dev/net/tun fails with advice"
-  exit 0
+  skip "part 3 (no privilege at all) needs a /dev/net/tun that other users may open;" \
+    "this machine has mode $mode"
 fi
 add_addrs "$NS_P" "$IFT" 10.0.0.1/24
 ip -n "$NS_P" link set "$IFT" mtu 1420 up

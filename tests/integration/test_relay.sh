@@ -37,9 +37,13 @@ log "=== 1. Bob behind a symmetric NAT: the first packet goes through the relay"
 punch_up_registry
 T0=$(now_ms)
 punch_up_peers
+# The bound counts from both nodes up (their control sockets exist): starting a process on a
+# loaded machine, or under the sanitizers, takes a time of its own that is no part of the goal.
+T_UP=$(now_ms)
 ns_exec "$NS_ALICE" ping -n -q -i 0.05 -c 1 -w "$FIRST_BOUND" "$BOB_TUN" >/dev/null 2>&1 ||
-  fail "no ping reply Alice -> Bob through the relay within ${FIRST_BOUND}s of starting"
-log "TIMING: first ping reply Alice -> Bob through the relay $(($(now_ms) - T0)) ms after the peers started"
+  fail "no ping reply Alice -> Bob through the relay within ${FIRST_BOUND}s of both being up"
+log "TIMING: first ping reply Alice -> Bob through the relay $(($(now_ms) - T_UP)) ms after both" \
+  "were up ($(($(now_ms) - T0)) ms after the peers were started)"
 for who in "$NS_ALICE $IF_ALICE $PUB_BOB" "$NS_BOB $IF_BOB $PUB_ALICE"; do
   read -r ns ifc peer <<<"$who"
   p=$(path_of "$ns" "$ifc" "$peer")
@@ -57,23 +61,33 @@ ns_exec "$NS_ALICE" ping -n -q -c 3 -i 0.2 -W 2 -M do -s 1392 "$BOB_TUN" >/dev/n
   fail "a full-size (1420-byte, DF) packet does not cross the relay"
 log "ok: 1420-byte packets with DF cross the relay"
 
-# 64 MiB through the relay; tcpdump on the registry's link counts IP fragments.
+# 64 MiB through the relay; tcpdump on the registry's link keeps IP fragments, and the headers
+# of full-size UDP packets to show that it saw the relayed traffic at all (it must drop none).
 head -c $((64 << 20)) /dev/urandom >"$NL_TMP/64m"
-spawn PID_DUMP "$NS_REG" "$NL_TMP/tcpdump.log" \
-  timeout 120 tcpdump -i eth0 -n -U --immediate-mode -w "$NL_TMP/frag.pcap" 'ip[6:2] & 0x3fff != 0'
-sleep 0.5
+FRAGMENT='ip[6:2] & 0x3fff != 0'
+SAMPLE='udp and greater 1400'
+# -Z root: tcpdump must not drop to its own user, which cannot write into the 0700 temp dir.
+spawn PID_DUMP "$NS_REG" "$NL_TMP/tcpdump.log" timeout 120 tcpdump -i eth0 -n -U --immediate-mode \
+  -Z root -s 96 -w "$NL_TMP/frag.pcap" "$FRAGMENT or ($SAMPLE)"
+wait_for "tcpdump to listen on the registry's link" 10 grep -q "listening on" "$NL_TMP/tcpdump.log"
 relayed0=$(status_field "$NS_REG" "$IF_REG" "registry relayed bytes")
 tun_rx0=$(ip -n "$NS_REG" -s link show "$IF_REG" | awk '/RX:/ {getline; print $1}')
 tcp_transfer "$NS_ALICE" "$NS_BOB" "$BOB_TUN" 5201 "64 MiB Alice -> Bob through the relay" "$NL_TMP/64m"
 stop_pid "$PID_DUMP" 5
 forget_pid "$PID_DUMP"
-frags=$(ns_exec "$NS_REG" tcpdump -r "$NL_TMP/frag.pcap" -n 2>/dev/null | wc -l)
+[[ -s $NL_TMP/frag.pcap ]] || fail "tcpdump wrote no capture: $(cat "$NL_TMP/tcpdump.log")"
+grep -q "^0 packets dropped by kernel" "$NL_TMP/tcpdump.log" ||
+  fail "tcpdump missed packets on the registry's link: $(grep dropped "$NL_TMP/tcpdump.log" | tr '\n' ' ')"
+frags=$(ns_exec "$NS_REG" tcpdump -r "$NL_TMP/frag.pcap" -n "$FRAGMENT" 2>/dev/null | wc -l)
+full=$(ns_exec "$NS_REG" tcpdump -r "$NL_TMP/frag.pcap" -n "$SAMPLE" 2>/dev/null | wc -l)
+((full > 0)) || fail "tcpdump saw no full-size datagram on the registry's link: it did not watch the transfer"
 ((frags == 0)) || fail "$frags IP fragments on the registry's link during the relayed transfer"
 relayed=$(($(status_field "$NS_REG" "$IF_REG" "registry relayed bytes") - relayed0))
 ((relayed > 64 << 20)) || fail "the registry counts only $relayed relayed bytes for a 64 MiB transfer"
 tun_rx=$(($(ip -n "$NS_REG" -s link show "$IF_REG" | awk '/RX:/ {getline; print $1}') - tun_rx0))
 ((tun_rx < 1 << 20)) || fail "the registry's TUN received $tun_rx bytes: it read relayed traffic"
-log "ok: no IP fragment on the registry's link; it relayed $((relayed >> 20)) MiB and read none of it"
+log "ok: no IP fragment on the registry's link (tcpdump kept $full full-size packets there, missed none);" \
+  "it relayed $((relayed >> 20)) MiB and read none of it"
 
 log "=== 2. Bob's NAT becomes port-restricted: the path moves to direct, the transfer survives"
 # A slow transfer (40 chunks of 256 KiB, one every 0.25 s: about 10 s) in flight.
@@ -84,9 +98,12 @@ spawn PID_RECV "$NS_BOB" "$NL_TMP/slow-recv.log" socat -u TCP-LISTEN:5202,reusea
 wait_for "receiver on 5202" 10 bash -c "ip netns exec '$NS_BOB' ss -Hltn 'sport = :5202' | grep -q LISTEN"
 spawn PID_SEND "$NS_ALICE" "$NL_TMP/slow-send.log" timeout 60 bash -c \
   "for i in \$(seq 40); do cat '$NL_TMP/chunk'; sleep 0.25; done | socat -u - TCP:$BOB_TUN:5202"
-sleep 2
-# wgpunch ping across the change: a line when the relayed peer goes direct.
+# The change comes with the transfer in flight (its first chunks arrived) and after `wgpunch
+# ping`, which prints a line when the relayed peer goes direct, got a reply through the relay.
+got_bytes() { (($(stat -c %s "$NL_TMP/slow.got" 2>/dev/null || echo 0) >= $1)); }
+wait_for "the slow transfer's first 512 KiB at Bob" 20 got_bytes $((512 << 10))
 spawn PID_PING "$NS_ALICE" "$NL_TMP/ping.out" timeout 40 "$WGPUNCH" ping -c 150 -i 0.1 "$BOB_TUN"
+wait_for "wgpunch ping's first reply through the relay" 10 grep -q "path=relay via $PUB_REG" "$NL_TMP/ping.out"
 direct0=$(nat_counter direct_ab packets)
 ns_exec "$NS_NAT_B" nft flush chain ip nat postrouting
 ns_exec "$NS_NAT_B" nft add rule ip nat postrouting oifname '"wan"' masquerade

@@ -8,7 +8,8 @@
 #            remembered for B is gone each time and must be dropped (as the kernel module
 #            does; wireguard-go 0.0.20220316 as the roamer fails these two steps).
 #   round 2: A = wireguard-go behind a NAT in R, B = wgpunch follows: the NAT's outside
-#            address changes (rebinding), then A's port; forged packets must not move it.
+#            address changes (rebinding), then A's port; packets that are not A's must not
+#            move it: A's data replayed from elsewhere, initiations with a valid mac1, garbage.
 # Usage: bash test_roaming.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +19,9 @@ source "$HERE/../../scripts/lib/netns.sh"
 require_netns_capable
 [[ -x $1 ]] || fail "wgpunch binary '$1' not found or not executable"
 WGPUNCH=$(realpath "$1")
-require_tools wireguard-go wg ip ping awk nft socat
+ATTACK=$(dirname "$WGPUNCH")/wgp_attack
+[[ -x $ATTACK ]] || fail "attack tool $ATTACK not built (cmake --build ... --target wgp_attack)"
+require_tools wireguard-go wg ip ping awk nft tcpdump timeout
 nl_init roam
 
 # topology: fresh A, R, B namespaces (names into NS_A, NS_R, NS_B).
@@ -140,15 +143,44 @@ ns_exec "$NS_A" wg set "$IFA" listen-port 51830
 tunnel_both_ways "A's port changed to 51830"
 expect_endpoint "$NS_B" "$IFB" "$PUBA" 198.51.100.3:51830 "wgpunch followed A's new port"
 
-# Unauthenticated packets from elsewhere must not move the endpoint: a forged initiation
-# (type 1, right length, garbage inside) and plain garbage, sent to B from R's address.
-{ printf '\001\000\000\000'; head -c 144 /dev/urandom; } >"$NL_TMP/forged-init"
-head -c 64 /dev/urandom >"$NL_TMP/garbage"
-ns_exec "$NS_R" socat -u "OPEN:$NL_TMP/forged-init" UDP:198.51.100.2:51821,sourceport=40001 ||
-  fail "could not send the forged initiation"
-ns_exec "$NS_R" socat -u "OPEN:$NL_TMP/garbage" UDP:198.51.100.2:51821,sourceport=40002 ||
-  fail "could not send the garbage packet"
-sleep 0.5
+# Packets from elsewhere that are not A's, sent to B from R's address (R's own ports), must not
+# move the endpoint, also where they get furthest: A's own data packets captured on B's link and
+# replayed (they authenticate; only the replay window refuses them), and initiations with a
+# VALID mac1 (B's public key is all that takes) and garbage inside, among the garbage of every
+# other kind. Each is waited for in B's counters, then the endpoint is read.
+spawn DUMP_PID "$NS_B" "$NL_TMP/tcpdump.log" tcpdump -i eth0 -n -U --immediate-mode -Z root -c 3 \
+  -w "$NL_TMP/capture.pcap" udp and src host 198.51.100.3 and src port 51830
+wait_for "tcpdump to listen" 10 grep -q "listening on" "$NL_TMP/tcpdump.log"
+ns_exec "$NS_A" ping -n -q -c 5 -i 0.1 -W 1 10.0.0.2 >/dev/null || fail "pings A -> B lost"
+wait_for "tcpdump to capture 3 of A's packets" 10 pid_gone "$DUMP_PID"
+forget_pid "$DUMP_PID"
+# b_counter NAME: B's status counter "  NAME: N", 0 when absent.
+b_counter() {
+  local v
+  v=$(ns_exec "$NS_B" timeout 5 "$WGPUNCH" status "$IFB" | awk -v k="  $1" -F': ' '$1 == k {print $2; exit}')
+  printf '%s' "${v:-0}"
+}
+# field NAME FILE: value of NAME=... in the attack tool's output.
+field() { grep -oE "(^| )$1=[0-9]+" "$2" | head -n 1 | cut -d= -f2; }
+counter_at_least() { (($(b_counter "$1") >= $2)); }
+replayed0=$(b_counter "dropped replayed data")
+failed0=$(b_counter "dropped handshake failed")
+mac0=$(b_counter "dropped bad mac1")
+ns_exec "$NS_R" timeout 30 "$ATTACK" replay --pcap "$NL_TMP/capture.pcap" --target 198.51.100.2:51821 \
+  --type 4 >"$NL_TMP/replay.log" 2>&1 || fail "wgp_attack replay failed: $(cat "$NL_TMP/replay.log")"
+replayed=$(field sent "$NL_TMP/replay.log")
+((replayed > 0)) || fail "no data packet of A's in the capture to replay: $(cat "$NL_TMP/replay.log")"
+ns_exec "$NS_R" timeout 30 "$ATTACK" garbage --target 198.51.100.2:51821 --count 64 --pubkey "$PUBB" \
+  >"$NL_TMP/garbage.log" 2>&1 || fail "wgp_attack garbage failed: $(cat "$NL_TMP/garbage.log")"
+valid_mac1=$(field kind_valid_mac1_initiation "$NL_TMP/garbage.log")
+((valid_mac1 > 0)) || fail "the garbage held no initiation with a valid mac1: $(cat "$NL_TMP/garbage.log")"
+wait_for "B to refuse the $replayed replayed data packets" 10 \
+  counter_at_least "dropped replayed data" $((replayed0 + replayed))
+wait_for "B to fail the $valid_mac1 valid-mac1 initiations in the handshake" 10 \
+  counter_at_least "dropped handshake failed" $((failed0 + valid_mac1))
+wait_for "B to drop the garbage with a bad mac1" 10 counter_at_least "dropped bad mac1" $((mac0 + 1))
+log "ok: B refused $replayed replayed data packets of A's, $valid_mac1 valid-mac1 initiations and" \
+  "the rest of $(field sent "$NL_TMP/garbage.log") garbage datagrams from R's address"
 pid_alive "$PID_B" || fail "wgpunch died on forged packets"
 expect_endpoint "$NS_B" "$IFB" "$PUBA" 198.51.100.3:51830 "forged packets did not move the endpoint"
 expect_ping "$NS_B" 10.0.0.1 "tunnel still up after forged packets"

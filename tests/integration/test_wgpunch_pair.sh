@@ -2,7 +2,8 @@
 # wgpunch <-> wgpunch over an IPv6-only underlay (2001:db8::/64 veth, no v4 on it), with a
 # preshared key on the peer pair: ping v4 and v6 inside the tunnel both ways, endpoints are
 # the v6 underlay addresses, the PSK is reported by `wg show`. Then the same pair with
-# mismatched preshared keys must not complete a handshake (so the PSK is really mixed in).
+# mismatched preshared keys must not complete a handshake (so the PSK is really mixed in),
+# although B answers A's initiations: A counts each response it rejects (`handshake failed`).
 # Usage: bash test_wgpunch_pair.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -93,7 +94,12 @@ for side in "$NS_A $IFC $PUBB" "$NS_B $IFD $PUBA"; do
   [[ $hs == 0 ]] || fail "$ifc completed a handshake although the preshared keys differ"
 done
 pid_alive "$PID_C" && pid_alive "$PID_D" || fail "a wgpunch died on a handshake with a wrong PSK"
-log "ok: no handshake with mismatched preshared keys"
+# That no handshake completed proves something only if one was tried: A initiated, B answered
+# (the PSK enters only at the response), and A rejected B's response for its PSK.
+failed=$(ns_exec "$NS_A" "$WGPUNCH" status "$IFC" | awk -F': ' '$1 == "  dropped handshake failed" {print $2}')
+((${failed:-0} >= 1)) ||
+  fail "A counts no failed handshake: no response with the other PSK reached it, the check proves nothing"
+log "ok: no handshake with mismatched preshared keys (A rejected $failed responses)"
 wgp_stop "$PID_C" "$NS_A" "$IFC"
 wgp_stop "$PID_D" "$NS_B" "$IFD"
 log "PASS: wgpunch <-> wgpunch over IPv6 with preshared keys"

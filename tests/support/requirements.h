@@ -49,5 +49,14 @@ inline bool tool_installed(const std::string& command) {
     }                                                                                        \
   } while (0)
 
+// Skips the test (or fails it under WGPUNCH_TESTS_STRICT) because a privilege
+// it needs is missing although the test may run as root: root without
+// CAP_SYS_ADMIN (a container, `capsh --drop=cap_sys_admin`) cannot unshare.
+#define WGP_REQUIRE_SETUP_FAILED(why)                            \
+  do {                                                           \
+    if (::wgp::testing::tests_are_strict()) GTEST_FAIL() << why; \
+    GTEST_SKIP() << "SKIP: " << why;                             \
+  } while (0)
+
 // Skips the test because the machine lacks a property; never strict.
 #define WGP_SKIP_MACHINE(why) GTEST_SKIP() << "SKIP: " << why

@@ -1,6 +1,7 @@
 // UdpSocket over loopback. The process first moves into a private network
-// namespace (when it may) so ports and marks never touch the host's; without
-// root it stays put and uses the host's loopback, which is just as private.
+// namespace (when it may) so ports and marks never touch the host's; when it
+// may not it stays put and uses the host's loopback for its ports, which is
+// just as private, but never changes anything of the host's (its MTU).
 #include "net/udp_socket.h"
 
 #include <fcntl.h>
@@ -23,10 +24,10 @@ namespace wgp {
 namespace {
 
 // Enters a fresh namespace once per process and brings its loopback up.
-// Returns true when the namespace is private (we were root).
+// Returns true when the namespace is private (root with CAP_SYS_ADMIN).
 bool use_private_loopback() {
   static const bool done = [] {
-    if (::unshare(CLONE_NEWNET) != 0) return false;  // not root: host loopback
+    if (::unshare(CLONE_NEWNET) != 0) return false;  // not permitted: host loopback
     UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     ifreq ifr{};
     std::strcpy(ifr.ifr_name, "lo");
@@ -41,6 +42,7 @@ bool use_private_loopback() {
 
 // Sets the loopback MTU (private namespace only); returns the old one, or -1.
 int set_loopback_mtu(int mtu) {
+  if (!use_private_loopback()) return -1;  // the host's loopback: never
   UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   ifreq ifr{};
   std::strcpy(ifr.ifr_name, "lo");
@@ -401,7 +403,12 @@ TEST_F(UdpSocketTest, SegmentedSendArrivesAsDatagramsWithoutGro) {
 // (EINVAL); the slot must then go datagram by datagram (the kernel fragments
 // each), and GSO stays on for the next slot.
 TEST_F(UdpSocketTest, SegmentsOverThePathMtuFallBackToSingleSends) {
-  if (!use_private_loopback()) WGP_REQUIRE_ROOT("a private loopback to change its MTU");
+  // Only ever the MTU of our own namespace's loopback: never the host's, also
+  // for a root that may change it but may not unshare (no CAP_SYS_ADMIN).
+  if (!use_private_loopback())
+    WGP_REQUIRE_SETUP_FAILED(
+        "needs a private loopback to change its MTU (root with "
+        "CAP_SYS_ADMIN): unshare(CLONE_NEWNET) was refused");
   int old_mtu = set_loopback_mtu(1280);
   ASSERT_GT(old_mtu, 0);
   UdpSocket a = UdpSocket::open(0);

@@ -151,8 +151,27 @@ TEST_F(NodeTest, WithoutUdpOffloadsEveryDatagramHasItsOwnSlot) {
 TEST_F(NodeTest, SealsRunOnWorkersBeforeAnythingLeaves) {
   start(2, 2);
   establish();
+  const std::vector<uint64_t> seals0 = a.node->crypto_tally()->seals();
+  const std::vector<uint64_t> opens0 = b.node->crypto_tally()->opens();
   for (uint8_t i = 0; i < 150; ++i) a.tun->inject(a_to_b(600 + (i % 3) * 200, i));
   ASSERT_TRUE(pump_until([&] { return b.tun->written.size() == 150; }));
+  // Where the crypto ran, per thread (0 is the event loop): the 150 seals on
+  // a and opens on b, all counted, and the first worker of each took its
+  // share (a batch of 64 is cut into two ranges of 32; only batches of 96 or
+  // more reach the second worker).
+  const std::vector<uint64_t> seals = a.node->crypto_tally()->seals();
+  const std::vector<uint64_t> opens = b.node->crypto_tally()->opens();
+  ASSERT_EQ(seals.size(), 3u);
+  ASSERT_EQ(opens.size(), 3u);
+  EXPECT_GT(seals[1] - seals0[1], 0u) << "a's first worker sealed nothing";
+  EXPECT_GT(opens[1] - opens0[1], 0u) << "b's first worker opened nothing";
+  uint64_t sealed = 0, opened = 0;
+  for (size_t t = 0; t < 3; ++t) {
+    sealed += seals[t] - seals0[t];
+    opened += opens[t] - opens0[t];
+  }
+  EXPECT_EQ(sealed, 150u);
+  EXPECT_EQ(opened, 150u);
   for (uint8_t i = 0; i < 150; ++i)
     ASSERT_EQ(b.tun->written[i], a_to_b(600 + (i % 3) * 200, i)) << "packet " << int(i);
   // No inner packet's bytes appear on the wire.

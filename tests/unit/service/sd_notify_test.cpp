@@ -39,6 +39,33 @@ TEST(SdNotify, AddressForms) {
   EXPECT_FALSE(parse_notify_socket("/" + std::string(sizeof(sockaddr_un::sun_path), 'x')));
 }
 
+// The keeper of `up --user` passes on what the node may tell systemd about
+// itself, never what would let it speak for the keeper (MAINPID=, FDSTORE=).
+TEST(SdNotify, RelayKeepsOnlyTheNodesOwnFields) {
+  for (const std::string& m : {ready_message("up, 2 peer(s)"), stopping_message("terminated"),
+                               reloading_message(std::chrono::microseconds(42))})
+    EXPECT_EQ(relayable_notify(m), m);
+  EXPECT_EQ(relayable_notify("MAINPID=1\nREADY=1\nFDSTORE=1\nSTATUS=x\nWATCHDOG_USEC=1\n"),
+            "READY=1\nSTATUS=x\n");
+  EXPECT_EQ(relayable_notify("READY=1"), "READY=1\n");  // a last line without a newline
+  EXPECT_EQ(relayable_notify("MAINPID=1\n"), "");
+  EXPECT_EQ(relayable_notify("SOCKET_CREATED"), "");
+  EXPECT_EQ(relayable_notify(""), "");
+  EXPECT_EQ(relayable_notify("XREADY=1\nready=1\n STATUS=x\n"), "");  // exact keys only
+}
+
+TEST(SdNotify, SendsOnAConnectedSocket) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd ours(fds[0]);
+  Notifier n = Notifier::from_connected(UniqueFd(fds[1]));
+  EXPECT_TRUE(n.enabled());
+  EXPECT_TRUE(n.send(ready_message("up")));
+  char buf[64];
+  ssize_t got = recv(ours.get(), buf, sizeof buf, MSG_DONTWAIT);
+  EXPECT_EQ(std::string(buf, size_t(got > 0 ? got : 0)), "READY=1\nSTATUS=up\n");
+}
+
 // Binds a datagram socket at `where` (a NOTIFY_SOCKET value), points the
 // environment at it, sends through a Notifier and returns what arrived.
 std::string round_trip(const std::string& where, const std::string& message) {

@@ -19,16 +19,21 @@
 namespace wgp::testing {
 
 // Enters a fresh network namespace once per process. Returns false when not
-// permitted (not root), in which case the caller skips.
+// permitted (not root, or root without CAP_SYS_ADMIN), in which case the
+// caller must not run: it would touch the host's links.
 inline bool enter_private_netns() {
   static const int result = [] { return ::unshare(CLONE_NEWNET) == 0 ? 0 : errno; }();
   return result == 0;
 }
 
-#define REQUIRE_PRIVATE_NETNS()                                           \
-  do {                                                                    \
-    if (!::wgp::testing::enter_private_netns())                           \
-      WGP_REQUIRE_ROOT("a private network namespace");                    \
+// Skips (fails under WGPUNCH_TESTS_STRICT) unless the process is in a
+// private network namespace: never runs in the host's, also as root.
+#define REQUIRE_PRIVATE_NETNS()                                 \
+  do {                                                          \
+    if (!::wgp::testing::enter_private_netns())                 \
+      WGP_REQUIRE_SETUP_FAILED(                                 \
+          "needs a private network namespace (root with "       \
+          "CAP_SYS_ADMIN): unshare(CLONE_NEWNET) was refused"); \
   } while (0)
 
 // Runs a shell command inside the test's namespace (children inherit it) and
