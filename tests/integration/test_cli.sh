@@ -125,7 +125,7 @@ chmod 0600 "$NL_TMP/xraw$$.conf"
 rc=0
 err=$("$WGPUNCH" check "$NL_TMP/xraw$$.conf" 2>&1 >/dev/null) || rc=$?
 line=$(grep -n '^PrivateKey' "$EXAMPLES/node.conf" | cut -d: -f1)
-((rc == 1)) && [[ $err == "$NL_TMP/xraw$$.conf:$line: PrivateKey: "* ]] ||
+((rc == 1)) && [[ $err == "wgpunch: $NL_TMP/xraw$$.conf:$line: PrivateKey: "* ]] ||
   fail "wgpunch check on the example with placeholders: exit $rc, '$err'"
 log "ok: the example as shipped: $err"
 
