@@ -10,10 +10,15 @@ std::string current_network_namespace() {
   return ec ? std::string() : link.string();
 }
 
-bool in_network_namespace(const DeviceSnapshot& device, const std::string& ours) {
+NamespaceMatch network_namespace_match(const DeviceSnapshot& device, const std::string& ours) {
   for (const auto& [key, value] : device.extra)
-    if (key == kNetworkNamespaceField) return ours.empty() || value == ours;
-  return true;
+    if (key == kNetworkNamespaceField)
+      return ours.empty() || value == ours ? NamespaceMatch::kOurs : NamespaceMatch::kOther;
+  return NamespaceMatch::kUnknown;
+}
+
+bool in_network_namespace(const DeviceSnapshot& device, const std::string& ours) {
+  return network_namespace_match(device, ours) != NamespaceMatch::kOther;
 }
 
 }  // namespace wgp::control

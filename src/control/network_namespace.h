@@ -19,4 +19,10 @@ std::string current_network_namespace();
 // ours.
 bool in_network_namespace(const DeviceSnapshot& device, const std::string& ours);
 
+// Whether `device` says it runs in `ours` (kOurs), in another namespace
+// (kOther), or says nothing (kUnknown: an older node; believed only when no
+// interface says it is ours, as nodes of other namespaces may say nothing too).
+enum class NamespaceMatch { kOurs, kUnknown, kOther };
+NamespaceMatch network_namespace_match(const DeviceSnapshot& device, const std::string& ours);
+
 }  // namespace wgp::control

@@ -177,21 +177,34 @@ int run_ping(const PingOptions& options, std::ostream& out, std::ostream& err) {
     }
     interface = *options.interface_name;
   } else {
-    // Sockets of every namespace share one directory: only ours count.
-    std::string elsewhere;
+    // Sockets of every namespace share one directory: only ours count. One
+    // that says nothing of its namespace (an older node) only when none says
+    // it is ours: it may well run elsewhere.
+    std::string elsewhere, unknown_interface;
+    std::optional<PingTarget> unknown;
     for (const std::string& name : list_uapi_interfaces(options.socket_directory)) {
       std::string error;
       auto device = fetch_status(options.socket_directory, name, error);
       if (!device) continue;
       auto found = find_ping_target(*device, options.peer);
-      if (found && !in_network_namespace(*device, here)) {
+      if (!found) continue;
+      NamespaceMatch match = network_namespace_match(*device, here);
+      if (match == NamespaceMatch::kOther) {
         elsewhere = name;
-        continue;
-      }
-      if ((target = found)) {
+      } else if (match == NamespaceMatch::kUnknown) {
+        if (!unknown) {
+          unknown = found;
+          unknown_interface = name;
+        }
+      } else {
+        target = found;
         interface = name;
         break;
       }
+    }
+    if (!target && unknown) {
+      target = unknown;
+      interface = unknown_interface;
     }
     if (!target) {
       err << "wgpunch ping: no interface running in this network namespace has a peer '"

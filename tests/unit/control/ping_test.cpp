@@ -77,6 +77,12 @@ TEST(Ping, OnlyInterfacesOfThisNetworkNamespace) {
   EXPECT_FALSE(in_network_namespace(there, "net:[4026531840]"));
   EXPECT_TRUE(in_network_namespace(older, "net:[4026531840]"));  // says nothing: believed
   EXPECT_TRUE(in_network_namespace(there, ""));                  // ours unknown
+  // An interface that says nothing is believed only after those that say
+  // they are ours (the others may be any namespace's, issue 22: test_relay
+  // pinged through another test's interface beside it).
+  EXPECT_EQ(network_namespace_match(here, "net:[4026531840]"), NamespaceMatch::kOurs);
+  EXPECT_EQ(network_namespace_match(there, "net:[4026531840]"), NamespaceMatch::kOther);
+  EXPECT_EQ(network_namespace_match(older, "net:[4026531840]"), NamespaceMatch::kUnknown);
   EXPECT_EQ(current_network_namespace().rfind("net:[", 0), 0u);
 }
 
