@@ -71,6 +71,7 @@ TEST(Ping, Arguments) {
 // where it runs, and ping keeps to its own namespace.
 TEST(Ping, OnlyInterfacesOfThisNetworkNamespace) {
   DeviceSnapshot here = device(), there = device(), older = device();
+  older.interface_name = "lo";
   here.extra = {{std::string(kNetworkNamespaceField), "net:[4026531840]"}};
   there.extra = {{std::string(kNetworkNamespaceField), "net:[4026532999]"}};
   EXPECT_TRUE(in_network_namespace(here, "net:[4026531840]"));
@@ -82,7 +83,10 @@ TEST(Ping, OnlyInterfacesOfThisNetworkNamespace) {
   // pinged through another test's interface beside it).
   EXPECT_EQ(network_namespace_match(here, "net:[4026531840]"), NamespaceMatch::kOurs);
   EXPECT_EQ(network_namespace_match(there, "net:[4026531840]"), NamespaceMatch::kOther);
+  older.interface_name = "lo";  // a link of its name exists here (as in every namespace)
   EXPECT_EQ(network_namespace_match(older, "net:[4026531840]"), NamespaceMatch::kUnknown);
+  older.interface_name = "wgpnosuch0";  // none: it runs elsewhere
+  EXPECT_EQ(network_namespace_match(older, "net:[4026531840]"), NamespaceMatch::kOther);
   EXPECT_EQ(current_network_namespace().rfind("net:[", 0), 0u);
 }
 
