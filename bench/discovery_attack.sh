@@ -108,9 +108,7 @@ EOF
     {
       printf '[Interface]\nPrivateKey = %s\nListenPort = 51830\nAddress = 10.0.0.1/8\n\n' "$KREG"
       printf '[Registry]\nZone = bench.example.\nPublic = yes\n'
-      awk '{ n = NR + 1
-             printf "\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.%d.%d/32\n", $2,
-               int(n / 65536) % 256, int(n / 256) % 256, n % 256 }' "$NL_TMP/peer-keys.txt"
+      peer_sections "$NL_TMP/peer-keys.txt"
     } | write_conf "$NL_TMP/$IFREG.conf"
     wgp_up PID_REG "$NS_A" "$NL_TMP/$IFREG.conf"
     hs=$(ns_exec "$NS_B" timeout $((peers / 300 + 30)) "$HELPER" handshakes --to 192.0.2.1:51830 \

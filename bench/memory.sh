@@ -112,9 +112,7 @@ IFREG=$(uniq_iface mreg)
 {
   printf '[Interface]\nPrivateKey = %s\nListenPort = 51830\nAddress = 10.0.0.1/8\n\n' "$KREG"
   printf '[Registry]\nZone = bench.example.\nPublic = no\n'
-  awk '{ n = NR + 1
-         printf "\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.%d.%d/32\n", $2,
-           int(n / 65536) % 256, int(n / 256) % 256, n % 256 }' "$NL_TMP/peer-keys.txt"
+  peer_sections "$NL_TMP/peer-keys.txt"
 } | write_conf "$NL_TMP/$IFREG.conf"
 log "registry config: $PEERS peers, keys and config written in $((SECONDS - T0)) s"
 

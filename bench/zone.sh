@@ -82,9 +82,7 @@ IFREG=$(uniq_iface zreg)
   printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = 10.0.0.1/8\n\n' "$KREG" "$PORT"
   printf '[Registry]\nZone = %s\nPublic = yes\nSecondary = %s\n' "$ZONE" "$KNOT_IP"
   printf 'TransferKey = hmac-sha256:%s:%s\n' "$KEY_NAME" "$TSIG_SECRET"
-  awk '{ n = NR + 1
-         printf "\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.%d.%d/32\n", $2,
-           int(n / 65536) % 256, int(n / 256) % 256, n % 256 }' "$NL_TMP/peer-keys.txt"
+  peer_sections "$NL_TMP/peer-keys.txt"
 } | write_conf "$NL_TMP/$IFREG.conf"
 wgp_up PID_REG "$NS_REG" "$NL_TMP/$IFREG.conf"
 count_peers() { [[ $(ns_exec "$NS_REG" wg show "$IFREG" peers | wc -l) -eq $PEERS ]]; }

@@ -52,6 +52,15 @@ cpu_ticks() {
   echo "$sum"
 }
 
+# peer_sections KEYFILE: a [Peer] for every key of KEYFILE ("private public" lines, as
+# `bench_dns_server keys` writes them) with AllowedIPs 10.x.y.z/32 counted from 10.0.0.2
+# (10.0.0.1 is the registry's own address in every benchmark).
+peer_sections() {
+  awk '{ n = NR + 1
+         printf "\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.%d.%d/32\n", $2,
+           int(n / 65536) % 256, int(n / 256) % 256, n % 256 }' "$1"
+}
+
 # proc_kib PID FIELD: a field of /proc/PID/status in KiB (VmRSS, VmHWM, ...).
 proc_kib() {
   awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null

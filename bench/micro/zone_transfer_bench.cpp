@@ -71,6 +71,25 @@ void BM_ZoneCommitOneChange10k(benchmark::State& state) {
 }
 BENCHMARK(BM_ZoneCommitOneChange10k)->Unit(benchmark::kMillisecond);
 
+// Publishing one peer's move (issue 17 item 7): the whole table anew, as the
+// registry did for every change, against that one peer alone.
+void BM_ZonePublishAll10k(benchmark::State& state) {
+  Fixture f;
+  for (auto _ : state) f.zone.set_peers(f.peers);
+}
+BENCHMARK(BM_ZonePublishAll10k)->Unit(benchmark::kMillisecond);
+
+void BM_ZonePublishOne10k(benchmark::State& state) {
+  Fixture f;
+  uint32_t i = 0;
+  for (auto _ : state) {
+    PublishedPeer p = f.peers[i++ % kPeers];
+    p.endpoint.port = uint16_t(p.endpoint.port + 1);
+    f.zone.upsert_peer(std::move(p));
+  }
+}
+BENCHMARK(BM_ZonePublishOne10k)->Unit(benchmark::kMicrosecond);
+
 // The part of a commit that is the version itself: enumerate and sort.
 void BM_ZoneVersion10k(benchmark::State& state) {
   Fixture f;

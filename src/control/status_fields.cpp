@@ -8,9 +8,9 @@
 namespace wgp::control {
 namespace {
 
-constexpr std::array<std::string_view, 6> kLists = {
-    "candidates",           "trying",          "offloads", "discovery_registry",
-    "registry_secondaries", "local_candidates"};
+constexpr std::array<std::string_view, 7> kLists = {
+    "candidates",           "trying",           "offloads",      "discovery_registry",
+    "registry_secondaries", "local_candidates", "restart_needed"};
 constexpr std::array<std::string_view, 2> kFlags = {"registry_public", "registry_relay"};
 // Text whatever it looks like (a zone name may be all digits and dots).
 constexpr std::array<std::string_view, 9> kTexts = {"path",

@@ -190,6 +190,11 @@ void DnssdRoles::add_peer_status(const Peer& peer, ExtraFields& extra) const {
   if (discovery_) discovery_->add_peer_status(peer, extra);
 }
 
+void DnssdRoles::set_host_addresses(std::vector<IpAddress> addresses) {
+  if (registry_) registry_->set_own_addresses(addresses);
+  device_.set_own_addresses(std::move(addresses));
+}
+
 void DnssdRoles::add_status(ExtraFields& extra) const {
   if (registry_) registry_->add_status(extra);
   if (publisher_) publisher_->add_status(extra);

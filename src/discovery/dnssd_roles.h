@@ -56,6 +56,10 @@ class DnssdRoles final : public DeviceObserver {
   // discovery registers them with every registry ([Discovery]
   // LocalCandidates = no: never). Call again whenever they change.
   void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
+  // Every address of this host (net/local_addresses.h host_addresses):
+  // never a candidate, neither one a peer registers with our registry nor
+  // one our device probes. Call again whenever they change.
+  void set_host_addresses(std::vector<IpAddress> addresses);
   void add_status(ExtraFields& extra) const;
   // What discovery knows of one peer (a search under way, or given up).
   void add_peer_status(const Peer& peer, ExtraFields& extra) const;

@@ -5,6 +5,7 @@
 #include "discovery/tunnel_route.h"
 #include "dnssd/notify.h"
 #include "dnssd/wire_name.h"
+#include "net/local_addresses.h"
 
 namespace wgp {
 
@@ -18,6 +19,11 @@ constexpr size_t kMaxInnerPacket = kMaxDnsMessage + 48;
 // A registration of candidates lasts this long unless renewed (nodes renew
 // every Interval); a peer gone quiet takes its candidates with it.
 constexpr auto kRegistrationLifetime = std::chrono::seconds(180);
+// UPDATEs per peer: a node sends one at start, every Interval, when a
+// registry's session comes up and when its addresses change.
+constexpr BucketRate kUpdateBudget = BucketRate::per_second(1, 10);
+// Peers with registrations, budgets or recent NOTIFYs kept at most.
+constexpr size_t kMaxTracked = 65536;
 }  // namespace
 
 RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAddress> addresses,
@@ -28,8 +34,11 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
       device_(device),
       send_(std::move(send)),
       responder_(config.zone),
+      candidates_(kMaxTracked, kRegistrationLifetime),
+      update_budget_(kMaxTracked, kUpdateBudget.refill()),
       answer_(kMaxDnsMessage),
-      packet_(kMaxInnerPacket) {
+      packet_(kMaxInnerPacket),
+      last_notify_(kMaxTracked, kNotifyInterval) {
   std::vector<std::vector<uint8_t>> name_servers;
   for (const std::string& name : config.name_servers)
     if (auto wire = dnssd::wire_name(name)) name_servers.push_back(std::move(*wire));
@@ -37,42 +46,83 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
 }
 
 void RegistryService::refresh() {
-  if (generation_ == device_.endpoint_generation() && published_version_ == candidates_version_)
-    return;
-  generation_ = device_.endpoint_generation();
-  published_version_ = candidates_version_;
+  const uint64_t generation = device_.endpoint_generation();
+  if (generation == generation_) return;
+  std::vector<PublicKey> changed;
+  bool incremental = generation_ != UINT64_MAX &&
+                     device_.endpoint_changes_since(
+                         generation_, [&](const PublicKey& k) { changed.push_back(k); });
+  generation_ = generation;
+  if (!incremental) return republish_all();
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  for (const PublicKey& k : changed) republish(k);
+}
+
+dnssd::PublishedPeer RegistryService::published_peer(const Peer& peer) const {
+  dnssd::PublishedPeer p{peer.public_key(), *peer.endpoint, 0, {}};
+  if (const dnssd::CandidateSet* set = candidates_.get(peer.public_key())) {
+    p.candidate_port = set->port;
+    p.candidates = set->addresses;
+  }
+  return p;
+}
+
+void RegistryService::republish_all() {
   std::vector<dnssd::PublishedPeer> published;
   confirmed_at_.clear();
+  published_at_.clear();
   for (const Peer& peer : device_.peers()) {
     // Only where a peer was seen, never where someone merely told us to aim.
     if (!peer.endpoint || !peer.endpoint_confirmed) continue;
-    confirmed_at_[*peer.endpoint] = &peer;
-    dnssd::PublishedPeer p{peer.public_key(), *peer.endpoint, 0, {}};
-    if (auto it = candidates_.find(peer.public_key()); it != candidates_.end()) {
-      p.candidate_port = it->second.set.port;
-      p.candidates = it->second.set.addresses;
-    }
-    published.push_back(std::move(p));
+    ++confirmed_at_[*peer.endpoint];
+    published_at_[peer.public_key()] = *peer.endpoint;
+    published.push_back(published_peer(peer));
   }
   responder_.set_peers(std::move(published));
 }
 
+void RegistryService::republish(const PublicKey& key) {
+  bool was = false;
+  if (auto it = published_at_.find(key); it != published_at_.end()) {
+    if (auto c = confirmed_at_.find(it->second); c != confirmed_at_.end() && --c->second == 0)
+      confirmed_at_.erase(c);
+    published_at_.erase(it);
+    was = true;
+  }
+  const Peer* peer = device_.find_peer(key);
+  if (!peer || !peer->endpoint || !peer->endpoint_confirmed) {
+    if (was) responder_.remove_peer(key);
+    return;
+  }
+  ++confirmed_at_[*peer->endpoint];
+  published_at_[key] = *peer->endpoint;
+  responder_.upsert_peer(published_peer(*peer));
+}
+
 void RegistryService::handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now) {
-  auto update = dnssd::read_candidate_update(udp.payload, asker.public_key(), config_.zone);
+  const PublicKey& key = asker.public_key();
+  TokenBucket* budget = update_budget_.touch_or_insert(
+      key, now.mono, [&] { return TokenBucket(kUpdateBudget, now.mono); });
+  dnssd::ReadUpdate update;
   uint8_t rcode = 0;
-  switch (update.verdict) {
-    case dnssd::UpdateVerdict::kOk: {
+  if (!budget || !budget->take(kUpdateBudget, now.mono)) {
+    ++updates_limited_;
+    update.id = load_be16(udp.payload.data());
+    rcode = 5;  // REFUSED: the node tries again at its next Interval
+  } else {
+    update = dnssd::read_candidate_update(udp.payload, key, config_.zone);
+  }
+  switch (rcode ? dnssd::UpdateVerdict::kRefused : update.verdict) {
+    case dnssd::UpdateVerdict::kOk:
       ++updates_accepted_;
-      Registered& r = candidates_[asker.public_key()];
-      if (!(r.set == update.set)) ++candidates_version_;
-      r.set = std::move(update.set);
-      r.expires = now.mono + kRegistrationLifetime;
-      if (r.set.addresses.empty()) {
-        candidates_.erase(asker.public_key());
-        ++candidates_version_;
-      }
+      // Only addresses the peer could own: never ours, loopback, multicast,
+      // broadcast or unspecified (every node that looks it up would probe them).
+      candidates_refused_ += std::erase_if(
+          update.set.addresses, [&](const IpAddress& a) { return refused_candidate(a); });
+      if (update.set.addresses.empty()) update.set.port = 0;
+      set_candidates(key, std::move(update.set), now);
       break;
-    }
     case dnssd::UpdateVerdict::kFormErr:
       rcode = 1;
       break;
@@ -91,17 +141,43 @@ void RegistryService::handle_update(Peer& asker, const dnssd::UdpPacketView& udp
   if (n) device_.send_to_peer(asker, ByteView(packet_.data(), n), now);
 }
 
-std::optional<Instant> RegistryService::next_deadline() const {
-  std::optional<Instant> next;
-  for (const auto& [key, r] : candidates_)
-    if (!next || r.expires < *next) next = r.expires;
-  return next;
+bool RegistryService::refused_candidate(const IpAddress& a) const {
+  auto ours = [&](const std::vector<IpAddress>& list) {
+    return std::find(list.begin(), list.end(), a) != list.end();
+  };
+  return !is_candidate_address(a) || ours(own_addresses_) || ours(tunnel_addresses_);
 }
 
+void RegistryService::set_own_addresses(std::vector<IpAddress> addresses) {
+  own_addresses_ = std::move(addresses);
+}
+
+void RegistryService::set_candidates(const PublicKey& peer, dnssd::CandidateSet set, Now now) {
+  // Expired or not: an expiry not yet run is still what the responder has.
+  const dnssd::CandidateSet* before = candidates_.get(peer);
+  if (set.addresses.empty()) {
+    if (!before) return;
+    candidates_.erase(peer);
+  } else {
+    bool same = before && *before == set;
+    candidates_.insert(peer, set, now.mono);  // renewed either way
+    if (same) return;
+  }
+  // One peer's records change: the zone's version (source_generation) and
+  // that peer's answers, not a rebuild of the table.
+  ++candidates_version_;
+  responder_.set_candidates(peer, set.port, std::move(set.addresses));
+}
+
+std::optional<Instant> RegistryService::next_deadline() const { return candidates_.next_expiry(); }
+
 void RegistryService::run_timers(Now now) {
-  size_t before = candidates_.size();
-  std::erase_if(candidates_, [&](const auto& kv) { return kv.second.expires <= now.mono; });
-  if (candidates_.size() != before) ++candidates_version_;
+  std::vector<PublicKey> expired;
+  candidates_.expire(now.mono, [&](const PublicKey& k, const auto&) { expired.push_back(k); });
+  for (const PublicKey& k : expired) {
+    ++candidates_version_;
+    responder_.set_candidates(k, 0, {});
+  }
 }
 
 bool RegistryService::wants_inner(const dnssd::UdpDestination& to) const {
@@ -118,10 +194,7 @@ void RegistryService::handle_plain_query(ByteView query, const Endpoint& from, N
     ++ignored_;
     return;
   }
-  if (!plain_budget_.allow(from.address, now.mono)) {
-    ++plain_limited_;
-    return;
-  }
+  if (!plain_budget_allows(from, now)) return;
   auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
                                   MutableByteView(answer_.data(), kMaxPlainAnswer));
   if (!result.length) {
@@ -130,6 +203,12 @@ void RegistryService::handle_plain_query(ByteView query, const Endpoint& from, N
   }
   ++plain_answered_;
   send_(from, ByteView(answer_.data(), result.length));
+}
+
+bool RegistryService::plain_budget_allows(const Endpoint& from, Now now) {
+  if (plain_budget_.allow(from.address, now.mono)) return true;
+  ++plain_limited_;
+  return false;
 }
 
 void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
@@ -205,13 +284,9 @@ void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker
   Peer* target = device_.find_peer(target_key);
   if (!target) return;
   auto pair = std::make_pair(target_key, asker);
-  if (auto it = last_notify_.find(pair);
-      it != last_notify_.end() && now.mono - it->second < kNotifyInterval)
-    return;
-  if (last_notify_.size() > 4096)
-    std::erase_if(last_notify_,
-                  [&](const auto& kv) { return now.mono - kv.second >= kNotifyInterval; });
-  last_notify_[pair] = now.mono;
+  if (last_notify_.find(pair, now.mono)) return;
+  if (!tunnel_route(device_, *target, tunnel_addresses_)) return;
+  last_notify_.insert(pair, true, now.mono);
   send_notify(*target, asker, now);
 }
 
@@ -236,6 +311,10 @@ void RegistryService::add_status(ExtraFields& extra) const {
   extra.emplace_back("registry_candidates_registered", std::to_string(candidates_.size()));
   if (updates_refused_)
     extra.emplace_back("registry_updates_refused", std::to_string(updates_refused_));
+  if (updates_limited_)
+    extra.emplace_back("registry_updates_rate_limited", std::to_string(updates_limited_));
+  if (candidates_refused_)
+    extra.emplace_back("registry_candidates_refused", std::to_string(candidates_refused_));
   if (dropped_) extra.emplace_back("registry_dropped_malformed", std::to_string(dropped_));
 }
 

@@ -23,13 +23,17 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
 #include "control/device_control.h"
+#include "crypto/keyed_hash.h"
 #include "dnssd/candidate_update.h"
 #include "dnssd/inner_udp.h"
 #include "dnssd/responder.h"
+#include "util/lru_table.h"
+#include "util/token_bucket.h"
 #include "wg/device.h"
 #include "wg/ratelimiter.h"
 
@@ -53,6 +57,14 @@ class RegistryService {
   bool wants_inner(const dnssd::UdpDestination& to) const;
   // A plain DNS message that arrived on the WireGuard port from `from`.
   void handle_plain_query(ByteView query, const Endpoint& from, Now now);
+  // Whether one more plain answer may go to `from` now (20 a second, bursts
+  // of 20, per address; takes from the budget): every plain answer,
+  // to a peer, to anyone with Public = yes, to a listed secondary, passes
+  // here, since the source of a datagram can be forged.
+  bool plain_budget_allows(const Endpoint& from, Now now);
+  // This host's addresses (net/local_addresses.h host_addresses): never
+  // accepted as a peer's candidate. Call again when they change.
+  void set_own_addresses(std::vector<IpAddress> addresses);
   // An in-tunnel packet from `asker` that wants_inner() accepted.
   void handle_inner(Peer& asker, ByteView ip_packet, Now now);
   // The answer to a query that arrived over TCP in the tunnel (no size
@@ -75,7 +87,7 @@ class RegistryService {
   // published records may have; the zone as published now; the serial that
   // answers carry; an answer of at most `limit` bytes to a listed
   // secondary's query (its TSIG is the publisher's business).
-  uint64_t source_generation() const { return device_.endpoint_generation(); }
+  uint64_t source_generation() const { return device_.endpoint_generation() + candidates_version_; }
   const dnssd::ZoneView& zone();
   void set_serial(uint32_t serial) { responder_.set_serial(serial); }
   ByteView answer_secondary(ByteView query, size_t limit, dnssd::Transport transport);
@@ -83,8 +95,13 @@ class RegistryService {
  private:
   // An RFC 2136 UPDATE from `asker` in the tunnel: its candidates.
   void handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
-  // Republishes the peer table when the device's endpoints changed.
+  // Republishes what changed in the device's peer table: the peers whose
+  // endpoint changed since the last look, one by one (O(log n) each), or
+  // the whole table when the device's log does not reach back that far.
   void refresh();
+  void republish_all();
+  void republish(const PublicKey& peer);
+  dnssd::PublishedPeer published_peer(const Peer& peer) const;
   void notify(const PublicKey& target, const PublicKey& asker, Now now);
   // registry_notify.cpp: who asked about whom, when (in-tunnel questions of
   // peers that run discovery), kept kInterest.
@@ -96,6 +113,10 @@ class RegistryService {
   // Answers a question for our relay offer (dnssd/relay_offer.h); false
   // when `udp` is another question.
   bool answer_relay_offer(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
+  // `peer`'s registered candidates are now `set` (empty: none).
+  void set_candidates(const PublicKey& peer, dnssd::CandidateSet set, Now now);
+  // Not an address `asker` could own: ours, or not unicast we could reach.
+  bool refused_candidate(const IpAddress& a) const;
 
   RegistryConfig config_;
   std::vector<IpAddress> tunnel_addresses_;
@@ -104,31 +125,35 @@ class RegistryService {
   SendPlain send_;
   dnssd::Responder responder_;
   uint64_t generation_ = UINT64_MAX;
-  // Confirmed endpoints only: who may ask in plain DNS.
-  std::map<Endpoint, const Peer*> confirmed_at_;
+  // Confirmed endpoints only: who may ask in plain DNS (with how many peers
+  // published there), and where each published peer is.
+  std::map<Endpoint, uint32_t> confirmed_at_;
+  std::map<PublicKey, Endpoint> published_at_;
   // Peers that asked in-tunnel from port 53, i.e. run wgpunch's discovery:
   // the only ones a NOTIFY is for (a stock peer would answer ICMP).
   std::set<PublicKey> discovering_;
-  // Each peer's own addresses as it registered them, until `expires` (a
-  // registration lives as long as a session: the node renews it every
-  // Interval; a peer gone quiet takes its candidates with it).
-  struct Registered {
-    dnssd::CandidateSet set;
-    Instant expires;
-  };
-  std::map<PublicKey, Registered> candidates_;
-  uint64_t candidates_version_ = 0;  // bumped on every change, for refresh()
-  uint64_t published_version_ = UINT64_MAX;
+  // Each peer's own addresses as it registered them, until the registration
+  // is kRegistrationLifetime old (it lives as long as a session: the node
+  // renews it every Interval; a peer gone quiet takes its candidates with
+  // it). Bounded, O(1) per event; each change goes to the responder for
+  // that one peer, and bumps the version the zone publisher watches.
+  LruTable<PublicKey, dnssd::CandidateSet, KeyedHash> candidates_;
+  uint64_t candidates_version_ = 0;
+  // UPDATEs per peer: each costs a parse, and a change a new zone version.
+  LruTable<PublicKey, TokenBucket, KeyedHash> update_budget_;
   uint64_t updates_accepted_ = 0;
   uint64_t updates_refused_ = 0;
+  uint64_t updates_limited_ = 0;
+  uint64_t candidates_refused_ = 0;  // addresses dropped from accepted UPDATEs
+  std::vector<IpAddress> own_addresses_;
   std::vector<uint8_t> answer_;
   std::vector<uint8_t> packet_;
   std::vector<uint8_t> notify_;
   uint16_t next_notify_id_ = 1;
-  // (target, asker) → when we last notified: a NOTIFY makes the target ask
-  // about the asker, which would NOTIFY the asker, and so on; one per pair
-  // per interval breaks that ping-pong.
-  std::map<std::pair<PublicKey, PublicKey>, Instant> last_notify_;
+  // (target, asker) pairs notified in the last interval: a NOTIFY makes the
+  // target ask about the asker, which would NOTIFY the asker, and so on;
+  // one per pair per interval breaks that ping-pong. Bounded, O(1).
+  LruTable<std::pair<PublicKey, PublicKey>, bool, KeyedHash> last_notify_;
   // (about, asker) → when the asker last asked about it in the tunnel; with
   // the order of those questions, so expiry and the bound cost O(1) each.
   std::map<std::pair<PublicKey, PublicKey>, Instant> questions_;

@@ -134,8 +134,10 @@ void ZonePublisher::take_ack(Secondary& s, ByteView datagram, Now now) {
 bool ZonePublisher::handle_datagram(ByteView d, const Endpoint& from, Now now) {
   if (d.size() < dnssd::kDnsHeaderBytes) return true;
   if (d[2] & 0x80) {  // a response: only ever an acknowledgement, never answered
+    // From where the NOTIFY went, address and port: anyone can send from
+    // the secondary's address, and a 16-bit id is soon guessed.
     for (Secondary& s : secondaries_)
-      if (s.notify_to.address == from.address && s.pending) take_ack(s, d, now);
+      if (s.notify_to == from && s.pending) take_ack(s, d, now);
     return true;
   }
   return answer_query(d, from, now);

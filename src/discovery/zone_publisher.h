@@ -15,8 +15,10 @@
 //   ACL names), TSIG-signed with TransferKey; resent after 1, 2, 4, 8 s until
 //   acknowledged (5 sends at most); a newer version replaces the pending one.
 // - Queries from a listed secondary's address on the WireGuard port (the
-//   SOA check before a transfer) are answered like any other, signed; the
-//   NOTIFY acknowledgements are consumed here.
+//   SOA check before a transfer) are answered like any other, signed, and
+//   within the registry's per-address budget for plain answers (a source
+//   address is easily forged). A NOTIFY acknowledgement counts only from
+//   the address and port the NOTIFY went to, and only signed with a key.
 // - AXFR and IXFR over TCP (node/dns_tcp_server.h listens on the ListenPort
 //   number) to listed secondaries only (the address decides; anyone else's
 //   connection is closed unread), from the history of versions

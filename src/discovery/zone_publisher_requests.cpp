@@ -22,7 +22,9 @@ bool ZonePublisher::answer_query(ByteView d, const Endpoint& from, Now now) {
     case Check::kUnsigned:
       return false;  // the registry's own rules decide (Public, peers)
     case Check::kRefused:
-      if (!refusal.empty()) send_(from, refusal);
+      // A secondary's address can be forged like any other: what it is
+      // sent, refusals included, stays within the per-address budget.
+      if (!refusal.empty() && registry_.plain_budget_allows(from, now)) send_(from, refusal);
       return true;
     case Check::kGoOn:
       break;
@@ -30,7 +32,7 @@ bool ZonePublisher::answer_query(ByteView d, const Endpoint& from, Now now) {
   size_t room = tsig ? tsig->record_size() : 0;
   ByteView answer = registry_.answer_secondary(d, RegistryService::kMaxPlainAnswer - room,
                                                dnssd::Transport::kDatagram);
-  if (answer.empty()) return true;
+  if (answer.empty() || !registry_.plain_budget_allows(from, now)) return true;
   std::vector<uint8_t> reply(answer.begin(), answer.end());
   if (tsig) tsig->sign(reply, t);
   ++queries_answered_;

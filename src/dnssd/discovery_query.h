@@ -17,6 +17,7 @@
 
 #include "crypto/keys.h"
 #include "net/ip.h"
+#include "net/local_addresses.h"
 #include "util/bytes.h"
 
 namespace wgp::dnssd {
@@ -45,7 +46,7 @@ std::string target_name(const PublicKey& key, std::string_view zone);
 constexpr std::string_view kCandidateLabel = "c";
 std::string candidate_name(const PublicKey& key, std::string_view zone);
 // Candidate addresses a peer may publish, and a client reads, at most.
-constexpr size_t kMaxCandidates = 8;
+constexpr size_t kMaxCandidates = kMaxOwnCandidates;
 
 // The key named by `wire_name` (an uncompressed wire-form name, root label
 // included) when it is exactly `<B32>._wireguard._udp.<zone>`, compared

@@ -35,6 +35,23 @@ void Responder::set_peers(std::vector<PublishedPeer> peers) {
   cache_.clear();
 }
 
+bool Responder::set_candidates(const PublicKey& key, uint16_t port,
+                               std::vector<IpAddress> addresses) {
+  if (!zone_.set_candidates(key, port, std::move(addresses))) return false;
+  cache_.clear();
+  return true;
+}
+
+void Responder::upsert_peer(PublishedPeer peer) {
+  zone_.upsert_peer(std::move(peer));
+  cache_.clear();
+}
+
+void Responder::remove_peer(const PublicKey& key) {
+  zone_.remove_peer(key);
+  cache_.clear();
+}
+
 void Responder::set_serial(uint32_t serial) {
   if (serial == zone_.serial()) return;
   zone_.set_serial(serial);

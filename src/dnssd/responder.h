@@ -66,6 +66,13 @@ class Responder {
 
   // Replaces the published set and empties the cache.
   void set_peers(std::vector<PublishedPeer> peers);
+  // One peer's candidates (ZoneView::set_candidates); empties the cache
+  // when the peer is published.
+  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses);
+  // One peer published anew or withdrawn (ZoneView::upsert_peer,
+  // remove_peer); empties the cache.
+  void upsert_peer(PublishedPeer peer);
+  void remove_peer(const PublicKey& key);
   // The SOA serial (the zone publisher owns it); empties the cache when it changes.
   void set_serial(uint32_t serial);
   // The apex's NS targets (see ZoneView::set_name_servers); empties the cache.

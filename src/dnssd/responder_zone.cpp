@@ -123,24 +123,55 @@ ZoneView::ZoneView(std::string_view zone) {
   hostmaster_wire_ = prepend_label("hostmaster", zone_wire_);
 }
 
+namespace {
+std::string lower_label(const PublicKey& key) {
+  std::string label = peer_label(key);
+  std::transform(label.begin(), label.end(), label.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
+  return label;
+}
+}  // namespace
+
 void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
   peers_.clear();
   by_label_.clear();
-  for (PublishedPeer& p : peers) {
-    std::string label = peer_label(p.key);
-    std::string lower = label;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; });
-    std::vector<uint8_t> host = prepend_label(label, zone_wire_);
-    std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
-    Entry e{p, prepend_label(label, service_wire_), std::move(host), std::move(candidate_host)};
-    auto [it, fresh] = by_label_.emplace(lower, peers_.size());
-    if (fresh) {
-      peers_.push_back(std::move(e));
-    } else {
-      peers_[it->second] = std::move(e);
-    }
+  for (PublishedPeer& p : peers) upsert_peer(std::move(p));
+}
+
+void ZoneView::upsert_peer(PublishedPeer p) {
+  std::string label = peer_label(p.key);
+  std::vector<uint8_t> host = prepend_label(label, zone_wire_);
+  std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
+  Entry e{std::move(p), prepend_label(label, service_wire_), std::move(host),
+          std::move(candidate_host)};
+  auto [it, fresh] = by_label_.emplace(lower_label(e.peer.key), peers_.size());
+  if (fresh)
+    peers_.push_back(std::move(e));
+  else
+    peers_[it->second] = std::move(e);
+}
+
+void ZoneView::remove_peer(const PublicKey& key) {
+  auto it = by_label_.find(lower_label(key));
+  if (it == by_label_.end()) return;
+  size_t at = it->second;
+  by_label_.erase(it);
+  if (at + 1 != peers_.size()) {
+    // The last entry takes the hole: no other index moves.
+    peers_[at] = std::move(peers_.back());
+    by_label_[lower_label(peers_[at].peer.key)] = at;
   }
+  peers_.pop_back();
+}
+
+bool ZoneView::set_candidates(const PublicKey& key, uint16_t port,
+                              std::vector<IpAddress> addresses) {
+  auto it = by_label_.find(lower_label(key));
+  if (it == by_label_.end()) return false;
+  PublishedPeer& p = peers_[it->second].peer;
+  p.candidate_port = addresses.empty() ? 0 : port;
+  p.candidates = std::move(addresses);
+  return true;
 }
 
 NameMatch ZoneView::match(ByteView name) const {

@@ -82,6 +82,14 @@ class ZoneView {
 
   // Replaces the published peers (a key given twice: the last one wins).
   void set_peers(std::vector<PublishedPeer> peers);
+  // Replaces one published peer's candidates (PublishedPeer), in O(log n):
+  // a registration changes one peer, not the table. False when `key` is
+  // not published.
+  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses);
+  // Publishes one peer (replacing what was published for its key), or
+  // withdraws one, in O(log n): an endpoint's move changes one peer too.
+  void upsert_peer(PublishedPeer peer);
+  void remove_peer(const PublicKey& key);
   // The SOA serial answers carry (0 until set).
   void set_serial(uint32_t serial) { serial_ = serial; }
   // The NS targets at the apex, wire form (lower case); empty: the apex itself.
@@ -115,8 +123,8 @@ class ZoneView {
  private:
   struct Entry {
     PublishedPeer peer;
-    std::vector<uint8_t> instance;  // <B32>._wireguard._udp.<zone>, wire form
-    std::vector<uint8_t> host;      // <B32>.<zone>
+    std::vector<uint8_t> instance;        // <B32>._wireguard._udp.<zone>, wire form
+    std::vector<uint8_t> host;            // <B32>.<zone>
     std::vector<uint8_t> candidate_host;  // c.<B32>.<zone>
   };
 

@@ -30,6 +30,19 @@ struct MetricsServer::Shared {
   Render render;
   bool stopped = false;
   std::set<Session*> sessions;
+  // The last exposition and when it was made (see kRenderCache).
+  std::string rendered;
+  std::optional<std::chrono::steady_clock::time_point> rendered_at;
+
+  const std::string& exposition() {
+    auto now = std::chrono::steady_clock::now();
+    if (!rendered_at || now - *rendered_at >= kRenderCache) {
+      rendered = render();
+      rendered_at = now;
+    }
+    return rendered;
+  }
+  size_t sessions_from(const boost::asio::ip::address& client) const;
 };
 
 namespace {
@@ -37,7 +50,7 @@ namespace {
 // What to answer `req` with (no I/O): the exposition at /metrics, a pointer
 // to it at /, 404 elsewhere, 405 for methods other than GET and HEAD.
 http::response<http::string_body> answer(const http::request<http::empty_body>& req,
-                                         const MetricsServer::Render& render) {
+                                         MetricsServer::Shared& shared) {
   http::response<http::string_body> res;
   res.version(req.version());
   res.keep_alive(req.keep_alive());
@@ -52,7 +65,7 @@ http::response<http::string_body> answer(const http::request<http::empty_body>& 
   } else if (target == "/metrics") {
     res.result(http::status::ok);
     res.set(http::field::content_type, std::string(kContentType));
-    res.body() = render();
+    res.body() = shared.exposition();
   } else if (target == "/") {
     res.result(http::status::ok);
     res.body() = "wgpunch: Prometheus metrics at /metrics\n";
@@ -67,11 +80,13 @@ http::response<http::string_body> answer(const http::request<http::empty_body>& 
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<MetricsServer::Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {
+  Session(tcp::socket socket, boost::asio::ip::address client,
+          std::shared_ptr<MetricsServer::Shared> shared)
+      : stream_(std::move(socket)), client_(client), shared_(std::move(shared)) {
     shared_->sessions.insert(this);
   }
   ~Session() { shared_->sessions.erase(this); }
+  const boost::asio::ip::address& client() const { return client_; }
 
   void read() {
     parser_.emplace();
@@ -92,7 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void on_read(beast::error_code ec) {
     if (ec || shared_->stopped) return close();  // includes the timeout and oversize requests
-    response_ = answer(parser_->get(), shared_->render);
+    response_ = answer(parser_->get(), *shared_);
     stream_.expires_after(MetricsServer::kIoTimeout);
     http::async_write(
         stream_, response_,
@@ -105,11 +120,22 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  boost::asio::ip::address client_;
   beast::flat_buffer buffer_{MetricsServer::kMaxHeaderBytes};
   std::optional<http::request_parser<http::empty_body>> parser_;
   http::response<http::string_body> response_;
   std::shared_ptr<MetricsServer::Shared> shared_;
 };
+
+}  // namespace
+
+size_t MetricsServer::Shared::sessions_from(const boost::asio::ip::address& client) const {
+  size_t n = 0;
+  for (const Session* s : sessions) n += s->client() == client;
+  return n;
+}
+
+namespace {
 
 tcp::endpoint to_tcp(const Endpoint& e) {
   sockaddr_storage ss{};
@@ -169,8 +195,11 @@ void MetricsServer::accept() {
           });
           return;
         }
-        if (shared->sessions.size() < kMaxConnections)
-          std::make_shared<Session>(std::move(socket), shared)->read();
+        boost::system::error_code peer_ec;
+        auto client = socket.remote_endpoint(peer_ec).address();
+        if (!peer_ec && shared->sessions.size() < kMaxConnections &&
+            shared->sessions_from(client) < kMaxConnectionsPerClient)
+          std::make_shared<Session>(std::move(socket), client, shared)->read();
         // else: the socket closes as it goes out of scope; a scraper retries
         accept();
       });

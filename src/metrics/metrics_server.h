@@ -2,8 +2,11 @@
 // GET /metrics answers the exposition that `render` returns, on the node's
 // own event loop (so the snapshot is taken on the thread that owns the
 // device). HTTP parsing is Boost.Beast's; this file only decides what to
-// answer and bounds what a client may cost: a few connections at a time, a
-// small request header, and a deadline on every read and write.
+// answer and bounds what a client may cost: a few connections at a time (and
+// fewer from any one address), a small request header, a deadline on every
+// read and write, and one rendering a second at most: rendering walks every
+// peer on the thread that carries the data path, so scrapes within a second
+// of the last get its text again.
 #pragma once
 
 // clang-format off
@@ -38,6 +41,8 @@ class MetricsServer {
 
   // Limits, public for tests.
   static constexpr size_t kMaxConnections = 8;
+  static constexpr size_t kMaxConnectionsPerClient = 2;  // per remote address
+  static constexpr std::chrono::seconds kRenderCache{1};
   static constexpr size_t kMaxHeaderBytes = 8192;
   static constexpr std::chrono::seconds kIoTimeout{10};
 

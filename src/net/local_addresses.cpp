@@ -24,28 +24,55 @@ bool is_candidate_address(const IpAddress& a) {
   return (b[0] & 0xE0) == 0x20;  // 2000::/3
 }
 
+bool is_peer_destination(const IpAddress& a) {
+  const uint8_t* b = a.bytes.data();
+  if (a.is_v4()) return b[0] != 0 && b[0] != 127 && b[0] < 224;
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  bool compatible = std::all_of(b, b + 12, [](uint8_t x) { return x == 0; });  // ::/96, ::1
+  bool mapped = std::equal(b, b + 12, kMapped);
+  bool link_local = b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+  return !compatible && !mapped && !link_local && b[0] != 0xff;
+}
+
+namespace {
+
+// Calls fn(interface name, address) for every IPv4 and IPv6 address.
+template <typename Fn>
+void for_each_interface_address(Fn&& fn) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return;
+  std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> owner(list, &::freeifaddrs);
+  for (const ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    if (i->ifa_addr->sa_family == AF_INET)
+      fn(i->ifa_name, IpAddress::v4(reinterpret_cast<const uint8_t*>(
+                          &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr)));
+    else if (i->ifa_addr->sa_family == AF_INET6)
+      fn(i->ifa_name,
+         IpAddress::v6(reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr.s6_addr));
+  }
+}
+
+}  // namespace
+
 std::vector<IpAddress> local_candidate_addresses(const std::string& exclude_interface,
                                                  std::span<const IpAddress> exclude) {
   std::vector<IpAddress> out;
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return out;
-  std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> owner(list, &::freeifaddrs);
-  for (const ifaddrs* i = list; i; i = i->ifa_next) {
-    if (!i->ifa_addr || (i->ifa_name && exclude_interface == i->ifa_name)) continue;
-    IpAddress a;
-    if (i->ifa_addr->sa_family == AF_INET) {
-      a = IpAddress::v4(reinterpret_cast<const uint8_t*>(
-          &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr));
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      a = IpAddress::v6(reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr.s6_addr);
-    } else {
-      continue;
-    }
-    if (!is_candidate_address(a) || std::find(exclude.begin(), exclude.end(), a) != exclude.end() ||
+  for_each_interface_address([&](const char* name, const IpAddress& a) {
+    if ((name && exclude_interface == name) || !is_candidate_address(a) ||
+        std::find(exclude.begin(), exclude.end(), a) != exclude.end() ||
         std::find(out.begin(), out.end(), a) != out.end())
-      continue;
+      return;
     out.push_back(a);
-  }
+  });
+  return out;
+}
+
+std::vector<IpAddress> host_addresses() {
+  std::vector<IpAddress> out;
+  for_each_interface_address([&](const char*, const IpAddress& a) {
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  });
   return out;
 }
 

@@ -13,11 +13,30 @@
 
 namespace wgp {
 
+// The one cap on candidates: the addresses a node registers as its own at
+// most, so the most a registry's answer carries besides the observed
+// mapping (dnssd/candidate_update.h, dnssd/discovery_query.h). A Device
+// keeps more than an answer can carry per peer (wg/peer.h), so an answer
+// never pushes out what it carries itself.
+constexpr size_t kMaxOwnCandidates = 8;
+
 // Worth publishing: IPv4 that is not unspecified, loopback (127/8), link-local
 // (169.254/16), multicast or broadcast; IPv6 global unicast (2000::/3) only,
 // so not loopback, link-local, unique-local (fc00::/7, most often the
 // tunnel's own) or mapped. Pure.
 bool is_candidate_address(const IpAddress& address);
+
+// Where a handshake to a peer may be sent at all, whoever named the address
+// (a candidate from a registry's answer): not unspecified, "this network"
+// (0/8), loopback, multicast, broadcast or reserved (224/3), IPv6 loopback,
+// link-local (useless without its scope), multicast, IPv4-mapped or
+// -compatible. Looser than is_candidate_address: a peer's observed mapping
+// may be a private or unique-local address. Pure.
+bool is_peer_destination(const IpAddress& address);
+
+// Every address of every interface of this host (loopback and the tunnel's
+// included): where a node never sends a candidate probe.
+std::vector<IpAddress> host_addresses();
 
 // The host's candidate addresses now, in interface order without repeats,
 // except those on interface `exclude_interface` (the TUN) and those in

@@ -25,23 +25,31 @@ IpAddress ip_of(const asio::ip::address& a) {
 }  // namespace
 
 // One connection: read a length, the message, write the answer; again until
-// the peer closes, goes silent for kIdleTimeout, or sends what we will not
-// answer.
+// the peer closes, goes silent for the idle timeout, makes no progress
+// reading a chunk of the answer within it, or sends what we will not answer.
 class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const IpAddress& peer, const Stream& stream)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), peer_(peer), stream_(stream) {}
+  Session(tcp::socket socket, std::string party, const Stream& stream, Duration idle)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        party_(std::move(party)),
+        stream_(stream),
+        idle_(idle) {}
 
-  void start() { read_length(); }
+  void start(const IpAddress& peer) {
+    peer_ = peer;
+    read_length();
+  }
   void close() {
     boost::system::error_code ignored;
     timer_.cancel();
     socket_.close(ignored);
   }
+  const std::string& party() const { return party_; }
 
  private:
   void arm_timer() {
-    timer_.expires_after(kIdleTimeout);
+    timer_.expires_after(idle_);
     timer_.async_wait([self = shared_from_this()](auto ec) {
       if (!ec) self->close();
     });
@@ -62,24 +70,34 @@ class DnsTcpServer::Session : public std::enable_shared_from_this<Session> {
       self->reply_.clear();
       self->stream_(self->query_, self->peer_, self->reply_);
       if (self->reply_.empty()) return self->close();
+      self->written_ = 0;
       self->write_reply();
     });
   }
+  // The answer in chunks, each under a fresh deadline: a transfer of any
+  // size goes on while the reader keeps up, and ends when it stalls.
   void write_reply() {
-    arm_timer();  // a transfer, too, must be taken within the timeout
-    asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this()](auto ec, size_t) {
-      if (ec) return self->close();
-      self->read_length();
-    });
+    if (written_ == reply_.size()) return read_length();
+    arm_timer();
+    size_t n = std::min(kWriteChunk, reply_.size() - written_);
+    asio::async_write(socket_, asio::buffer(reply_.data() + written_, n),
+                      [self = shared_from_this()](auto ec, size_t done) {
+                        if (ec) return self->close();
+                        self->written_ += done;
+                        self->write_reply();
+                      });
   }
 
   tcp::socket socket_;
   asio::steady_timer timer_;
+  std::string party_;
   IpAddress peer_;
   const Stream& stream_;
+  Duration idle_;
   std::array<uint8_t, 2> length_{};
   std::vector<uint8_t> query_;
   std::vector<uint8_t> reply_;
+  size_t written_ = 0;
 };
 
 DnsTcpServer::DnsTcpServer(asio::io_context& io, const std::vector<IpAddress>& addresses,
@@ -140,7 +158,8 @@ DnsTcpServer::DnsTcpServer(asio::io_context& io, const std::vector<IpAddress>& a
       continue;
     }
     acceptors_.push_back(std::move(acceptor));
-    accept(*acceptors_.back());
+    retry_.push_back(std::make_unique<asio::steady_timer>(io));
+    accept(acceptors_.size() - 1);
   }
 }
 
@@ -151,27 +170,56 @@ uint16_t DnsTcpServer::port() const {
   return acceptors_.empty() ? 0 : acceptors_.front()->local_endpoint(ec).port();
 }
 
-void DnsTcpServer::accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept([this, &acceptor](auto ec, tcp::socket socket) {
+size_t DnsTcpServer::connections() const {
+  return size_t(std::count_if(sessions_.begin(), sessions_.end(),
+                              [](const auto& w) { return !w.expired(); }));
+}
+
+std::string DnsTcpServer::party_of(const IpAddress& peer) const {
+  return party_ ? party_(peer) : std::string(peer.view().begin(), peer.view().end());
+}
+
+void DnsTcpServer::accept(size_t i) {
+  tcp::acceptor& acceptor = *acceptors_[i];
+  acceptor.async_accept([this, i, &acceptor](auto ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) {
-      std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-      boost::system::error_code peer_ec;
-      IpAddress peer = ip_of(socket.remote_endpoint(peer_ec).address());
-      bool admitted = !peer_ec && (!admit_ || admit_(peer));
-      if (admitted && sessions_.size() < kMaxConnections) {
-        auto session = std::make_shared<Session>(std::move(socket), peer, stream_);
+    if (ec) {
+      // Out of descriptors (EMFILE) or memory: the connection waits in the
+      // backlog; trying again at once would only spin.
+      ++accept_errors_;
+      retry_[i]->expires_after(kAcceptRetry);
+      retry_[i]->async_wait([this, i](auto wait_ec) {
+        if (!wait_ec && acceptors_[i]->is_open()) accept(i);
+      });
+      return;
+    }
+    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+    boost::system::error_code peer_ec;
+    IpAddress peer = ip_of(socket.remote_endpoint(peer_ec).address());
+    bool admitted = !peer_ec && (!admit_ || admit_(peer));
+    if (admitted && sessions_.size() < kMaxConnections) {
+      std::string party = party_of(peer);
+      size_t held = size_t(std::count_if(sessions_.begin(), sessions_.end(), [&](const auto& w) {
+        auto s = w.lock();
+        return s && s->party() == party;
+      }));
+      if (held < kMaxPerParty) {
+        auto session =
+            std::make_shared<Session>(std::move(socket), std::move(party), stream_, idle_timeout_);
         sessions_.push_back(session);
-        session->start();
+        session->start(peer);
+      } else {
+        ++refused_over_share_;
       }
     }
-    accept(acceptor);
+    accept(i);
   });
 }
 
 void DnsTcpServer::shutdown() {
   boost::system::error_code ignored;
   for (auto& a : acceptors_) a->close(ignored);
+  for (auto& t : retry_) t->cancel();
   for (auto& w : sessions_)
     if (auto s = w.lock()) s->close();
   sessions_.clear();

@@ -17,11 +17,19 @@
 // the ListenPort number, not bound to the TUN, admits only the listed
 // secondaries' addresses (anyone else's connection is closed before a byte
 // is read), and one query may have many messages for answer (an AXFR).
+//
+// Budgets: kMaxConnections at once, of which one party (a peer, however
+// many tunnel addresses it has; a secondary) holds kMaxPerParty at most; a
+// connection silent for kIdleTimeout is closed, and an answer being written
+// must make progress (a chunk) within it, so a 3 MB transfer to a slow
+// secondary goes on while a stalled one ends; an accept that fails (out of
+// descriptors) is retried after a pause, not at once.
 #pragma once
 
+// clang-format off
 #include <utility>  // before Asio: Boost 1.74 awaitable.hpp needs std::exchange
-
 #include <boost/asio.hpp>
+// clang-format on
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +37,7 @@
 
 #include "net/ip.h"
 #include "util/bytes.h"
+#include "util/time.h"
 
 namespace wgp {
 
@@ -42,11 +51,18 @@ class DnsTcpServer {
       std::function<void(ByteView query, const IpAddress& peer, std::vector<uint8_t>& framed)>;
   // Whether a connection from `peer` is served; null: every one.
   using Admit = std::function<bool(const IpAddress& peer)>;
+  // Who is behind an address, for the per-party share (the peer whose
+  // allowed IPs hold it, say); null: each address is a party of its own.
+  using Party = std::function<std::string(const IpAddress& peer)>;
 
-  // Connections served at once (more are closed on accept), and how long
-  // one may stay silent.
+  // Connections served at once (more are closed on accept), of which one
+  // party may hold kMaxPerParty; how long one may stay silent, or an answer
+  // take to move by kWriteChunk; the pause after a failed accept.
   static constexpr size_t kMaxConnections = 64;
+  static constexpr size_t kMaxPerParty = 4;
   static constexpr auto kIdleTimeout = std::chrono::seconds(10);
+  static constexpr size_t kWriteChunk = 64 * 1024;
+  static constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
   // Listens on each address, port `port`, bound to `device` (empty: no
   // binding, for tests on loopback). Addresses that cannot be bound are
@@ -60,8 +76,16 @@ class DnsTcpServer {
   DnsTcpServer(const DnsTcpServer&) = delete;
   DnsTcpServer& operator=(const DnsTcpServer&) = delete;
 
+  // Who is behind an address (see Party).
+  void set_party(Party party) { party_ = std::move(party); }
+  // For tests: how long a connection may stall (default kIdleTimeout).
+  void set_idle_timeout(std::chrono::milliseconds t) { idle_timeout_ = t; }
+
   const std::vector<std::string>& warnings() const { return warnings_; }
   size_t listening() const { return acceptors_.size(); }
+  size_t connections() const;
+  uint64_t accept_errors() const { return accept_errors_; }
+  uint64_t refused_over_share() const { return refused_over_share_; }
   // The port of the first listener (for tests that bind port 0).
   uint16_t port() const;
   // Closes every listener and connection.
@@ -69,14 +93,21 @@ class DnsTcpServer {
 
  private:
   class Session;
-  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void accept(size_t acceptor);
+
+  std::string party_of(const IpAddress& peer) const;
 
   boost::asio::io_context& io_;
   Admit admit_;
   Stream stream_;
+  Party party_;
+  std::chrono::milliseconds idle_timeout_ = kIdleTimeout;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> retry_;  // one per acceptor
   std::vector<std::weak_ptr<Session>> sessions_;
   std::vector<std::string> warnings_;
+  uint64_t accept_errors_ = 0;
+  uint64_t refused_over_share_ = 0;
 };
 
 }  // namespace wgp

@@ -81,14 +81,19 @@ void Node::enable_dnssd(const Config& config) {
   dnssd_ = std::make_unique<DnssdRoles>(
       config, device_, rng_, [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
-  if (config.discovery && config.discovery->local_candidates) {
-    tunnel_addresses_watched_ = true;
-    watch_local_addresses();
-  }
+  tunnel_addresses_watched_ = config.discovery && config.discovery->local_candidates;
+  // Our own addresses are never candidates, at either end: watched always.
+  watch_local_addresses();
   if (!config.registry) return;
   dns_tcp_ = std::make_unique<DnsTcpServer>(
       io_, tunnel_addresses_, kDnsPort, tun_->name(),
       [this](ByteView query) { return dnssd_->registry()->answer_stream_query(query); });
+  // A peer's share of the connections, whichever of its addresses it uses.
+  dns_tcp_->set_party([this](const IpAddress& address) {
+    const Peer* peer = device_.allowed_ips().lookup(address);
+    return peer ? std::string(peer->public_key().begin(), peer->public_key().end())
+                : address.to_string();
+  });
   for (const std::string& w : dns_tcp_->warnings()) Log::info("warning: ", w);
   if (!config.registry->secondaries.empty())
     transfer_tcp_ = open_zone_transfer_listener(io_, *dnssd_->publisher(), udp_->port(),
@@ -107,9 +112,11 @@ void Node::watch_local_addresses() {
 }
 
 void Node::publish_local_addresses() {
-  if (!dnssd_ || !tunnel_addresses_watched_) return;
-  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_),
-                              udp_->port(), now());
+  if (!dnssd_) return;
+  dnssd_->set_host_addresses(host_addresses());
+  if (!tunnel_addresses_watched_) return;
+  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
+                              now());
 }
 
 void Node::wait_address_change() {

@@ -81,6 +81,9 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   // Re-arms the protocol timer after the device's state changed from outside
   // the packet handlers (config, control socket).
   void reschedule();
+  // What the config file asks for that only a restart applies (a reload
+  // left it pending, service/reloader.h): shown by `status`.
+  void set_restart_needed(std::vector<std::string> pending) { restart_needed_ = std::move(pending); }
   Now now() const { return {BootClock::now(), std::chrono::system_clock::now()}; }
 
   // DeviceControl
@@ -157,15 +160,16 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   Now batch_now_{};  // the moment of the TUN batch being read
   bool stopped_ = false;
   std::function<void(const std::string&)> on_fatal_;
-  std::unique_ptr<DnssdRoles> dnssd_;           // with [Registry] or [Discovery]
-  std::unique_ptr<DnsTcpServer> dns_tcp_;       // with [Registry]: in-tunnel DNS over TCP
+  std::vector<std::string> restart_needed_;
+  std::unique_ptr<DnssdRoles> dnssd_;  // with [Registry] or [Discovery]
+  std::unique_ptr<DnsTcpServer> dns_tcp_;  // with [Registry]: in-tunnel DNS over TCP
   std::unique_ptr<DnsTcpServer> transfer_tcp_;  // with [Registry] Secondary: zone transfers
   // With [Discovery] LocalCandidates: this host's addresses, re-read when
   // rtnetlink says they changed, registered by discovery (DESIGN.md §9).
   void watch_local_addresses();
   void publish_local_addresses();
   void wait_address_change();
-  bool tunnel_addresses_watched_ = false;  // LocalCandidates = yes
+  bool tunnel_addresses_watched_ = false;  // LocalCandidates = yes (host addresses: always)
   std::unique_ptr<boost::asio::posix::stream_descriptor> address_watch_;
   std::vector<IpAddress> tunnel_addresses_;
 };

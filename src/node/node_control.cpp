@@ -5,7 +5,11 @@
 
 #include "crypto/keys.h"
 #include "discovery/dnssd_roles.h"
+#include "node/dns_tcp_server.h"
 #include "node/node.h"
+#include "node/zone_transfer_listener.h"
+#include "service/reloader.h"
+#include "util/log.h"
 
 namespace wgp {
 
@@ -80,6 +84,7 @@ DeviceSnapshot Node::snapshot() const {
       s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
                            std::to_string(n));
   if (dnssd_) dnssd_->add_status(s.extra);
+  service::add_restart_needed(s.extra, restart_needed_);
   if (udp_out_.send_errors())
     s.extra.emplace_back("udp_send_errors", std::to_string(udp_out_.send_errors()));
   if (tun_io_.write_errors())
@@ -126,7 +131,23 @@ std::error_code Node::set_listen_port(uint16_t port) {
     if (fwmark_) {
       if (auto ec = fresh->set_fwmark(fwmark_)) return ec;
     }
+    // Zone transfers listen on the ListenPort number too (DESIGN.md §10):
+    // they move with it, or neither moves.
+    std::unique_ptr<DnsTcpServer> transfers;
+    if (transfer_tcp_) {
+      try {
+        transfers = open_zone_transfer_listener(io_, *dnssd_->publisher(), fresh->port(),
+                                                [this] { return now(); });
+      } catch (const std::runtime_error& e) {
+        Log::info("warning: ", e.what());
+        return std::make_error_code(std::errc::address_in_use);
+      }
+    }
     flush();  // what is queued goes out of the old socket
+    if (transfers) {
+      transfer_tcp_->shutdown();
+      transfer_tcp_ = std::move(transfers);
+    }
     boost::system::error_code ignored;
     udp_watch_->cancel(ignored);
     (void)udp_watch_->release();

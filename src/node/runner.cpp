@@ -261,6 +261,7 @@ int run_interface(RunOptions options) {
           std::chrono::steady_clock::now().time_since_epoch());
       notifier.send(service::reloading_message(mono));
       reloader->reload(node);
+      node.set_restart_needed(reloader->restart_needed());
       node.reschedule();
       notifier.send(service::ready_message(ready_status(node)));
     };

@@ -26,21 +26,35 @@ bool covered(const IpPrefix& p, const std::vector<IpPrefix>& routed) {
   });
 }
 
-bool same_registry(const std::optional<RegistryConfig>& a, const std::optional<RegistryConfig>& b) {
-  if (a.has_value() != b.has_value()) return false;
-  if (!a) return true;
+// What differs between two [Registry] sections, by setting.
+void registry_changes(const std::optional<RegistryConfig>& a,
+                      const std::optional<RegistryConfig>& b, std::vector<std::string>& out) {
+  if (a.has_value() != b.has_value()) {
+    out.push_back("[Registry]");  // added or removed
+    return;
+  }
+  if (!a) return;
   bool same_key = a->transfer_key == b->transfer_key ||
                   (a->transfer_key && b->transfer_key && *a->transfer_key == *b->transfer_key);
-  return a->zone == b->zone && a->is_public == b->is_public && a->relay == b->relay &&
-         a->name_servers == b->name_servers && a->secondaries == b->secondaries && same_key;
+  if (a->zone != b->zone) out.push_back("[Registry] Zone");
+  if (a->is_public != b->is_public) out.push_back("[Registry] Public");
+  if (a->relay != b->relay) out.push_back("[Registry] Relay");
+  if (a->name_servers != b->name_servers) out.push_back("[Registry] NameServer");
+  if (a->secondaries != b->secondaries) out.push_back("[Registry] Secondary");
+  if (!same_key) out.push_back("[Registry] TransferKey");
 }
 
-bool same_discovery(const std::optional<DiscoveryConfig>& a,
-                    const std::optional<DiscoveryConfig>& b) {
-  if (a.has_value() != b.has_value()) return false;
-  return !a || (a->registries == b->registries && a->zone == b->zone &&
-                a->interval_seconds == b->interval_seconds &&
-                a->local_candidates == b->local_candidates);
+void discovery_changes(const std::optional<DiscoveryConfig>& a,
+                       const std::optional<DiscoveryConfig>& b, std::vector<std::string>& out) {
+  if (a.has_value() != b.has_value()) {
+    out.push_back("[Discovery]");  // added or removed
+    return;
+  }
+  if (!a) return;
+  if (a->registries != b->registries) out.push_back("[Discovery] Registry");
+  if (a->zone != b->zone) out.push_back("[Discovery] Zone");
+  if (a->interval_seconds != b->interval_seconds) out.push_back("[Discovery] Interval");
+  if (a->local_candidates != b->local_candidates) out.push_back("[Discovery] LocalCandidates");
 }
 
 // The interface's own settings: key, port, fwmark, and what needs a restart.
@@ -57,14 +71,8 @@ void plan_interface(const Config& previous, const Config& next, const DeviceSnap
   else if (!next.listen_port && previous.listen_port)
     plan.notes.push_back("ListenPort removed: keeping port " + std::to_string(running.listen_port));
   if (next.fwmark.value_or(0) != running.fwmark) plan.fwmark = next.fwmark.value_or(0);
-  if (next.addresses != previous.addresses)
-    plan.notes.push_back("Address changed: not applied by a reload; restart to apply");
-  if (next.mtu != previous.mtu)
-    plan.notes.push_back("MTU changed: not applied by a reload; restart to apply");
-  if (!same_registry(previous.registry, next.registry))
-    plan.notes.push_back("[Registry] changed: not applied by a reload; restart to apply");
-  if (!same_discovery(previous.discovery, next.discovery))
-    plan.notes.push_back("[Discovery] changed: not applied by a reload; restart to apply");
+  for (const std::string& setting : restart_needed(previous, next))
+    plan.notes.push_back(setting + " changed: not applied by a reload; restart to apply");
 }
 
 // One peer of `next`: everything when new, else what differs from running.
@@ -132,6 +140,25 @@ ReloadPlan plan_reload(const Config& previous, const Config& next, const DeviceS
                          "'ip route add PREFIX dev IFACE' or restart");
   }
   return plan;
+}
+
+std::vector<std::string> restart_needed(const Config& running, const Config& file) {
+  std::vector<std::string> out;
+  if (file.addresses != running.addresses) out.push_back("Address");
+  if (file.mtu != running.mtu) out.push_back("MTU");
+  if (file.metrics_listen != running.metrics_listen) out.push_back("MetricsListen");
+  registry_changes(running.registry, file.registry, out);
+  discovery_changes(running.discovery, file.discovery, out);
+  return out;
+}
+
+Config applied_config(const Config& running, Config file) {
+  file.addresses = running.addresses;
+  file.mtu = running.mtu;
+  file.metrics_listen = running.metrics_listen;
+  file.registry = running.registry;
+  file.discovery = running.discovery;
+  return file;
 }
 
 std::vector<IpPrefix> routed_prefixes(const Config& config) {

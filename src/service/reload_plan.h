@@ -16,9 +16,11 @@
 //  - ListenPort: rebinds the UDP socket to the new port (sessions survive;
 //    peers learn the new port from the next packet). Removing the line keeps
 //    the current port. FwMark: set in place (needs CAP_NET_ADMIN).
-//  - Address, MTU, routes, [Registry] and [Discovery]: not changed by a
-//    reload; a note says a restart is needed. New AllowedIPs outside the
-//    routes made at start get a note too (no route is added).
+//  - Address, MTU, routes, MetricsListen, [Registry] and [Discovery]: not
+//    changed by a reload; a note names each setting that needs a restart,
+//    at every reload until one happens (the Reloader keeps the running
+//    values as the ones to compare with, not the file's). New AllowedIPs
+//    outside the routes made at start get a note too (no route is added).
 #pragma once
 
 #include <optional>
@@ -61,6 +63,15 @@ struct ReloadPlan {
 // subnets and the AllowedIPs routed at start).
 ReloadPlan plan_reload(const Config& previous, const Config& next, const DeviceSnapshot& running,
                        const std::vector<IpPrefix>& routed);
+
+// The settings of `file` that differ from `running` and that only a restart
+// applies, one name each ("Address", "MTU", "MetricsListen",
+// "[Registry] TransferKey", "[Discovery]", ...), never a value.
+std::vector<std::string> restart_needed(const Config& running, const Config& file);
+
+// `file` as it runs after a reload of it on a node that was running
+// `running`: the file's settings but those restart_needed() names.
+Config applied_config(const Config& running, Config file);
 
 // The prefixes `up` routes into the interface for `config` (address subnets
 // and every AllowedIPs but /0, which `up` never routes): the `routed`

@@ -11,7 +11,7 @@ Reloader::Reloader(Config started, std::optional<gid_t> trusted_group)
     : path_(started.path),
       trusted_group_(trusted_group),
       routed_(routed_prefixes(started)),
-      current_(std::move(started)) {}
+      running_(std::move(started)) {}
 
 bool Reloader::reload(DeviceControl& device) {
   Config next;
@@ -22,14 +22,26 @@ bool Reloader::reload(DeviceControl& device) {
     return false;
   }
   for (const std::string& w : next.warnings) Log::info("reload: warning: ", w);
-  if (next.metrics_listen != current_.metrics_listen)
-    Log::info("reload: MetricsListen changed: not applied by a reload; restart to apply");
-  ReloadPlan plan = plan_reload(current_, next, device.snapshot(), routed_);
+  ReloadPlan plan = plan_reload(running_, next, device.snapshot(), routed_);
   for (const std::string& note : plan.notes) Log::info("reload: ", note);
   for (const std::string& failure : apply_reload(plan, device)) Log::info("reload: ", failure);
-  Log::info("reloaded ", path_, ": ", summarize(plan));
-  current_ = std::move(next);
+  restart_needed_ = service::restart_needed(running_, next);
+  running_ = applied_config(running_, std::move(next));
+  std::string summary = summarize(plan);
+  if (!restart_needed_.empty()) {
+    std::string list;
+    for (const std::string& s : restart_needed_) list += (list.empty() ? "" : ", ") + s;
+    summary += "; restart needed: " + list;
+  }
+  Log::info("reloaded ", path_, ": ", summary);
   return true;
+}
+
+void add_restart_needed(ExtraFields& extra, const std::vector<std::string>& pending) {
+  if (pending.empty()) return;
+  std::string list;
+  for (const std::string& s : pending) list += (list.empty() ? "" : ", ") + s;
+  extra.emplace_back("restart_needed", list);
 }
 
 }  // namespace wgp::service

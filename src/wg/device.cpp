@@ -12,8 +12,9 @@ using namespace noise;
 namespace {
 // The largest datagram (64 KiB) and then some: plaintext or message + headers.
 constexpr size_t kScratchSize = 65536 + 64;
-// Candidates kept per peer; a newer one pushes out the oldest.
-constexpr size_t kMaxCandidates = 8;
+// An answer (the observed mapping and the peer's own addresses) and the
+// relays fit: a probe's memory is never pushed out by the answer itself.
+static_assert(Peer::kMaxCandidates >= 1 + kMaxOwnCandidates + 4);
 }  // namespace
 
 Device::Device(Random& rng, DeviceOutput& out)
@@ -64,7 +65,7 @@ void Device::remove_peer(Peer* peer) {
   move_endpoint(*peer, std::nullopt);
   if (relay_) relay_->forget(peer->public_key());
   peers_by_key_.erase(peer->public_key());
-  ++endpoint_generation_;
+  note_endpoint_change(*peer);
   peers_.remove_if([&](const Peer& p) { return &p == peer; });
 }
 
@@ -82,7 +83,7 @@ void Device::set_endpoint(Peer& peer, const Endpoint& endpoint, EndpointSource s
     move_endpoint(peer, endpoint);
   }
   peer.endpoint_source = source;
-  ++endpoint_generation_;
+  note_endpoint_change(peer);
 }
 
 void Device::move_endpoint(Peer& peer, const std::optional<Endpoint>& to) {
@@ -144,49 +145,92 @@ Device::CandidateOutcome Device::try_candidates(Peer& peer,
                                                 std::span<const CandidateAddress> addresses,
                                                 Now now) {
   if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
+  // Whoever named them, some addresses get no handshake: our own, and what
+  // no peer can own (loopback, multicast, broadcast, unspecified). A relay
+  // is a peer of ours, at its confirmed endpoint.
+  auto acceptable = [&](const CandidateAddress& a) {
+    return a.relay ||
+           (is_peer_destination(a.address.address) && !is_own_address(a.address.address));
+  };
   if (std::any_of(addresses.begin(), addresses.end(),
                   [](const CandidateAddress& a) { return !a.relay; })) {
     peer.offered.clear();
     for (const CandidateAddress& a : addresses)
-      if (!a.relay) peer.offered.push_back(a.address);
+      if (!a.relay && acceptable(a)) peer.offered.push_back(a.address);
   }
   const bool live = has_live_session(peer, now.mono);
   const bool usable = has_usable_session(peer, now.mono);
-  // A handshake with the peer is under way (we initiated, or answered its
-  // initiation): another would only supersede it.
-  const bool handshaking =
+  // A handshake with the peer is under way, younger than REKEY_TIMEOUT: our
+  // initiation in flight, or our response to the peer's waiting for its
+  // confirmation. Another initiation would only supersede it.
+  const bool recent =
       peer.last_sent_handshake && now.mono - *peer.last_sent_handshake < kRekeyTimeout;
+  const bool in_flight =
+      recent && peer.handshake.state == HandshakeState::kInitiationCreated &&
+      peer.handshake.local_index == load_le32(&peer.initiation[kInitiationSenderOffset]);
+  const bool handshaking = in_flight || (recent && peer.keypairs.next());
   // Forget what was tried long ago: a handshake gives up after 90 s.
   std::erase_if(peer.candidates,
                 [&](const Peer::Candidate& c) { return now.mono - c.tried >= kRekeyAttemptTime; });
   std::vector<Endpoint> due;
   bool all_endpoint = true;
   for (const CandidateAddress& a : addresses) {
+    if (!acceptable(a)) continue;
     if (peer.endpoint == a.address && peer.endpoint_confirmed && (usable || handshaking)) continue;
     all_endpoint = false;
     auto known = std::find_if(peer.candidates.begin(), peer.candidates.end(),
                               [&](const Peer::Candidate& c) { return c.address == a.address; });
+    // One probe per address per REKEY_TIMEOUT, remembered whatever the
+    // answers say: a full list of fresh probes takes no new address.
+    if (known != peer.candidates.end() && now.mono - known->tried < kRekeyTimeout) continue;
     if (known != peer.candidates.end()) {
-      if (now.mono - known->tried < kRekeyTimeout) continue;
       known->tried = now.mono;
     } else {
-      if (peer.candidates.size() >= kMaxCandidates) peer.candidates.erase(peer.candidates.begin());
+      if (peer.candidates.size() >= Peer::kMaxCandidates) {
+        auto oldest = std::min_element(
+            peer.candidates.begin(), peer.candidates.end(),
+            [](const Peer::Candidate& x, const Peer::Candidate& y) { return x.tried < y.tried; });
+        if (now.mono - oldest->tried < kRekeyTimeout) continue;
+        peer.candidates.erase(oldest);
+      }
       peer.candidates.push_back({a.address, now.mono, a.relay});
     }
-    due.push_back(a.address);
+    if (std::find(due.begin(), due.end(), a.address) == due.end()) due.push_back(a.address);
   }
   if (due.empty())
     return all_endpoint && usable ? CandidateOutcome::kEndpoint : CandidateOutcome::kPending;
-  ++endpoint_generation_;
-  // One initiation for all of them (the peer takes one per 20 ms from us).
-  // With a session that works, only the new addresses are probed: were the
-  // initiation sent along the working path too, its copy could win the race
-  // and the answer would come back that way.
-  if (live)
-    send_initiation_now(peer, now, due);
-  else
-    send_initiation_now(peer, now);
+  note_endpoint_change(peer);
+  if (in_flight) {
+    // The initiation in flight goes there too: a new one would restart it.
+    for (const Endpoint& to : due) {
+      peer.tx_bytes += peer.initiation.size();
+      out_.send_datagram(to, peer.initiation);
+    }
+  } else if (handshaking) {
+    // We answered the peer's initiation moments ago: that handshake is the
+    // one under way, and a new initiation would supersede it. These
+    // addresses wait for the next round.
+    for (const Endpoint& e : due)
+      std::erase_if(peer.candidates, [&](const Peer::Candidate& c) { return c.address == e; });
+    return CandidateOutcome::kPending;
+  } else {
+    // One initiation for all of them (the peer takes one per 20 ms from us).
+    // With a session that works, only the new addresses are probed: were
+    // the initiation sent along the working path too, its copy could win
+    // the race and the answer would come back that way.
+    send_initiation_now(peer, now, due, live);
+  }
   return CandidateOutcome::kTried;
+}
+
+void Device::set_own_addresses(std::vector<IpAddress> addresses) {
+  std::sort(addresses.begin(), addresses.end());
+  addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+  own_addresses_ = std::move(addresses);
+}
+
+bool Device::is_own_address(const IpAddress& a) const {
+  return std::binary_search(own_addresses_.begin(), own_addresses_.end(), a);
 }
 
 void Device::set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now) {

@@ -114,10 +114,15 @@ class Device {
   // is only a candidate. It becomes the endpoint when, and only when, an
   // authenticated packet arrives from it (roaming, PROTOCOL.md §4.6), so a
   // false candidate can never take a working tunnel away. A static endpoint
-  // (config) is never replaced. Otherwise the peer gets a handshake
-  // initiation there (and at its endpoint) now, unless one went to that
-  // address less than REKEY_TIMEOUT ago: a new address is worth a
-  // handshake at once, the 5 s per-peer limit notwithstanding.
+  // (config) is never replaced. An address no peer can own (loopback,
+  // multicast, broadcast, unspecified) or one of ours gets nothing.
+  // Otherwise the address gets one initiation, a probe, unless one went
+  // there less than REKEY_TIMEOUT ago; the handshake's retries go to the
+  // endpoint and relays only, so whatever a peer registers, an address
+  // gets at most one initiation per discovery round from us. The probe is
+  // the initiation in flight when there is one (an answer never restarts a
+  // handshake younger than REKEY_TIMEOUT), else a new one at once, the 5 s
+  // per-peer limit notwithstanding.
   enum class CandidateOutcome {
     kStatic,    // the endpoint is from the config: nothing done
     kEndpoint,  // the address is the confirmed endpoint already
@@ -136,6 +141,10 @@ class Device {
     std::optional<PublicKey> relay;  // see Peer::Candidate
   };
   CandidateOutcome try_candidates(Peer& peer, std::span<const CandidateAddress> addresses, Now now);
+  // This host's own addresses (net/local_addresses.h host_addresses):
+  // never a candidate. Call again when they change.
+  void set_own_addresses(std::vector<IpAddress> addresses);
+  bool is_own_address(const IpAddress& address) const;
 
   // --- relaying for others (a registry with Relay = yes) -------------------
   // Turns forwarding on (wg/relay.h); off by default.
@@ -148,9 +157,11 @@ class Device {
     if (relay_) relay_->permit(a, b, now);
   }
   // Bytes forwarded on behalf of `peer`.
-  uint64_t relayed_by(const Peer& peer) const {
-    return relay_ ? relay_->relayed_by(peer.public_key()) : 0;
-  }
+  uint64_t relayed_by(const Peer& peer) const { return peer.relayed_bytes; }
+  // MACs computed to find whom relayed initiations were for (bounded per
+  // datagram: Relay::kPartnersTried).
+  uint64_t relay_mac_checks() const { return relay_mac_checks_; }
+  const Relay* relay() const { return relay_ ? &*relay_ : nullptr; }
   // True while the peer's session carries traffic: a current keypair that
   // may send, and an authenticated packet within KEEPALIVE + REKEY_TIMEOUT
   // (15 s, after which WireGuard itself would suspect the session dead).
@@ -211,6 +222,20 @@ class Device {
   // Bumped whenever a peer's endpoint, its confirmation, or the peer set
   // changes: caches of the peer table compare it.
   uint64_t endpoint_generation() const { return endpoint_generation_; }
+  // The peers whose endpoint changed (or that were removed, or whose
+  // candidates changed) after generation `since`, so that a cache of the
+  // peer table (the registry's published records) updates those alone:
+  // fn(key) for each, possibly more than once. False, and nothing called,
+  // when the log of the last kEndpointLog changes no longer reaches back to
+  // `since`: then the caller looks at every peer.
+  static constexpr size_t kEndpointLog = 4096;
+  template <typename Fn>
+  bool endpoint_changes_since(uint64_t since, Fn&& fn) const {
+    if (since > endpoint_generation_ || endpoint_generation_ - since > kEndpointLog) return false;
+    for (uint64_t g = since + 1; g <= endpoint_generation_; ++g)
+      fn(endpoint_log_[g % kEndpointLog]);
+    return true;
+  }
 
   // --- time ----------------------------------------------------------------
   // When run_timers() should next be called: never later than the earliest
@@ -235,10 +260,18 @@ class Device {
                                               const OpenJob* opened);
   std::optional<DropReason> check_handshake_load(ByteView msg, uint32_t sender_index,
                                                  const Endpoint& from, Now now);
+  // Counts one handshake message towards the load estimate; true when we
+  // are under load now.
+  bool note_handshake(Instant now);
   void on_authenticated_receive(Peer& peer, const Endpoint& from, size_t bytes, Now now);
-  // Forwards `msg` for two other peers when it is theirs (relay.cpp); true
-  // when it was relayed or dropped as relay traffic.
-  bool relay_datagram(ByteView msg, const Endpoint& from, Now now);
+  // Forwards `msg` for two other peers when it is theirs (device_relay.cpp);
+  // true when it was relayed, or dropped (then `dropped` says why) as relay
+  // traffic or as an initiation for nobody.
+  bool relay_datagram(ByteView msg, const Endpoint& from, Now now,
+                      std::optional<DropReason>& dropped);
+  bool relay_initiation(ByteView msg, const Endpoint& from, Now now,
+                        std::optional<DropReason>& dropped);
+  void forward(Peer& sender, const Peer& target, ByteView msg);
   // The peer whose confirmed endpoint is `at`, other than `except`.
   Peer* peer_at(const Endpoint& at, const Peer* except) const;
   // Moves `peer`'s endpoint, keeping the endpoint index and relay_via right.
@@ -254,13 +287,14 @@ class Device {
   void stage(Peer& peer, ByteView packet);
   void flush_staged(Peer& peer, Now now);
   void transmit(Peer& peer, ByteView datagram);
-  // A handshake initiation: to the endpoint and to every candidate, or only
-  // to the addresses `only` when it is not empty.
+  // A handshake initiation: to the endpoint, the relays being tried and the
+  // `probes` (candidates tried now), or to the probes alone.
   void transmit_initiation(Peer& peer, ByteView datagram, Instant now,
-                           std::span<const Endpoint> only = {});
-  // Sends a fresh initiation now, whatever the per-peer rate limit says;
-  // only to `only` when it is not empty.
-  void send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> only = {});
+                           std::span<const Endpoint> probes = {}, bool probes_only = false);
+  // Sends a fresh initiation now, whatever the per-peer rate limit says
+  // (see transmit_initiation for where).
+  void send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> probes = {},
+                           bool probes_only = false);
   void keep_key_fresh_after_send(Peer& peer, Now now);
 
   // timers (device_timers.cpp)
@@ -269,6 +303,11 @@ class Device {
   void release_crossed_index(Peer& peer);
 
   void drop(DropReason r) { ++drops_[size_t(r)]; }
+  // Something a registry publishes about `peer` changed (endpoint_changes_since).
+  void note_endpoint_change(const Peer& peer) {
+    if (endpoint_log_.empty()) endpoint_log_.resize(kEndpointLog);  // 128 KiB, when first needed
+    endpoint_log_[++endpoint_generation_ % kEndpointLog] = peer.public_key();
+  }
   Peer* find_peer_mut(const PublicKey& key) const;
 
   Random& rng_;
@@ -291,6 +330,7 @@ class Device {
   DropCounters drops_{};
   DeviceObserver* observer_ = nullptr;
   uint64_t endpoint_generation_ = 0;
+  std::vector<PublicKey> endpoint_log_;  // by generation, modulo kEndpointLog
   // A lower bound of every peer's timer deadlines (see PeerTimers): lowered
   // by each arm(), made exact by run_timers().
   std::optional<Instant> deadline_bound_;
@@ -306,8 +346,10 @@ class Device {
   // Every peer by its endpoint (several may share one: a relay and the
   // peers behind it), for relay_via and for the relay's sender check.
   std::multimap<Endpoint, Peer*> by_endpoint_;
+  std::vector<IpAddress> own_addresses_;  // sorted
   std::optional<Relay> relay_;
   uint64_t relayed_total_ = 0;
+  uint64_t relay_mac_checks_ = 0;
 
   // Decrypted plaintext of the datagram being received, and the datagram
   // being built when the output lends no memory: separate, because receiving

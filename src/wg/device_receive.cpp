@@ -26,7 +26,10 @@ constexpr auto kCrossedRestartDelay = std::chrono::milliseconds(25);
 std::optional<DropReason> Device::receive_datagram(ByteView msg, const Endpoint& from, Now now,
                                                    const OpenJob* opened) {
   if (msg.size() < 4) return drop(DropReason::kMalformed), DropReason::kMalformed;
-  if (relay_ && relay_datagram(msg, from, now)) return std::nullopt;
+  if (relay_) {
+    std::optional<DropReason> dropped;
+    if (relay_datagram(msg, from, now, dropped)) return dropped;
+  }
   // Bytes 1..3 are reserved and must be zero: read the four as one LE32.
   switch (load_le32(msg.data())) {
     case uint32_t(MessageType::kInitiation):
@@ -50,13 +53,7 @@ std::optional<DropReason> Device::receive_datagram(ByteView msg, const Endpoint&
 std::optional<DropReason> Device::check_handshake_load(ByteView msg, uint32_t sender_index,
                                                        const Endpoint& from, Now now) {
   if (!cookie_checker_.check_mac1(msg)) return DropReason::kBadMac1;
-  if (now.mono - load_window_start_ > kLoadWindow) {
-    load_window_start_ = now.mono;
-    handshakes_in_window_ = 0;
-  }
-  if (++handshakes_in_window_ > kHandshakesPerLoadWindow)
-    under_load_until_ = now.mono + kUnderLoadStickiness;
-  if (!under_load(now.mono)) return std::nullopt;
+  if (!note_handshake(now.mono)) return std::nullopt;
 
   std::array<uint8_t, 18> source;
   size_t source_len = from.cookie_input(source);
@@ -69,6 +66,16 @@ std::optional<DropReason> Device::check_handshake_load(ByteView msg, uint32_t se
   }
   if (!ratelimiter_.allow(from.address, now.mono)) return DropReason::kRateLimited;
   return std::nullopt;
+}
+
+bool Device::note_handshake(Instant now) {
+  if (now - load_window_start_ > kLoadWindow) {
+    load_window_start_ = now;
+    handshakes_in_window_ = 0;
+  }
+  if (++handshakes_in_window_ > kHandshakesPerLoadWindow)
+    under_load_until_ = now + kUnderLoadStickiness;
+  return under_load(now);
 }
 
 std::optional<DropReason> Device::receive_initiation(ByteView msg, const Endpoint& from, Now now) {
@@ -251,18 +258,18 @@ void Device::on_authenticated_receive(Peer& peer, const Endpoint& from, size_t b
     move_endpoint(peer, from);
     peer.endpoint_source = candidate ? EndpointSource::kDiscovered : EndpointSource::kRoamed;
     peer.endpoint_confirmed = false;
-    ++endpoint_generation_;
+    note_endpoint_change(peer);
     if (observer_ && relay_before != peer.relay_via) observer_->on_path_changed(peer, now);
     if (observer_ && moved) observer_->on_endpoint_moved(peer, now);
   }
   if (!peer.candidates.empty()) {
     peer.candidates.clear();
-    ++endpoint_generation_;
+    note_endpoint_change(peer);
   }
   peer.last_authenticated_receive = now.mono;
   if (!peer.endpoint_confirmed) {
     peer.endpoint_confirmed = true;
-    ++endpoint_generation_;
+    note_endpoint_change(peer);
   }
   peer.rx_bytes += bytes;
   peer.timers.on_any_authenticated_packet_received();

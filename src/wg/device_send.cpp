@@ -135,30 +135,26 @@ void Device::transmit(Peer& peer, ByteView datagram) {
 }
 
 void Device::transmit_initiation(Peer& peer, ByteView datagram, Instant now,
-                                 std::span<const Endpoint> only) {
-  if (!only.empty()) {
-    for (const Endpoint& to : only) {
-      peer.tx_bytes += datagram.size();
-      out_.send_datagram(to, datagram);
-    }
-    return;
+                                 std::span<const Endpoint> probes, bool probes_only) {
+  // Each address once (a probe may be a relay's, or the endpoint).
+  std::vector<Endpoint> to;
+  auto add = [&](const Endpoint& e) {
+    if (std::find(to.begin(), to.end(), e) == to.end()) to.push_back(e);
+  };
+  if (!probes_only) {
+    if (peer.endpoint) add(*peer.endpoint);
+    // A relay (a peer of ours) carries the retries too; a direct candidate
+    // only ever gets its probe (try_candidates), so nobody can point our
+    // retries at an address of their choosing.
+    for (const Peer::Candidate& c : peer.candidates)
+      if (c.relay && now - c.tried < kRekeyAttemptTime) add(c.address);
   }
-  bool sent = false;
-  if (peer.endpoint) {
-    transmit(peer, datagram);
-    sent = true;
-  }
-  for (const Peer::Candidate& c : peer.candidates) {
-    if (c.address == peer.endpoint || now - c.tried >= kRekeyAttemptTime) continue;
-    // A direct candidate gets its probe (tried now) and no retries: those
-    // wait for discovery's next round, which paces them (a retry every 5 s
-    // keeps a NAT's stale entry for an early probe alive, see send_opener).
-    if (!c.relay && c.tried != now) continue;
+  for (const Endpoint& e : probes) add(e);
+  for (const Endpoint& e : to) {
     peer.tx_bytes += datagram.size();
-    out_.send_datagram(c.address, datagram);
-    sent = true;
+    out_.send_datagram(e, datagram);
   }
-  if (!sent) drop(DropReason::kNoEndpoint);
+  if (to.empty()) drop(DropReason::kNoEndpoint);
 }
 
 void Device::send_initiation(Peer& peer, bool is_retry, Now now) {
@@ -168,7 +164,8 @@ void Device::send_initiation(Peer& peer, bool is_retry, Now now) {
   send_initiation_now(peer, now);
 }
 
-void Device::send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> only) {
+void Device::send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> probes,
+                                 bool probes_only) {
   if (!identity_.has_private_key || !peer.keys.static_static_valid) return;
   peer.last_sent_handshake = now.mono;
 
@@ -185,10 +182,11 @@ void Device::send_initiation_now(Peer& peer, Now now, std::span<const Endpoint> 
     return;
   }
   peer.cookies.add_macs(msg, now.mono);
+  peer.initiation = msg;
 
   peer.timers.on_any_authenticated_packet_traversal(now.mono);
   peer.timers.on_any_authenticated_packet_sent();
-  transmit_initiation(peer, msg, now.mono, only);
+  transmit_initiation(peer, msg, now.mono, probes, probes_only);
   peer.timers.on_handshake_initiated(now.mono, rng_);
 }
 

@@ -29,16 +29,18 @@ enum class DropReason : uint8_t {
   kSealFailed,         // encryption failed (misuse only): the datagram was not sent
   kCrossedHandshake,   // a response to our initiation that the peer's crossing one superseded
   kRelayRefused,       // relay traffic from a peer not entitled to that route (wg/relay.h)
+  kRelayRateLimited,   // a relayed initiation over its sender's or pair's budget
   kCount,
 };
 
 constexpr std::string_view drop_reason_name(DropReason r) {
   constexpr std::array<std::string_view, size_t(DropReason::kCount)> names = {
-      "malformed",          "bad_mac1",       "cookie_sent",         "rate_limited",
-      "handshake_failed",   "unknown_peer",   "replayed_handshake",  "unknown_index",
-      "bad_cookie",         "expired_keypair", "decrypt_failed",     "replayed_data",
-      "bad_inner_packet",   "source_not_allowed", "no_route",        "no_endpoint",
-      "staged_overflow",    "seal_failed",    "crossed_handshake",   "relay_refused",
+      "malformed",          "bad_mac1",           "cookie_sent",        "rate_limited",
+      "handshake_failed",   "unknown_peer",       "replayed_handshake", "unknown_index",
+      "bad_cookie",         "expired_keypair",    "decrypt_failed",     "replayed_data",
+      "bad_inner_packet",   "source_not_allowed", "no_route",           "no_endpoint",
+      "staged_overflow",    "seal_failed",        "crossed_handshake",  "relay_refused",
+      "relay_rate_limited",
   };
   return names[size_t(r)];
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/ip.h"
+#include "net/local_addresses.h"
 #include "noise/cookie.h"
 #include "noise/handshake.h"
 #include "wg/keypair.h"
@@ -52,9 +53,13 @@ class Peer {
   bool endpoint_confirmed = false;
 
   // Where discovery says the peer may be, not yet proven (see
-  // Device::try_candidate): handshake initiations go to each of these as
-  // well as to `endpoint`; the first authenticated packet from one of them
-  // makes it the endpoint. Only the Device writes this.
+  // Device::try_candidate): each direct address gets one initiation, a
+  // probe, per discovery round (REKEY_TIMEOUT apart at least); a relay's
+  // also gets the retries; the first authenticated packet from one of them
+  // makes it the endpoint. At most kMaxCandidates, more than one answer
+  // carries (the observed mapping, the peer's own addresses, relays). Only
+  // the Device writes this.
+  static constexpr size_t kMaxCandidates = 2 * (1 + kMaxOwnCandidates);
   struct Candidate {
     Endpoint address;
     Instant tried;  // the last initiation sent there because of it
@@ -83,9 +88,15 @@ class Peer {
   uint32_t crossed_index = 0;
 
   std::optional<Instant> last_sent_handshake;
+  // Our latest initiation as sent, so that a candidate found while it is in
+  // flight gets that one instead of a new handshake restarting it (valid
+  // while `handshake` is in kInitiationCreated with its sender index).
+  std::array<uint8_t, noise::kInitiationSize> initiation{};
   std::optional<WallTime> last_handshake;  // wall clock of the latest completed handshake
   uint64_t rx_bytes = 0;
   uint64_t tx_bytes = 0;
+  // Bytes a relay (wg/relay.h) forwarded on this peer's behalf, as sender.
+  uint64_t relayed_bytes = 0;
 };
 
 }  // namespace wgp

@@ -11,23 +11,16 @@ static uint64_t source_key(const IpAddress& a) {
   return prefix ^ (uint64_t(1) << 63 | uint64_t(1) << 32);
 }
 
-bool Ratelimiter::allow(const IpAddress& source, Instant now) {
-  if (now - last_gc_ > std::chrono::seconds(1)) collect_garbage(now);
-  auto [it, inserted] = buckets_.try_emplace(source_key(source), Bucket{max_tokens_, now});
-  Bucket& b = it->second;
-  if (!inserted) {
-    b.tokens = std::min(max_tokens_, b.tokens + (now - b.last));
-    b.last = now;
-  }
-  if (b.tokens < packet_cost_) return false;
-  b.tokens -= packet_cost_;
-  return true;
-}
+Ratelimiter::Ratelimiter(int per_second, int burst, size_t max_sources)
+    : rate_(BucketRate::per_second(per_second, burst)),
+      // A bucket idle this long is full again: forgetting it changes nothing.
+      buckets_(max_sources, std::max<Duration>(rate_.refill(), std::chrono::seconds(1)),
+               LruTable<uint64_t, TokenBucket, KeyedHash>::WhenFull::kRefuse) {}
 
-void Ratelimiter::collect_garbage(Instant now) {
-  // A bucket idle for a second is full again: forgetting it changes nothing.
-  std::erase_if(buckets_, [&](const auto& kv) { return now - kv.second.last > std::chrono::seconds(1); });
-  last_gc_ = now;
+bool Ratelimiter::allow(const IpAddress& source, Instant now) {
+  TokenBucket* b =
+      buckets_.touch_or_insert(source_key(source), now, [&] { return TokenBucket(rate_, now); });
+  return b && b->take(rate_, now);
 }
 
 }  // namespace wgp

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: parallel
 # Idle tunnels cost nothing (issue 22, part 1): a full mesh of 8 nodes, each behind its own
 # port-restricted NAT, every pair configured by hand (no endpoints: discovery finds them),
 # brought up by one ping per pair, then left idle for IDLE seconds (default 200: past the
@@ -11,7 +10,7 @@
 #      with keepalive: WireGuard's own rekeys only (at most one per 120 s per pair); no
 #      NOTIFY; no log line. The figures are printed per idle hour and minute.
 #   3. After the idle period a pair without keepalive talks again (time printed).
-# The test mostly waits (the idle period), so CTest runs it beside others ("ctest: parallel").
+# The test mostly waits (the idle period), so CTest runs it beside others (WGPUNCH_WAITING_TESTS in CMakeLists.txt).
 # Usage: bash test_idle.sh /path/to/wgpunch   (WGPUNCH_IDLE_SECONDS overrides IDLE)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

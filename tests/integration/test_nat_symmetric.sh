@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# ctest: parallel
 # Behind a symmetric NAT hole punching cannot work, and wgpunch must fail gracefully
 # (DESIGN.md §8: a symmetric NAT is `masquerade random`). Bob's NAT gives every destination
 # its own random port: the registry sees Bob at one port, Alice's packets to that port are
@@ -15,7 +14,8 @@
 #   - while packets keep waiting, Alice's search gives up after its bounded rounds (~90 s):
 #     one log line, and `status` for Bob, say "no direct path ...; the registry offers no
 #     relay" (Relay = no), and no log line ever claims a try "through registry".
-# The test mostly waits for the search to give up, so CTest runs it beside others.
+# The test mostly waits for the search to give up, so CTest runs it beside others
+# (WGPUNCH_WAITING_TESTS in CMakeLists.txt).
 # Usage: bash test_nat_symmetric.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

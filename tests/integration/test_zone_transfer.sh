@@ -12,9 +12,14 @@
 #      the same as Knot's copy.
 #   2. NAT B remaps Bob's port: Knot serves the new port within 2 s of the registry seeing it
 #      (time printed), by IXFR (knotd's log says so), serial equal again.
+#   2b. Bob gets a new LAN address: his candidate UPDATE is a new version of the zone too, and
+#      Knot serves the new candidate within 2 s of the registry (time printed).
 #   3. The stranger (not a listed secondary) gets no transfer even with the right key; the
 #      secondary's address with a wrong key gets none (NOTAUTH, the registry logs BADSIG), and
 #      none without a key. The TSIG secret never appears in the registry's log.
+#   4. A reload with a new ListenPort and a rotated TransferKey: transfers move to the new port
+#      (none on the old one); the key waits for a restart, which `status` ("restart needed")
+#      and every reload's log line say.
 # Usage: bash test_zone_transfer.sh /path/to/wgpunch   (bench_dns_server is looked for beside it)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -208,6 +213,23 @@ ixfrs=$(grep -c "IXFR, incoming.*finished" "$KNOT_LOG" || true)
 ((ixfrs > ixfrs0)) || fail "knotd logged no IXFR after the remap"
 log "ok: by IXFR (knotd: $(grep "IXFR, incoming.*finished" "$KNOT_LOG" | tail -n 1 | sed 's/.*finished, //'))"
 
+log "=== 2b. Bob gets another address: Knot serves his new candidate within ${LAG_BOUND_MS} ms of the registry"
+# A candidate UPDATE changes the zone as an endpoint does: a new version, NOTIFY, IXFR.
+NEW_LAN=10.2.0.77
+ip -n "$NS_BOB" addr add "$NEW_LAN/24" dev eth0
+candidate_at() { [[ $(ask "$1" "c.${B32_BOB}.$ZONE" A) == *"$NEW_LAN"* ]]; }
+wait_for "the registry to publish Bob's new candidate" 10 candidate_at "$REG_TUN"
+T0=$(now_ms)
+for ((i = 0; i < 100; i++)); do
+  candidate_at "$KNOT_IP" && break
+  sleep 0.02
+done
+LAG_C=$(($(now_ms) - T0))
+candidate_at "$KNOT_IP" || fail "Knot does not serve Bob's new candidate $NEW_LAN (the zone's serial did not follow it)"
+log "TIMING: Knot serves Bob's new candidate $LAG_C ms after the registry"
+((LAG_C <= LAG_BOUND_MS)) || fail "Knot took $LAG_C ms to serve Bob's new candidate (bound ${LAG_BOUND_MS} ms)"
+wait_for "Knot's serial to equal the registry's" 5 knot_serial_is_registry
+
 log "=== 3. no transfer for a stranger, a wrong key or no key"
 refused0=$(reg_field "registry transfers refused")
 stranger=$(axfr "$NS_STRANGER" "$REG_IP" "$WG_PORT" -y "hmac-sha256:$KEY_NAME:$TSIG_SECRET")
@@ -223,8 +245,33 @@ refused=$(reg_field "registry transfers refused")
 log "ok: stranger, wrong key, no key: no transfer (NOTAUTH + BADSIG for the wrong key; $((refused - refused0)) refusals counted)"
 grep -q "ACL, denied\|TSIG\|BADSIG" "$KNOT_LOG" && log "note: knotd logged a TSIG or ACL problem: $(grep -m1 "ACL, denied\|TSIG\|BADSIG" "$KNOT_LOG")"
 
+log "=== 4. a reload: a new ListenPort moves the transfers; a new TransferKey waits for a restart, and says so"
+NEW_PORT=51999
+NEW_SECRET=$(head -c 32 /dev/urandom | base64)
+secret "$NEW_SECRET"
+sed -i "s/^ListenPort = $WG_PORT\$/ListenPort = $NEW_PORT/; s|^TransferKey = .*|TransferKey = hmac-sha256:$KEY_NAME:$NEW_SECRET|" \
+  "$CONF_REG"
+reloads() { grep -c "reloaded " "${NL_WGP_LOG[$IF_REG]}" || true; }
+r0=$(reloads)
+kill -HUP "$PID_REG"
+reloaded() { (($(reloads) > r0)); }
+wait_for "the registry to reload" 10 reloaded
+moved=$(axfr "$NS_KNOT" "$REG_IP" "$NEW_PORT" -y "hmac-sha256:$KEY_NAME:$TSIG_SECRET")
+[[ -n $moved ]] || fail "no zone transfer on the new ListenPort $NEW_PORT after the reload: $(head -n 3 "$NL_TMP/axfr.raw")"
+stale=$(axfr "$NS_KNOT" "$REG_IP" "$WG_PORT" -y "hmac-sha256:$KEY_NAME:$TSIG_SECRET")
+[[ -z $stale ]] || fail "zone transfers are still served on the old port $WG_PORT"
+pending=$(reg_field "restart needed")
+[[ $pending == "[Registry] TransferKey" ]] || fail "status says 'restart needed: $pending', expected the TransferKey"
+r0=$(reloads)
+kill -HUP "$PID_REG"
+wait_for "the registry to reload again" 10 reloaded
+last=$(grep "reloaded " "${NL_WGP_LOG[$IF_REG]}" | tail -n 1)
+grep -q "restart needed: \[Registry\] TransferKey" <<<"$last" ||
+  fail "the second reload does not say the TransferKey still waits: $last"
+log "ok: transfers moved to port $NEW_PORT (the old key still runs); every reload and status say: restart needed: $pending"
+
 for p in "$PID_ALICE $NS_ALICE $IF_ALICE" "$PID_BOB $NS_BOB $IF_BOB" "$PID_REG $NS_REG $IF_REG"; do
   read -r pid ns ifc <<<"$p"
   wgp_stop "$pid" "$ns" "$ifc"
 done
-log "PASS: Knot copies the registry's zone by AXFR and IXFR with TSIG, serves what the registry serves, follows a remap in $LAG ms; no transfer to a stranger, a wrong key or none"
+log "PASS: Knot copies the registry's zone by AXFR and IXFR with TSIG, serves what the registry serves, follows a remap in $LAG ms and a new candidate in $LAG_C ms; no transfer to a stranger, a wrong key or none; a reload moves the transfers to the new port and names the key that waits for a restart"

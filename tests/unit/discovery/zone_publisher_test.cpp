@@ -14,6 +14,7 @@
 #include "dnssd/tsig.h"
 #include "dnssd/zone_notify.h"
 #include "support/sim_network.h"
+#include "unit/discovery/roles_test_util.h"
 #include "unit/dnssd/dns_test_message.h"
 
 namespace wgp::testing {
@@ -56,20 +57,8 @@ class ZonePublisherTest : public ::testing::Test {
         std::chrono::duration_cast<std::chrono::seconds>(net.now().wall.time_since_epoch())
             .count());
   }
-  // Moves time on in 50 ms steps, running the registry's roles at each.
-  void advance(Duration d) {
-    for (Duration done{}; done < d; done += 50ms) {
-      net.advance(50ms);
-      roles->run_timers(net.now());
-    }
-  }
-  std::string status(const char* key) {
-    ExtraFields s;
-    roles->add_status(s);
-    for (const auto& [k, v] : s)
-      if (k == key) return v;
-    return "";
-  }
+  void advance(Duration d) { advance_roles(net, *roles, d); }
+  std::string status(const char* key) { return roles_status(*roles, key); }
   // NOTIFYs sent to the secondary since `from`.
   std::vector<Bytes> notifies(size_t from = 0) {
     std::vector<Bytes> out;
@@ -161,7 +150,10 @@ TEST_F(ZonePublisherTest, NotifyRetriedUntilASignedAcknowledgement) {
   ASSERT_EQ(secondary.verify(notifies().back(), unix_now()), TsigVerdict::kOk);
   Bytes signed_ack = ack;
   secondary.sign(signed_ack, unix_now());
+  // Signed, but from another port than the NOTIFY went to: not an answer.
   roles->receive_datagram(signed_ack, Endpoint{kSecondary.address, 40000}, net.now());
+  EXPECT_EQ(status("registry_zone_notifies_acknowledged"), "0");
+  roles->receive_datagram(signed_ack, kSecondary, net.now());
   advance(20s);
   EXPECT_EQ(notifies().size(), 7u);
   EXPECT_EQ(status("registry_zone_notifies_acknowledged"), "1");

@@ -33,8 +33,12 @@ class MetricsServerTest : public ::testing::Test {
     thread_.join();
   }
 
-  tcp::socket connect() {
+  // A connection from `from` (any 127/8 address is this host's loopback:
+  // distinct clients to the server).
+  tcp::socket connect(const char* from = "127.0.0.1") {
     tcp::socket s(client_io_);
+    s.open(tcp::v4());
+    s.bind(tcp::endpoint(boost::asio::ip::make_address(from), 0));
     s.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_));
     return s;
   }
@@ -89,7 +93,7 @@ TEST_F(MetricsServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     std::string r = exchange(s, "GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK")) << r;
   }
-  EXPECT_EQ(renders_, 3);
+  EXPECT_EQ(renders_, 1);  // within a second: the same text (kRenderCache)
   // HTTP/1.0 without keep-alive: one answer, then the server closes.
   tcp::socket t = connect();
   std::string r = exchange(t, "GET /metrics HTTP/1.0\r\n\r\n");
@@ -136,19 +140,22 @@ TEST_F(MetricsServerTest, OversizedHeaderOrBodyClosesWithoutAnswer) {
 
 TEST_F(MetricsServerTest, ConnectionsBeyondTheLimitAreClosed) {
   std::vector<tcp::socket> idle;
+  std::vector<std::string> clients;  // one address each: the per-client limit is not the point
+  for (size_t i = 0; i <= MetricsServer::kMaxConnections; ++i)
+    clients.push_back("127.0.0." + std::to_string(10 + i));
   for (size_t i = 0; i < MetricsServer::kMaxConnections; ++i) {
-    idle.push_back(connect());
+    idle.push_back(connect(clients[i].c_str()));
     // One exchange each, so the server has surely taken the connection.
     exchange(idle.back(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   }
-  tcp::socket extra = connect();
+  tcp::socket extra = connect(clients.back().c_str());
   EXPECT_TRUE(closed_by_server(extra));
   idle.front().close();
   // Once one leaves, a new client is served (the server notices the close
   // when its read fails; poll briefly).
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
-    tcp::socket again = connect();
+    tcp::socket again = connect(clients.back().c_str());
     boost::system::error_code ec;
     boost::asio::write(again, boost::asio::buffer(std::string("GET /metrics HTTP/1.0\r\n\r\n")),
                        ec);
@@ -158,6 +165,40 @@ TEST_F(MetricsServerTest, ConnectionsBeyondTheLimitAreClosed) {
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(served);
+}
+
+// Issue 17 item 8: one client cannot take every connection, and however
+// often it scrapes, the exposition is made once a second at most.
+TEST_F(MetricsServerTest, OneClientGetsAFewConnectionsOnly) {
+  std::vector<tcp::socket> mine;
+  for (size_t i = 0; i < MetricsServer::kMaxConnectionsPerClient; ++i) {
+    mine.push_back(connect("127.0.0.2"));
+    exchange(mine.back(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  tcp::socket one_more = connect("127.0.0.2");
+  EXPECT_TRUE(closed_by_server(one_more));
+  tcp::socket other_client = connect("127.0.0.3");
+  std::string r = exchange(other_client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK")) << r;
+}
+
+TEST_F(MetricsServerTest, TheExpositionIsMadeOnceASecondAtMost) {
+  std::vector<tcp::socket> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(connect(("127.0.0." + std::to_string(20 + i)).c_str()));
+  auto start = std::chrono::steady_clock::now();
+  for (int round = 0; round < 5; ++round)
+    for (tcp::socket& c : clients) {
+      std::string r = exchange(c, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+      EXPECT_TRUE(r.ends_with("demo_up 1\n")) << r;
+    }
+  // 20 scrapes: one rendering per second they took (a loaded machine may
+  // take more than one).
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LE(renders_, 1 + int(took / MetricsServer::kRenderCache));
+  int before = renders_;
+  std::this_thread::sleep_for(MetricsServer::kRenderCache);
+  exchange(clients[0], "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(renders_, before + 1);  // a second later: made anew
 }
 
 TEST(MetricsServerBind, ABusyAddressThrowsNamingIt) {
