@@ -1,8 +1,9 @@
 // The TUN offload path (issue 4): split_tun_frame (src/tun/vnet.h) on one
 // frame as a vnet-header TUN read returns it, the TunCoalescer
-// (src/tun/tun_coalescer.h, UDP merging on) on the packets it gives, and every coalesced
-// frame split again. The input is the frame itself: the 10-byte
-// virtio_net_hdr (host byte order) and the IP packet, at most 10 + 65535 bytes.
+// (src/tun/tun_coalescer.h, UDP merging on, checksums verified or trusted) on
+// the packets it gives, and every coalesced frame split again. The input is
+// the frame itself: the 10-byte virtio_net_hdr (host byte order) and the IP
+// packet, at most 10 + 65535 bytes.
 // Properties, each one that vnet.h / tun_coalescer.h state:
 // - On an error the sink is never called. Every packet is non-empty, at most
 //   65535 bytes and inside the frame.
@@ -65,8 +66,11 @@ uint8_t g_scratch[65536];
 // fills up mid-frame), and split_tun_frame keeps the frame's saved headers in
 // its scratch until it returns.
 uint8_t g_resplit_scratch[65536];
-uint8_t g_want[kMaxIp];      // a segment's expected headers
-uint8_t g_held[kHeldBytes];  // copies of the packets added since the last flush
+uint8_t g_want[kMaxIp];  // a segment's expected headers
+// Copies of the packets added since the last flush, and room for one more:
+// a packet is copied here before it is added, and with kTrust added borrowed
+// (TunCoalescer::add_borrowed), so the frames point into these copies.
+uint8_t g_held[kHeldBytes + kMaxIp];
 size_t g_held_end[kMaxHeld + 1];
 size_t g_held_count = 0;
 
@@ -101,9 +105,17 @@ MutableByteView place(uint8_t* buf, const uint8_t* data, size_t n) {
   return MutableByteView(at, n);
 }
 
+// Both checksum modes: the node's (kTrust, packets added borrowed) for
+// inputs of odd size, kVerify (packets copied) for the others. The same
+// packets come out either way: every segment of a split has a correct
+// checksum, and a GSO_NONE frame is a packet alone.
+bool g_trust = false;
 TunCoalescer& coalescer() {
-  static TunCoalescer c(kFrames, kArena, /*coalesce_udp=*/true);
-  return c;
+  static TunCoalescer verify(kFrames, kArena, /*coalesce_udp=*/true,
+                             TunCoalescer::L4Checksums::kVerify);
+  static TunCoalescer trust(kFrames, kArena, /*coalesce_udp=*/true,
+                            TunCoalescer::L4Checksums::kTrust);
+  return g_trust ? trust : verify;
 }
 
 // Compares what re-splitting a coalesced frame gives with the packets held.
@@ -143,12 +155,24 @@ void flush() {
   g_held_count = 0;
 }
 
-void hold(ByteView p) {
+// Copies p to where the next held packet goes; hold() counts it once added.
+ByteView stage(ByteView p) {
   size_t begin = g_held_count ? g_held_end[g_held_count - 1] : 0;
-  if (g_held_count == kMaxHeld || begin + p.size() > kHeldBytes)
-    fail("coalescer accepted more than its frame, segment and arena limits allow");
   std::memcpy(g_held + begin, p.data(), p.size());
-  g_held_end[g_held_count++] = begin + p.size();
+  return ByteView(g_held + begin, p.size());
+}
+
+void hold(ByteView staged) {
+  size_t end = size_t(staged.data() - g_held) + staged.size();
+  if (g_held_count == kMaxHeld || end > kHeldBytes)
+    fail("coalescer accepted more than its frame, segment and arena limits allow");
+  g_held_end[g_held_count++] = end;
+}
+
+// Adds a staged packet: borrowed (kTrust, as the node adds what it
+// decrypted) or copied from the sink's view, which is overwritten next.
+bool add(ByteView staged, ByteView p) {
+  return g_trust ? coalescer().add_borrowed(staged) : coalescer().add(p);
 }
 
 // Checks each packet of the first split against the input, then feeds it on.
@@ -171,12 +195,13 @@ class FirstSink final : public PacketSink {
     } else {
       check_whole(p, i);
     }
-    TunCoalescer& c = coalescer();
-    if (!c.add(p)) {
+    ByteView staged = stage(p);
+    if (!add(staged, p)) {
       flush();
-      if (!c.add(p)) fail("an empty coalescer refuses a packet of <= 65535 bytes");
+      staged = stage(p);
+      if (!add(staged, p)) fail("an empty coalescer refuses a packet of <= 65535 bytes");
     }
-    hold(p);
+    hold(staged);
     std::memset(p.data(), 0xa5, p.size());  // the sink may change its packet
   }
 
@@ -275,6 +300,7 @@ class FirstSink final : public PacketSink {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > kMaxInput) return -1;  // a TUN read is never larger
+  g_trust = size % 2 == 1;
   coalescer().clear();
   g_held_count = 0;
   MutableByteView frame = place(g_frame, data, size);

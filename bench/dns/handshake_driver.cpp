@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -107,7 +108,31 @@ int drive_handshakes(int argc, char** argv) {
   socklen_t dst_len = to->to_sockaddr(dst);
 
   SystemRandom rng;
+  // One initiation per peer, kept so that a cookie reply can be answered the way a real peer
+  // does: the same initiation again with mac2 (a registry under load, as on a busy 2-core CI
+  // machine, answers the first with a cookie; that is WireGuard working, not a failure).
+  struct Pending {
+    noise::CookieGenerator gen;
+    std::array<uint8_t, noise::kInitiationSize> msg{};
+    int cookie_rounds = 0;
+    bool answered = false;
+  };
+  constexpr int kMaxCookieRounds = 3;
+  std::vector<Pending> pending(keys.size());
   size_t responses = 0, cookies = 0, other = 0, send_errors = 0;
+  auto send = [&](size_t i) {
+    pending[i].gen.add_macs(pending[i].msg, BootClock::now());
+    if (::sendto(socks[i % socks.size()].get(), pending[i].msg.data(), pending[i].msg.size(), 0,
+                 reinterpret_cast<sockaddr*>(&dst), dst_len) != ssize_t(pending[i].msg.size()))
+      ++send_errors;
+  };
+  // Our sender index for peer i is i + 1; the reply's receiver index names the peer.
+  auto peer_of = [&](const uint8_t* msg) -> Pending* {
+    uint32_t receiver =
+        uint32_t(msg[4]) | uint32_t(msg[5]) << 8 | uint32_t(msg[6]) << 16 | uint32_t(msg[7]) << 24;
+    if (receiver == 0 || receiver > pending.size()) return nullptr;
+    return &pending[receiver - 1];
+  };
   // Reads whatever has arrived on every socket (non-blocking).
   auto drain = [&] {
     std::array<uint8_t, 256> buf;
@@ -115,12 +140,22 @@ int drive_handshakes(int argc, char** argv) {
       for (;;) {
         ssize_t n = ::recv(s.get(), buf.data(), buf.size(), 0);
         if (n <= 0) break;
-        if (n == ssize_t(noise::kResponseSize) && buf[0] == 2)
+        Pending* p = n >= 8 ? peer_of(buf.data()) : nullptr;
+        if (p && n == ssize_t(noise::kResponseSize) && buf[0] == 2 && !p->answered) {
+          p->answered = true;
           ++responses;
-        else if (n == ssize_t(noise::kCookieReplySize) && buf[0] == 3)
+        } else if (p && n == ssize_t(noise::kCookieReplySize) && buf[0] == 3) {
           ++cookies;
-        else
+          std::span<const uint8_t, noise::kCookieReplySize> reply(buf.data(),
+                                                                  noise::kCookieReplySize);
+          if (!p->answered && p->cookie_rounds < kMaxCookieRounds &&
+              p->gen.consume_reply(reply, BootClock::now())) {
+            ++p->cookie_rounds;
+            send(size_t(p - pending.data()));
+          }
+        } else {
           ++other;
+        }
       }
     }
   };
@@ -130,26 +165,20 @@ int drive_handshakes(int argc, char** argv) {
     auto id = noise::LocalIdentity::from_private_key(keys[i]);
     noise::PeerKeys peer(*server, id);
     noise::Handshake hs;
-    noise::CookieGenerator gen;
-    gen.set_keys(peer.mac1_key, peer.cookie_key);
-    std::array<uint8_t, noise::kInitiationSize> msg{};
-    Instant now = BootClock::now();
-    if (noise::create_initiation(hs, id, peer, uint32_t(i + 1),
-                                 tai64n(std::chrono::system_clock::now()),
-                                 generate_private_key(rng), msg) != noise::HandshakeError::kNone)
+    pending[i].gen.set_keys(peer.mac1_key, peer.cookie_key);
+    if (noise::create_initiation(
+            hs, id, peer, uint32_t(i + 1), tai64n(std::chrono::system_clock::now()),
+            generate_private_key(rng), pending[i].msg) != noise::HandshakeError::kNone)
       throw std::runtime_error("create_initiation failed for key " + std::to_string(i));
-    gen.add_macs(msg, now);
-    if (::sendto(socks[i % socks.size()].get(), msg.data(), msg.size(), 0,
-                 reinterpret_cast<sockaddr*>(&dst), dst_len) != ssize_t(msg.size()))
-      ++send_errors;
+    send(i);
     if (i % 32 == 31) {
       drain();
       auto due = start + std::chrono::microseconds(int64_t(i + 1) * 1000000 / o.rate);
       std::this_thread::sleep_until(due);
     }
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (responses + cookies < keys.size() && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (responses < keys.size() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     drain();
   }

@@ -9,9 +9,11 @@ namespace wgp::bench {
 // argv[2..]: --to IP:PORT --server-key BASE64 --keys FILE [--bind IP] [--rate N]
 // [--sockets N]. FILE holds "private public" base64 lines (from `keys`); peer
 // i sends one initiation from socket i % N, paced at N per second (default
-// 600, below the device's 1,024/s under-load threshold so no cookie is
-// needed), then waits up to 5 s for responses. Prints the counts; returns 0
-// when every initiation was answered by a response.
+// 600, below the device's 1,024/s under-load threshold), answers a cookie
+// reply as a peer does (the initiation again with mac2, at most 3 times: a
+// registry on a loaded machine is under load at far lower rates), then waits
+// up to 10 s for responses. Prints the counts; returns 0 when every peer got
+// a response.
 int drive_handshakes(int argc, char** argv);
 
 }  // namespace wgp::bench

@@ -231,10 +231,11 @@ sock_of() { printf '%s/%s.sock' "$NL_SOCKDIR" "$1"; }
 
 # wgo_start NS IFACE [LOG]: run wireguard-go in the foreground (so its PID is ours) in NS,
 # wait for its control socket; sets WGO_PID. Configure it afterwards with wgo_configure.
+# WGO_BIN names another wireguard-go binary (default: the one on PATH).
 wgo_start() {
   local ns=$1 ifc=$2 logf=${3:-$NL_TMP/wireguard-go-$2.log}
   register_iface "$ifc"
-  WG_PROCESS_FOREGROUND=1 LOG_LEVEL=${WGO_LOG_LEVEL:-error} spawn WGO_PID "$ns" "$logf" wireguard-go "$ifc"
+  WG_PROCESS_FOREGROUND=1 LOG_LEVEL=${WGO_LOG_LEVEL:-error} spawn WGO_PID "$ns" "$logf" "${WGO_BIN:-wireguard-go}" "$ifc"
   wait_for "wireguard-go socket $(sock_of "$ifc")" 10 test -S "$(sock_of "$ifc")"
 }
 

@@ -12,6 +12,7 @@ WGPUNCH_PACKAGES=(
   wireguard-go wireguard-tools iproute2 nftables iputils-ping procps socat python3 util-linux
   iperf3 tcpdump bind9-dnsutils knot-dnsutils knot ldnsutils conntrack coreutils
   dpkg-dev lintian man-db systemd passwd prometheus curl systemd-container debootstrap
+  libnatpmp-dev libminiupnpc-dev miniupnpd-nftables
 )
 
 # missing_packages: the packages above that are not installed, one per line.

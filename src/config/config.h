@@ -28,7 +28,11 @@ struct PeerConfig {
   std::optional<Endpoint> endpoint;   // resolved at load time
   std::string endpoint_text;          // as written, for messages
   uint16_t persistent_keepalive = 0;  // seconds; 0 = off
-  int line = 0;                       // line of its [Peer] header
+  // Name (DESIGN.md §11): one DNS label, lower case; a registry publishes
+  // <name>.<zone> A/AAAA (the peer's host addresses among its AllowedIPs)
+  // and "name=<name>" in its TXT. Empty: none.
+  std::string name;
+  int line = 0;  // line of its [Peer] header
 };
 
 // [Registry] TransferKey: the TSIG key (RFC 8945, hmac-sha256) that signs the
@@ -52,6 +56,11 @@ struct RegistryConfig {
   std::vector<Endpoint> secondaries;
   // Shared, so that copies of the config hold one secret, wiped with the last.
   std::shared_ptr<const TransferKey> transfer_key;
+  // Self = yes (DESIGN.md §11, wgsd's `self`): the registry publishes its own
+  // record too, at `self_endpoint` when set (SelfEndpoint, for a registry
+  // behind a NAT), else at its ListenPort on the address a query came to.
+  bool self = false;
+  std::optional<Endpoint> self_endpoint;
 };
 
 // [Discovery]: this node looks its peers up at the registries, peers of its
@@ -73,6 +82,10 @@ struct Config {
   uint16_t mtu = 1420;
   std::optional<uint32_t> fwmark;  // nullopt: off (FwMark = off or 0, as wg)
   std::optional<Endpoint> metrics_listen;  // MetricsListen: Prometheus over HTTP; nullopt: off
+  // PortMapping = auto (true, the default) | no: with [Discovery], ask the
+  // default gateway for a port mapping (PCP, NAT-PMP, UPnP) and register it
+  // as a candidate (DESIGN.md §9).
+  bool port_mapping = true;
   std::optional<RegistryConfig> registry;
   std::optional<DiscoveryConfig> discovery;
   std::vector<PeerConfig> peers;  // in file order

@@ -167,6 +167,20 @@ std::optional<std::string> normalise_dns_name(std::string_view text, std::string
   return name;
 }
 
+std::optional<std::string> parse_host_label(std::string_view text, std::string& why) {
+  constexpr std::string_view kForm =
+      " (a Name is one DNS label: 1-63 letters, digits and '-', not at either end; e.g. alice)";
+  if (text.empty() || text.size() > 63 || text.front() == '-' || text.back() == '-' ||
+      !std::all_of(text.begin(), text.end(),
+                   [](char c) { return is_alpha(c) || is_digit(c) || c == '-'; })) {
+    why = text.find('.') != std::string_view::npos ? "not one label: no '.' in a Name"
+                                                   : "not a host name";
+    why += kForm;
+    return std::nullopt;
+  }
+  return to_lower(text);
+}
+
 bool safe_to_echo(std::string_view text) {
   if (text.empty()) return false;
   bool digits = true, word = true;

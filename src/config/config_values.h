@@ -58,6 +58,11 @@ bool is_loopback(const IpAddress& address);
 std::optional<std::string> normalise_dns_name(std::string_view text, std::string& why,
                                               size_t* wire_length = nullptr);
 
+// A [Peer] Name (DESIGN.md §11): one DNS label as a host name has it
+// (RFC 1123 §2.1): 1-63 letters, digits or '-', no '-' at either end. Lower
+// case on return. On failure `why` says what is wrong without the text.
+std::optional<std::string> parse_host_label(std::string_view text, std::string& why);
+
 // True when `text` can be repeated in an error message without leaking key
 // material: at most 8 letters, digits, '_' or '-' (48 bits, were it a piece of
 // a base64 key), or at most 20 decimal digits (a number out of range). Longer

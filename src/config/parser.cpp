@@ -21,12 +21,15 @@ constexpr KeyInfo kKeys[] = {
     {"PrivateKey", Section::kInterface}, {"ListenPort", Section::kInterface},
     {"Address", Section::kInterface},    {"MTU", Section::kInterface},
     {"FwMark", Section::kInterface},     {"MetricsListen", Section::kInterface},
+    {"PortMapping", Section::kInterface},
     {"PublicKey", Section::kPeer},
     {"PresharedKey", Section::kPeer},    {"AllowedIPs", Section::kPeer},
     {"Endpoint", Section::kPeer},        {"PersistentKeepalive", Section::kPeer},
+    {"Name", Section::kPeer},
     {"Zone", Section::kRegistry},        {"Public", Section::kRegistry},
     {"Relay", Section::kRegistry},       {"NameServer", Section::kRegistry},
     {"Secondary", Section::kRegistry},   {"TransferKey", Section::kRegistry},
+    {"Self", Section::kRegistry},        {"SelfEndpoint", Section::kRegistry},
     {"LocalCandidates", Section::kDiscovery},
     {"Registry", Section::kDiscovery},   {"Zone", Section::kDiscovery},
     {"Interval", Section::kDiscovery},
@@ -296,6 +299,11 @@ void Parser::interface_key(int line, const std::string& key, std::string_view va
       warn(line, key, config_.metrics_listen->to_string() +
                           " is not a loopback address: whoever reaches it reads every peer's "
                           "public key and traffic counters (no authentication)");
+  } else if (key == "PortMapping") {
+    once(line, key);
+    if (!iequals(value, "auto") && !iequals(value, "no"))
+      fail(line, key, value_is(value) + " neither auto nor no");
+    config_.port_mapping = iequals(value, "auto");
   }
 }
 
@@ -338,6 +346,13 @@ void Parser::peer_key(int line, const std::string& key, std::string_view value) 
     auto k = parse_keepalive(value);
     if (!k) fail(line, key, value_is(value) + " neither off nor a number 0-65535");
     peer.persistent_keepalive = *k;
+  } else if (key == "Name") {
+    once(line, key);
+    std::string why;
+    auto label = parse_host_label(value, why);
+    if (!label) fail(line, key, why);
+    peer.name = *label;
+    lines.name = line;
   }
 }
 

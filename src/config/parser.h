@@ -35,6 +35,7 @@ class Parser {
   struct PeerLines {
     int public_key = 0;
     int endpoint = 0;
+    int name = 0;
   };
 
   [[noreturn]] void fail(int line, std::string_view key, const std::string& problem) const;
@@ -56,6 +57,7 @@ class Parser {
   void check_interface();
   void check_peers();
   void check_registry_and_discovery();
+  void check_names();
   void resolve_endpoints();
 
   std::string path_;
@@ -72,6 +74,8 @@ class Parser {
   int discovery_line_ = 0;      // [Discovery] header
   int secondary_line_ = 0;      // the first [Registry] Secondary
   int transfer_key_line_ = 0;   // [Registry] TransferKey
+  int self_line_ = 0;                    // [Registry] Self
+  int self_endpoint_line_ = 0;           // [Registry] SelfEndpoint
   std::vector<int> registry_key_lines_;  // per entry of DiscoveryConfig::registries
   bool have_private_key_ = false;
   std::vector<PeerLines> peer_lines_;  // parallel to config_.peers

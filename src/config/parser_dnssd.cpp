@@ -74,6 +74,19 @@ void Parser::registry_key(int line, const std::string& key, std::string_view val
   } else if (key == "TransferKey") {
     once(line, key);
     transfer_key(line, key, value);
+  } else if (key == "Self") {
+    once(line, key);
+    auto b = parse_bool(value);
+    if (!b) fail(line, key, "not yes, no, true or false");
+    registry.self = *b;
+    self_line_ = line;
+  } else if (key == "SelfEndpoint") {
+    once(line, key);
+    std::string why;
+    registry.self_endpoint = parse_listen_address(value, why);
+    if (!registry.self_endpoint)
+      fail(line, key, why + " (the registry's public address and port, as peers reach it)");
+    self_endpoint_line_ = line;
   }
 }
 
@@ -172,6 +185,9 @@ void Parser::check_registry_and_discovery() {
          "queries, TCP with the same number for zone transfers)");
   if (transfer_key_line_ && !secondary_line_)
     warn(transfer_key_line_, "TransferKey", "no Secondary is listed, so the key signs nothing");
+  if (self_endpoint_line_ && !config_.registry->self)
+    fail(self_endpoint_line_, "SelfEndpoint",
+         "given without Self = yes, so nothing would publish it; add Self = yes");
   if (!config_.discovery) return;
   if (config_.discovery->zone.empty())
     fail(discovery_line_, "Zone", "missing: [Discovery] needs the zone to look peers up in");

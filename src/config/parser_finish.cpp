@@ -29,6 +29,7 @@ Config Parser::finish() {
   check_interface();
   check_peers();
   check_registry_and_discovery();
+  check_names();
   resolve_endpoints();
   return std::move(config_);
 }
@@ -65,6 +66,44 @@ void Parser::check_peers() {
     Secret<kKeySize> shared;
     if (!x25519(shared, config_.private_key, peer.public_key))
       fail(key_line, "PublicKey", "not a usable key (a low-order point); no handshake can succeed");
+  }
+}
+
+void Parser::check_names() {
+  std::map<std::string, int> first_line;  // name -> line of its first Name
+  for (size_t i = 0; i < config_.peers.size(); ++i) {
+    const PeerConfig& peer = config_.peers[i];
+    if (config_.registry) {
+      // The TXT's "allowed=p1,p2" is one DNS character-string: 255 bytes.
+      size_t text = 8, fit = 0;
+      for (const IpPrefix& p : peer.allowed_ips) {
+        text += (fit ? 1 : 0) + p.to_string().size();
+        if (text > 255) break;
+        ++fit;
+      }
+      if (fit < peer.allowed_ips.size())
+        warn(peer.line, "AllowedIPs",
+             "the registry's TXT record for this peer lists only the first " + std::to_string(fit) +
+                 " of " + std::to_string(peer.allowed_ips.size()) +
+                 " (one DNS string holds 255 bytes)");
+    }
+    int line = peer_lines_[i].name;
+    if (peer.name.empty()) continue;
+    auto [it, fresh] = first_line.emplace(peer.name, line);
+    if (!fresh)
+      fail(line, "Name",
+           "'" + peer.name + "' is already the Name of the [Peer] on line " +
+               std::to_string(it->second) + "; names are unique (case does not count)");
+    if (!config_.registry) {
+      warn(line, "Name", "only a [Registry] publishes names; this node has none");
+      continue;
+    }
+    bool host = std::any_of(peer.allowed_ips.begin(), peer.allowed_ips.end(),
+                            [](const IpPrefix& p) { return p.is_host(); });
+    if (!host)
+      warn(line, "Name",
+           peer.name + "." + config_.registry->zone +
+               " gets no address: AllowedIPs holds no single address (/32 or /128)");
   }
 }
 

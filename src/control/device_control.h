@@ -116,6 +116,11 @@ class DeviceControl {
   virtual void clear_peer_allowed_ips(const PublicKey& key) = 0;
   virtual void add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) = 0;
   virtual void remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) = 0;
+  // The config file was applied again (a reload): what lives outside the
+  // device takes its part too (a registry's Names, DESIGN.md §11).
+  virtual void peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names) {
+    (void)names;
+  }
 };
 
 }  // namespace wgp

@@ -36,9 +36,13 @@ constexpr auto kLastRoundWait = std::chrono::seconds(15);
 // See relay_at_.
 constexpr auto kRelayDelay = std::chrono::milliseconds(300);
 
-std::string addresses_text(const std::vector<Device::CandidateAddress>& addresses) {
+// `mapped`: the first address is the peer's port mapping.
+std::string addresses_text(const std::vector<Device::CandidateAddress>& addresses, bool mapped) {
   std::string out;
-  for (const auto& a : addresses) out += (out.empty() ? "" : ", ") + a.address.to_string();
+  for (const auto& a : addresses) {
+    out += (out.empty() ? "" : ", ") + a.address.to_string();
+    if (mapped && &a == &addresses.front()) out += " (mapped)";
+  }
   return out;
 }
 }  // namespace
@@ -78,7 +82,7 @@ void DiscoveryService::on_handshake_unanswered(const PublicKey& key, Now now) {
 }
 
 void DiscoveryService::on_peer_answer(Peer& peer, std::vector<Device::CandidateAddress> addresses,
-                                      Now now) {
+                                      size_t behind_nat, Now now) {
   const PublicKey& key = peer.public_key();
   // Reached where the registry sees it: nothing to do, whoever asked.
   const bool there = std::any_of(addresses.begin(), addresses.end(),
@@ -104,6 +108,7 @@ void DiscoveryService::on_peer_answer(Peer& peer, std::vector<Device::CandidateA
   }
   Search& search = it->second;
   search.addresses = std::move(addresses);
+  search.behind_nat = std::min(behind_nat, search.addresses.size());
   search.found = true;
   // An answer between rounds only updates what the next round tries.
   if (search.asking) start_round(peer, search, now);
@@ -111,11 +116,13 @@ void DiscoveryService::on_peer_answer(Peer& peer, std::vector<Device::CandidateA
 
 void DiscoveryService::start_round(Peer& peer, Search& search, Now now) {
   search.asking = false;
-  // Only the public mapping sits behind a NAT that must open; the peer's own
-  // addresses are reached without one (a LAN) or through a firewall that
-  // keeps no entry for what it drops.
-  const Device::CandidateAddress& mapping = search.addresses.front();
-  if (!mapping.relay && mapping.address.address.is_v4()) device_.send_opener(mapping.address);
+  // Only the peer's port mapping and public mapping sit behind a NAT that
+  // must open; its own addresses are reached without one (a LAN) or through
+  // a firewall that keeps no entry for what it drops.
+  for (size_t i = 0; i < search.behind_nat; ++i) {
+    const Device::CandidateAddress& at = search.addresses[i];
+    if (!at.relay && at.address.address.is_v4()) device_.send_opener(at.address);
+  }
   Duration lead = std::clamp<Duration>(3 * last_rtt_, kMinLead, kMaxLead);
   search.probe_at = now.mono + lead;
   (void)peer;
@@ -130,7 +137,7 @@ void DiscoveryService::probe(Peer& peer, Search& search, Now now) {
   auto outcome = device_.try_candidates(peer, search.addresses, now);
   if (outcome == Device::CandidateOutcome::kTried)
     Log::info("discovery: trying peer ", key_to_base64(peer.public_key()), " at ",
-              addresses_text(search.addresses));
+              addresses_text(search.addresses, search.behind_nat > 1));
   if (outcome != Device::CandidateOutcome::kStatic && !had_session)
     relay_at_.try_emplace(peer.public_key(), now.mono + kRelayDelay);
 }

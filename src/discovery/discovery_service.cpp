@@ -29,7 +29,11 @@ constexpr uint8_t kRcodeNotZone = 10;
 DiscoveryService::DiscoveryService(const DiscoveryConfig& config,
                                    std::vector<IpAddress> tunnel_addresses, Device& device,
                                    Random& rng)
-    : config_(config), tunnel_addresses_(std::move(tunnel_addresses)), device_(device), rng_(rng) {
+    : config_(config),
+      tunnel_addresses_(std::move(tunnel_addresses)),
+      device_(device),
+      rng_(rng),
+      registering_(config.local_candidates) {
   for (const PublicKey& key : config_.registries) registries_.push_back({.key = key});
 }
 
@@ -60,14 +64,28 @@ void DiscoveryService::set_local_addresses(std::vector<IpAddress> addresses, uin
                                            Now now) {
   if (!config_.local_candidates) return;
   if (addresses.size() > dnssd::kMaxCandidates) addresses.resize(dnssd::kMaxCandidates);
-  dnssd::CandidateSet fresh{addresses.empty() ? uint16_t(0) : port, std::move(addresses)};
+  dnssd::CandidateSet fresh{addresses.empty() ? uint16_t(0) : port, std::move(addresses),
+                            local_.mapped};
   if (fresh == local_) return;
   local_ = std::move(fresh);
   for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
 }
 
+void DiscoveryService::set_port_mapping(std::optional<Endpoint> mapped, Now now) {
+  if (mapped == local_.mapped) return;
+  local_.mapped = mapped;
+  registering_ = true;  // from now on, also to withdraw it
+  for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
+  if (!mapped) return;
+  // The peers we look for now try the mapping at once (the registry tells
+  // them of our question); the peers we asked about lately hear of it from
+  // the registry. An idle one learns of it when it next looks us up.
+  for (const Peer& peer : device_.peers())
+    if (!registry_of(peer.public_key()) && wanted(peer, now.mono)) query(peer.public_key(), now);
+}
+
 void DiscoveryService::register_candidates(size_t index, Now now) {
-  if (!config_.local_candidates) return;
+  if (!registering_) return;
   dns_.clear();
   if (dnssd::build_candidate_update(next_update_id_++, device_.identity().public_key, config_.zone,
                                     local_, dns_))
@@ -249,11 +267,20 @@ void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
   }
   Peer* peer = device_.find_peer(key);
   if (!peer) return;
-  // The public mapping first, then the peer's own addresses (all tried at
-  // once; the first authenticated answer wins).
-  std::vector<Device::CandidateAddress> addresses{{endpoint, std::nullopt}};
-  for (const Endpoint& c : answer.peer->candidates) addresses.push_back({c, std::nullopt});
-  on_peer_answer(*peer, std::move(addresses), now);
+  // The peer's port mapping first (made to be reached from outside), the
+  // public endpoint the registry sees, the peer's own addresses (all tried
+  // at once; the first authenticated answer wins).
+  std::vector<Device::CandidateAddress> addresses;
+  if (const auto& mapped = answer.peer->mapped; mapped && *mapped != endpoint)
+    addresses.push_back({*mapped, std::nullopt});
+  addresses.push_back({endpoint, std::nullopt});
+  const size_t behind_nat = addresses.size();
+  for (const Endpoint& c : answer.peer->candidates) {
+    // The device keeps as many as a peer may publish: the public ones stay.
+    if (addresses.size() >= dnssd::kMaxCandidates) break;
+    addresses.push_back({c, std::nullopt});
+  }
+  on_peer_answer(*peer, std::move(addresses), behind_nat, now);
 }
 
 void DiscoveryService::note_relay_offer(Registry& registry, bool relays) {

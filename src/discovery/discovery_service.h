@@ -88,6 +88,11 @@ class DiscoveryService {
   // Our own addresses (see DnssdRoles::set_local_addresses): registered with
   // every registry now when they changed, and again every Interval.
   void set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now);
+  // Our port mapping at the gateway (node/port_mapping.h), nullopt when it is
+  // gone: registered with every registry now, with the addresses above. The
+  // peers still without a session are asked about again, so the registry
+  // NOTIFYs them and they try the new address at once.
+  void set_port_mapping(std::optional<Endpoint> mapped, Now now);
 
   // Rounds of a search before it gives up (~75 s: long enough for a NAT's
   // stale entry to expire twice, short of WireGuard's 90 s of retries).
@@ -119,8 +124,9 @@ class DiscoveryService {
     std::optional<Instant> next_round;                // when the next round is due
     std::optional<Instant> probe_at;                  // this round's probe, after its openers
     std::vector<Device::CandidateAddress> addresses;  // what the probe tries
-    std::optional<Instant> gave_up;                   // no direct path after kMaxRounds
-    std::string why;                                  // ... and why, for status
+    size_t behind_nat = 1;           // its first ones sit behind the peer's NAT (mapping, public)
+    std::optional<Instant> gave_up;  // no direct path after kMaxRounds
+    std::string why;                 // ... and why, for status
   };
 
   const Registry* registry_of(const PublicKey& key) const;
@@ -149,9 +155,12 @@ class DiscoveryService {
   void report_zone_refused(Registry& registry, const char* what);
 
   // discovery_search.cpp: the rounds of a search.
-  // An answer placed `peer` at `addresses`: nothing to do when its session
-  // works there; else a round now, or at its time.
-  void on_peer_answer(Peer& peer, std::vector<Device::CandidateAddress> addresses, Now now);
+  // An answer placed `peer` at `addresses`, whose first `behind_nat` are
+  // reached through its NAT (its port mapping, its public mapping), the rest
+  // its own: nothing to do when its session works there; else a round now,
+  // or at its time.
+  void on_peer_answer(Peer& peer, std::vector<Device::CandidateAddress> addresses,
+                      size_t behind_nat, Now now);
   void start_round(Peer& peer, Search& search, Now now);
   void probe(Peer& peer, Search& search, Now now);
   // Is `peer` needed and not reached? A packet or a handshake waits for it.
@@ -185,7 +194,8 @@ class DiscoveryService {
   std::vector<uint8_t> dns_;
   std::vector<uint8_t> packet_;
 
-  dnssd::CandidateSet local_;  // our own addresses and port
+  dnssd::CandidateSet local_;  // our own addresses and port, and our port mapping
+  bool registering_ = false;   // LocalCandidates = yes, or a mapping was ever registered
   uint16_t next_update_id_ = 1;
   uint64_t updates_refused_ = 0;
   std::optional<Endpoint> public_endpoint_;  // as the registry that answered last sees us

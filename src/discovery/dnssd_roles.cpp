@@ -31,6 +31,12 @@ DnssdRoles::DnssdRoles(const Config& config, Device& device, Random& rng, SendPl
     publisher_ = std::make_unique<ZonePublisher>(*config.registry, *registry_, rng, send);
   }
   if (config.registry && config.registry->relay) device.enable_relay();
+  if (registry_) {
+    std::map<PublicKey, std::string> names;
+    for (const PeerConfig& p : config.peers)
+      if (!p.name.empty()) names.emplace(p.public_key, p.name);
+    registry_->set_names(std::move(names));
+  }
   if (config.discovery)
     discovery_ = std::make_unique<DiscoveryService>(*config.discovery, tunnel_addresses(config),
                                                     device, rng);
@@ -190,9 +196,24 @@ void DnssdRoles::add_peer_status(const Peer& peer, ExtraFields& extra) const {
   if (discovery_) discovery_->add_peer_status(peer, extra);
 }
 
+void DnssdRoles::set_listen_port(uint16_t port) {
+  if (registry_) registry_->set_listen_port(port);
+}
+
+void DnssdRoles::peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names,
+                                    Now now) {
+  if (registry_) registry_->set_names({names.begin(), names.end()});
+  drain(now);
+}
+
 void DnssdRoles::set_host_addresses(std::vector<IpAddress> addresses) {
   if (registry_) registry_->set_own_addresses(addresses);
   device_.set_own_addresses(std::move(addresses));
+}
+
+void DnssdRoles::set_port_mapping(std::optional<Endpoint> mapped, Now now) {
+  if (discovery_) discovery_->set_port_mapping(mapped, now);
+  drain(now);
 }
 
 void DnssdRoles::add_status(ExtraFields& extra) const {

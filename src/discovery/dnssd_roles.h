@@ -60,9 +60,15 @@ class DnssdRoles final : public DeviceObserver {
   // never a candidate, neither one a peer registers with our registry nor
   // one our device probes. Call again whenever they change.
   void set_host_addresses(std::vector<IpAddress> addresses);
+  // Our port mapping at the gateway (nullopt: none), a candidate too.
+  void set_port_mapping(std::optional<Endpoint> mapped, Now now);
   void add_status(ExtraFields& extra) const;
   // What discovery knows of one peer (a search under way, or given up).
   void add_peer_status(const Peer& peer, ExtraFields& extra) const;
+  // Our UDP port (the registry's own record points there, DESIGN.md §11).
+  void set_listen_port(uint16_t port);
+  // A reload applied the config's peers again: a registry takes their Names.
+  void peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names, Now now);
   // The registry role, for the in-tunnel DNS-over-TCP server; nullptr
   // without [Registry].
   RegistryService* registry() { return registry_.get(); }

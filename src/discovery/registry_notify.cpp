@@ -1,9 +1,10 @@
 // RegistryService: whom a NOTIFY goes to besides the peer someone asked
 // about (registry_service.cpp), and the relay offer. The registry remembers
-// who asked about whom in the tunnel for kInterest; when a peer's endpoint
-// moves, that peer and those who asked about it are told at once, so the
-// two sides of a tunnel punch the new mapping together within a second or
-// so, whatever their Interval (docs/discovery.md, "When a NAT remaps").
+// who asked about whom in the tunnel for kInterest (lookups_); when a peer's
+// endpoint moves, that peer and those who asked about it are told at once,
+// so the two sides of a tunnel punch the new mapping together within a
+// second or so, whatever their Interval (docs/discovery.md, "When a NAT
+// remaps"). A new port mapping is news the same way (notify_new_mapping).
 #include "crypto/keys.h"
 #include "discovery/registry_service.h"
 #include "discovery/tunnel_route.h"
@@ -12,41 +13,6 @@
 #include "util/log.h"
 
 namespace wgp {
-
-namespace {
-// How long a question marks the asker as interested in a peer's moves: a
-// node asks when it starts talking to a peer (and again only when that goes
-// wrong), so this covers the first minutes of a tunnel; later moves reach
-// its peers through the moved peer itself (DiscoveryService asks about each
-// peer it talks to when the registry tells it it moved).
-constexpr auto kInterest = std::chrono::minutes(10);
-// At most this many remembered questions; the oldest go first.
-constexpr size_t kMaxQuestions = 65536;
-// A moved peer's NOTIFYs at most this often.
-constexpr auto kMoveNotifyGap = std::chrono::seconds(1);
-}  // namespace
-
-void RegistryService::note_question(const PublicKey& asker, const PublicKey& about, Instant now) {
-  auto key = std::make_pair(about, asker);
-  questions_[key] = now;
-  question_order_.emplace_back(now, key);
-  // Expired (or superseded by a later question of the same pair) from the
-  // front; past the bound, the oldest.
-  while (!question_order_.empty()) {
-    auto& [when, pair] = question_order_.front();
-    auto it = questions_.find(pair);
-    const bool stale = it == questions_.end() || it->second != when;
-    if (!stale && now - when < kInterest && questions_.size() <= kMaxQuestions) break;
-    if (!stale) questions_.erase(it);
-    question_order_.pop_front();
-  }
-}
-
-bool RegistryService::asked_within(const PublicKey& asker, const PublicKey& about, Instant now,
-                                   Duration window) const {
-  auto it = questions_.find(std::make_pair(about, asker));
-  return it != questions_.end() && now - it->second < window;
-}
 
 void RegistryService::send_notify(Peer& target, const PublicKey& about, Now now) {
   auto route = tunnel_route(device_, target, tunnel_addresses_);
@@ -63,21 +29,16 @@ void RegistryService::send_notify(Peer& target, const PublicKey& about, Now now)
 void RegistryService::on_endpoint_moved(Peer& peer, Now now) {
   const PublicKey key = peer.public_key();
   if (!discovering_.contains(key)) return;  // a stock peer: nobody to tell
-  auto last = last_move_.find(key);
-  if (last != last_move_.end() && now.mono - last->second < kMoveNotifyGap) return;
-  if (last_move_.size() > 4096)
-    std::erase_if(last_move_,
-                  [&](const auto& kv) { return now.mono - kv.second >= kMoveNotifyGap; });
-  last_move_[key] = now.mono;
+  if (last_move_.find(key, now.mono)) return;
+  last_move_.insert(key, true, now.mono);
   // The peer itself: "your record changed" (it opens its NAT towards the
   // peers it talks to and asks about them, which tells them too).
   send_notify(peer, key, now);
   size_t told = 0;
-  for (auto it = questions_.lower_bound({key, PublicKey{}});
-       it != questions_.end() && it->first.first == key; ++it) {
-    if (now.mono - it->second >= kInterest || !discovering_.contains(it->first.second)) continue;
-    if (Peer* asker = device_.find_peer(it->first.second)) {
-      send_notify(*asker, key, now);
+  for (const PublicKey& asker : lookups_.askers_of(key, now.mono, kInterest)) {
+    if (!discovering_.contains(asker)) continue;
+    if (Peer* p = device_.find_peer(asker)) {
+      send_notify(*p, key, now);
       ++told;
     }
   }

@@ -14,6 +14,8 @@ constexpr size_t kMaxDnsMessage = 65535;
 // At most one NOTIFY per (target, asker) pair in this time: a handshake
 // retry's worth, so a lost one is repeated when the asker asks again.
 constexpr auto kNotifyInterval = std::chrono::seconds(5);
+// A new port mapping is news for the peers its owner looked for this recently.
+constexpr auto kMappingNewsWindow = std::chrono::seconds(60);
 // Room for the IPv6 + UDP headers around a DNS message.
 constexpr size_t kMaxInnerPacket = kMaxDnsMessage + 48;
 // A registration of candidates lasts this long unless renewed (nodes renew
@@ -38,7 +40,9 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
       update_budget_(kMaxTracked, kUpdateBudget.refill()),
       answer_(kMaxDnsMessage),
       packet_(kMaxInnerPacket),
-      last_notify_(kMaxTracked, kNotifyInterval) {
+      last_notify_(kMaxTracked, kNotifyInterval),
+      lookups_(kMaxTracked, kInterest),
+      last_move_(kMaxTracked, kMoveNotifyGap) {
   std::vector<std::vector<uint8_t>> name_servers;
   for (const std::string& name : config.name_servers)
     if (auto wire = dnssd::wire_name(name)) name_servers.push_back(std::move(*wire));
@@ -64,8 +68,40 @@ dnssd::PublishedPeer RegistryService::published_peer(const Peer& peer) const {
   if (const dnssd::CandidateSet* set = candidates_.get(peer.public_key())) {
     p.candidate_port = set->port;
     p.candidates = set->addresses;
+    p.mapped = set->mapped;
   }
+  p.allowed = device_.allowed_ips().prefixes_of(&peer);  // wgsd's TXT (§11)
+  if (auto it = names_.find(peer.public_key()); it != names_.end()) p.name = it->second;
   return p;
+}
+
+dnssd::PublishedPeer RegistryService::self_peer() const {
+  // As wgsd's `self`: at SelfEndpoint, else at our port on the address each
+  // query came to; allowed = our own tunnel addresses, as hosts.
+  dnssd::PublishedPeer p;
+  p.key = device_.identity().public_key;
+  if (config_.self_endpoint) {
+    p.endpoint = *config_.self_endpoint;
+  } else {
+    p.endpoint.port = listen_port_;
+    p.at_local_address = true;
+  }
+  for (const IpAddress& a : tunnel_addresses_) p.allowed.push_back({a, uint8_t(a.size() * 8)});
+  return p;
+}
+
+void RegistryService::set_names(std::map<PublicKey, std::string> names) {
+  if (names == names_) return;
+  names_ = std::move(names);
+  ++names_version_;
+  generation_ = UINT64_MAX;  // every record may change: republish_all at the next refresh
+}
+
+void RegistryService::set_listen_port(uint16_t port) {
+  if (port == listen_port_) return;
+  listen_port_ = port;
+  ++names_version_;  // the self record moves
+  generation_ = UINT64_MAX;
 }
 
 void RegistryService::republish_all() {
@@ -79,6 +115,7 @@ void RegistryService::republish_all() {
     published_at_[peer.public_key()] = *peer.endpoint;
     published.push_back(published_peer(peer));
   }
+  if (config_.self) published.push_back(self_peer());
   responder_.set_peers(std::move(published));
 }
 
@@ -121,6 +158,10 @@ void RegistryService::handle_update(Peer& asker, const dnssd::UdpPacketView& udp
       candidates_refused_ += std::erase_if(
           update.set.addresses, [&](const IpAddress& a) { return refused_candidate(a); });
       if (update.set.addresses.empty()) update.set.port = 0;
+      if (update.set.mapped && refused_candidate(update.set.mapped->address)) {
+        ++candidates_refused_;
+        update.set.mapped.reset();
+      }
       set_candidates(key, std::move(update.set), now);
       break;
     case dnssd::UpdateVerdict::kFormErr:
@@ -155,7 +196,8 @@ void RegistryService::set_own_addresses(std::vector<IpAddress> addresses) {
 void RegistryService::set_candidates(const PublicKey& peer, dnssd::CandidateSet set, Now now) {
   // Expired or not: an expiry not yet run is still what the responder has.
   const dnssd::CandidateSet* before = candidates_.get(peer);
-  if (set.addresses.empty()) {
+  const bool new_mapping = set.mapped && (!before || before->mapped != set.mapped);
+  if (set.addresses.empty() && !set.mapped) {
     if (!before) return;
     candidates_.erase(peer);
   } else {
@@ -166,7 +208,13 @@ void RegistryService::set_candidates(const PublicKey& peer, dnssd::CandidateSet 
   // One peer's records change: the zone's version (source_generation) and
   // that peer's answers, not a rebuild of the table.
   ++candidates_version_;
-  responder_.set_candidates(peer, set.port, std::move(set.addresses));
+  responder_.set_candidates(peer, set.port, std::move(set.addresses), set.mapped);
+  if (new_mapping) notify_new_mapping(peer, now);
+}
+
+void RegistryService::notify_new_mapping(const PublicKey& asker, Now now) {
+  for (const PublicKey& target : lookups_.asked_by(asker, now.mono, kMappingNewsWindow))
+    notify(target, asker, now, true);
 }
 
 std::optional<Instant> RegistryService::next_deadline() const { return candidates_.next_expiry(); }
@@ -230,7 +278,8 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
   size_t headers = dnssd::udp_packet_size(udp->destination.family, 0);
   size_t room = tunnel_mtu_ > headers ? std::min(tunnel_mtu_ - headers, kMaxDnsMessage) : 0;
   auto result = responder_.answer(udp->payload, dnssd::QueryAccess::kAllowed,
-                                  MutableByteView(answer_.data(), room));
+                                  MutableByteView(answer_.data(), room),
+                                  dnssd::Transport::kDatagram, udp->destination);
   if (!result.length) {
     ++dropped_;
     return;
@@ -245,17 +294,21 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
   if (result.asked_about) {
     notify(*result.asked_about, asker.public_key(), now);
     if (udp->source_port == kDnsPort)
-      note_question(asker.public_key(), *result.asked_about, now.mono);
+      lookups_.record(asker.public_key(), *result.asked_about, now.mono);
     // Looking a peer up in the tunnel is what entitles the pair to our relay.
     if (config_.relay) device_.permit_relay(asker.public_key(), *result.asked_about, now.mono);
   }
 }
 
-ByteView RegistryService::answer_stream_query(ByteView query) {
+ByteView RegistryService::answer_stream_query(ByteView query,
+                                              const std::optional<IpAddress>& from) {
   refresh();
-  auto result =
-      responder_.answer(query, dnssd::QueryAccess::kAllowed,
-                        MutableByteView(answer_.data(), kMaxDnsMessage), dnssd::Transport::kStream);
+  std::optional<IpAddress> local;
+  for (const IpAddress& a : tunnel_addresses_)
+    if (from && a.family == from->family && !local) local = a;
+  auto result = responder_.answer(query, dnssd::QueryAccess::kAllowed,
+                                  MutableByteView(answer_.data(), kMaxDnsMessage),
+                                  dnssd::Transport::kStream, local);
   if (!result.length) return {};
   ++stream_answered_;
   return ByteView(answer_.data(), result.length);
@@ -275,16 +328,18 @@ ByteView RegistryService::answer_secondary(ByteView query, size_t limit,
   return ByteView(answer_.data(), result.length);
 }
 
-void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now) {
+void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now,
+                             bool again) {
   if (target_key == asker || !discovering_.contains(target_key)) return;
   // The target asked about the asker itself moments ago: it looks already
   // (and this question may well answer its NOTIFY). Telling it again would
-  // make it ask again, and so on, every kNotifyInterval.
-  if (asked_within(target_key, asker, now.mono, kNotifyInterval)) return;
+  // make it ask again, and so on, every kNotifyInterval. News (`again`) is
+  // what its last answer lacked: that goes out.
+  if (!again && lookups_.asked_within(target_key, asker, now.mono, kNotifyInterval)) return;
   Peer* target = device_.find_peer(target_key);
   if (!target) return;
   auto pair = std::make_pair(target_key, asker);
-  if (last_notify_.find(pair, now.mono)) return;
+  if (!again && last_notify_.find(pair, now.mono)) return;
   if (!tunnel_route(device_, *target, tunnel_addresses_)) return;
   last_notify_.insert(pair, true, now.mono);
   send_notify(*target, asker, now);

@@ -19,7 +19,6 @@
 // outside any Device call (DnssdRoles defers in-tunnel packets).
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -29,6 +28,7 @@
 #include "config/config.h"
 #include "control/device_control.h"
 #include "crypto/keyed_hash.h"
+#include "discovery/lookup_log.h"
 #include "dnssd/candidate_update.h"
 #include "dnssd/inner_udp.h"
 #include "dnssd/responder.h"
@@ -69,7 +69,15 @@ class RegistryService {
   void handle_inner(Peer& asker, ByteView ip_packet, Now now);
   // The answer to a query that arrived over TCP in the tunnel (no size
   // limit but 65,535; never a NOTIFY). Empty when nothing is to be sent.
-  ByteView answer_stream_query(ByteView query);
+  // `from`: the asker's tunnel address (the listener is at ours of its
+  // family), where a Self record without SelfEndpoint points.
+  ByteView answer_stream_query(ByteView query, const std::optional<IpAddress>& from = std::nullopt);
+
+  // [Peer] Name of each peer (DESIGN.md §11), applied at the next version.
+  void set_names(std::map<PublicKey, std::string> names);
+  // Our UDP port, where the self record (Self = yes without SelfEndpoint)
+  // points.
+  void set_listen_port(uint16_t port);
 
   // `peer`'s confirmed endpoint moved (its NAT gave it a new mapping): it is
   // told so, and so are the peers that asked about it lately, each by a
@@ -87,12 +95,23 @@ class RegistryService {
   // published records may have; the zone as published now; the serial that
   // answers carry; an answer of at most `limit` bytes to a listed
   // secondary's query (its TSIG is the publisher's business).
-  uint64_t source_generation() const { return device_.endpoint_generation() + candidates_version_; }
+  uint64_t source_generation() const {
+    return device_.endpoint_generation() + candidates_version_ + names_version_;
+  }
   const dnssd::ZoneView& zone();
   void set_serial(uint32_t serial) { responder_.set_serial(serial); }
   ByteView answer_secondary(ByteView query, size_t limit, dnssd::Transport transport);
 
  private:
+  // How long a question marks the asker as interested in the peer it asked
+  // about: a node asks when it starts talking to a peer (and again only when
+  // that goes wrong), so this covers the first minutes of a tunnel; later
+  // moves reach its peers through the moved peer itself (DiscoveryService
+  // asks about each peer it talks to when the registry tells it it moved).
+  static constexpr Duration kInterest = std::chrono::minutes(10);
+  // A moved peer's NOTIFYs go out at most this often.
+  static constexpr Duration kMoveNotifyGap = std::chrono::seconds(1);
+
   // An RFC 2136 UPDATE from `asker` in the tunnel: its candidates.
   void handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
   // Republishes what changed in the device's peer table: the peers whose
@@ -101,14 +120,18 @@ class RegistryService {
   void refresh();
   void republish_all();
   void republish(const PublicKey& peer);
+  // What the zone publishes for `peer` (its endpoint is confirmed), and for
+  // ourselves with Self = yes.
   dnssd::PublishedPeer published_peer(const Peer& peer) const;
-  void notify(const PublicKey& target, const PublicKey& asker, Now now);
-  // registry_notify.cpp: who asked about whom, when (in-tunnel questions of
-  // peers that run discovery), kept kInterest.
-  void note_question(const PublicKey& asker, const PublicKey& about, Instant now);
-  bool asked_within(const PublicKey& asker, const PublicKey& about, Instant now,
-                    Duration window) const;
-  // A NOTIFY naming `about` through `target`'s tunnel.
+  dnssd::PublishedPeer self_peer() const;
+  // Tells `target` that `asker` is looking for it: at most once per
+  // kNotifyInterval per pair, and not when `target` asked about `asker`
+  // itself a moment ago; `again`: news (a new port mapping), sent anyway.
+  void notify(const PublicKey& target, const PublicKey& asker, Now now, bool again = false);
+  // `asker` registered a new port mapping: the peers it looked for lately
+  // hear of it at once, so they try the mapping before falling back to the relay.
+  void notify_new_mapping(const PublicKey& asker, Now now);
+  // A NOTIFY naming `about` through `target`'s tunnel (registry_notify.cpp).
   void send_notify(Peer& target, const PublicKey& about, Now now);
   // Answers a question for our relay offer (dnssd/relay_offer.h); false
   // when `udp` is another question.
@@ -141,6 +164,10 @@ class RegistryService {
   uint64_t candidates_version_ = 0;
   // UPDATEs per peer: each costs a parse, and a change a new zone version.
   LruTable<PublicKey, TokenBucket, KeyedHash> update_budget_;
+  // [Peer] Names (§11) and our port (the self record): a change republishes all.
+  std::map<PublicKey, std::string> names_;
+  uint64_t names_version_ = 0;  // for source_generation()
+  uint16_t listen_port_ = 0;
   uint64_t updates_accepted_ = 0;
   uint64_t updates_refused_ = 0;
   uint64_t updates_limited_ = 0;
@@ -154,12 +181,12 @@ class RegistryService {
   // target ask about the asker, which would NOTIFY the asker, and so on;
   // one per pair per interval breaks that ping-pong. Bounded, O(1).
   LruTable<std::pair<PublicKey, PublicKey>, bool, KeyedHash> last_notify_;
-  // (about, asker) → when the asker last asked about it in the tunnel; with
-  // the order of those questions, so expiry and the bound cost O(1) each.
-  std::map<std::pair<PublicKey, PublicKey>, Instant> questions_;
-  std::deque<std::pair<Instant, std::pair<PublicKey, PublicKey>>> question_order_;
-  // A moved peer's NOTIFYs go out at most once a second per peer.
-  std::map<PublicKey, Instant> last_move_;
+  // Who asked about whom in the tunnel (discovery's questions, from port 53)
+  // for kInterest: the ping-pong check above, the remap news and the
+  // mapping news all read it.
+  LookupLog lookups_;
+  // When each moved peer's NOTIFYs last went out.
+  LruTable<PublicKey, bool, KeyedHash> last_move_;
   uint64_t move_notifies_ = 0;
   // Plain answers per source address: a source can be forged (a query
   // "from" a peer's endpoint, or anyone's with Public = yes), so what one

@@ -28,6 +28,24 @@ ldns_rr* new_rr(const ldns_rdf* owner, ldns_rr_type type, ldns_rr_class cls) {
   return rr;
 }
 
+// <instance> IN SRV 1 0 <port> <target>: a candidate SRV (priority 0 is the
+// registry's own).
+ldns_rr* new_srv(const ldns_rdf* instance, uint16_t port, const ldns_rdf* target) {
+  ldns_rr* srv = new_rr(instance, LDNS_RR_TYPE_SRV, LDNS_RR_CLASS_IN);
+  ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 1));  // priority
+  ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));  // weight
+  ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, port));
+  ldns_rr_push_rdf(srv, ldns_rdf_clone(target));
+  return srv;
+}
+
+ldns_rr* new_address(const ldns_rdf* owner, const IpAddress& a) {
+  ldns_rr* rr = new_rr(owner, a.is_v4() ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN);
+  ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(a.is_v4() ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
+                                             a.size(), a.bytes.data()));
+  return rr;
+}
+
 bool same(const ldns_rdf* a, const ldns_rdf* b) {
   return a && b && ldns_rdf_get_type(a) == LDNS_RDF_TYPE_DNAME &&
          ldns_rdf_get_type(b) == LDNS_RDF_TYPE_DNAME && ldns_dname_compare(a, b) == 0;
@@ -45,24 +63,23 @@ bool build_candidate_update(uint16_t id, const PublicKey& self, std::string_view
   RdfPtr zone_rdf = dname(zone.empty() ? "." : zone);
   RdfPtr instance = dname(instance_name(self, zone));
   RdfPtr host = dname(candidate_name(self, zone));
-  if (!zone_rdf || !instance || !host) return false;
+  RdfPtr mapped_host = dname(mapped_name(self, zone));
+  if (!zone_rdf || !instance || !host || !mapped_host) return false;
   RrListPtr updates(ldns_rr_list_new());
   ldns_rr_list_push_rr(updates.get(), new_rr(host.get(), LDNS_RR_TYPE_ANY, LDNS_RR_CLASS_ANY));
+  if (set.mapped)
+    ldns_rr_list_push_rr(updates.get(),
+                         new_rr(mapped_host.get(), LDNS_RR_TYPE_ANY, LDNS_RR_CLASS_ANY));
   ldns_rr_list_push_rr(updates.get(), new_rr(instance.get(), LDNS_RR_TYPE_SRV, LDNS_RR_CLASS_ANY));
+  if (set.mapped) {
+    ldns_rr_list_push_rr(updates.get(),
+                         new_srv(instance.get(), set.mapped->port, mapped_host.get()));
+    ldns_rr_list_push_rr(updates.get(), new_address(mapped_host.get(), set.mapped->address));
+  }
   if (!set.addresses.empty()) {
-    ldns_rr* srv = new_rr(instance.get(), LDNS_RR_TYPE_SRV, LDNS_RR_CLASS_IN);
-    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 1));  // priority
-    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 0));  // weight
-    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, set.port));
-    ldns_rr_push_rdf(srv, ldns_rdf_clone(host.get()));
-    ldns_rr_list_push_rr(updates.get(), srv);
-    for (const IpAddress& a : set.addresses) {
-      ldns_rr* rr =
-          new_rr(host.get(), a.is_v4() ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN);
-      ldns_rr_push_rdf(rr, ldns_rdf_new_frm_data(a.is_v4() ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
-                                                 a.size(), a.bytes.data()));
-      ldns_rr_list_push_rr(updates.get(), rr);
-    }
+    ldns_rr_list_push_rr(updates.get(), new_srv(instance.get(), set.port, host.get()));
+    for (const IpAddress& a : set.addresses)
+      ldns_rr_list_push_rr(updates.get(), new_address(host.get(), a));
   }
   // ldns_update_pkt_new takes the zone name and copies the lists.
   PacketPtr pkt(ldns_update_pkt_new(ldns_rdf_clone(zone_rdf.get()), LDNS_RR_CLASS_IN, nullptr,
@@ -91,7 +108,8 @@ ReadUpdate read_candidate_update(ByteView message, const PublicKey& sender, std:
   RdfPtr zone_rdf = dname(zone.empty() ? "." : zone);
   RdfPtr instance = dname(instance_name(sender, zone));
   RdfPtr host = dname(candidate_name(sender, zone));
-  if (!zone_rdf || !instance || !host) return result;
+  RdfPtr mapped_host = dname(mapped_name(sender, zone));
+  if (!zone_rdf || !instance || !host || !mapped_host) return result;
 
   // ZONE section (ldns: question): exactly one SOA of our zone.
   const ldns_rr_list* zones = ldns_pkt_question(pkt.get());
@@ -110,6 +128,8 @@ ReadUpdate read_candidate_update(ByteView message, const PublicKey& sender, std:
   // UPDATE section (ldns: authority).
   CandidateSet set;
   bool have_srv = false;
+  std::optional<uint16_t> mapped_port;
+  std::optional<IpAddress> mapped_address;
   const ldns_rr_list* updates = ldns_pkt_authority(pkt.get());
   for (size_t i = 0; updates && i < ldns_rr_list_rr_count(updates); ++i) {
     const ldns_rr* rr = ldns_rr_list_rr(updates, i);
@@ -123,6 +143,7 @@ ReadUpdate read_candidate_update(ByteView message, const PublicKey& sender, std:
     if (cls == LDNS_RR_CLASS_ANY) {  // a delete: of our candidate names only
       if (ldns_rr_rd_count(rr) != 0) return refuse();
       if (same(owner, host.get()) && type == LDNS_RR_TYPE_ANY) continue;
+      if (same(owner, mapped_host.get()) && type == LDNS_RR_TYPE_ANY) continue;
       if (same(owner, instance.get()) && type == LDNS_RR_TYPE_SRV) continue;
       return refuse();
     }
@@ -134,28 +155,41 @@ ReadUpdate read_candidate_update(ByteView message, const PublicKey& sender, std:
       if (!priority || !port || !target || ldns_rdf_size(priority) != 2 || ldns_rdf_size(port) != 2)
         return result;  // FORMERR
       // Priority 0 is the registry's own (the observed endpoint).
-      if (ldns_rdf2native_int16(priority) == 0 || !same(target, host.get()) || have_srv)
+      const uint16_t number = ldns_rdf2native_int16(port);
+      if (ldns_rdf2native_int16(priority) == 0 || number == 0) return refuse();
+      if (same(target, host.get()) && !have_srv) {
+        set.port = number;
+        have_srv = true;
+      } else if (same(target, mapped_host.get()) && !mapped_port) {
+        mapped_port = number;
+      } else {
         return refuse();
-      set.port = ldns_rdf2native_int16(port);
-      if (set.port == 0) return refuse();
-      have_srv = true;
+      }
       continue;
     }
-    if ((type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA) && same(owner, host.get())) {
+    const bool at_host = same(owner, host.get()), at_mapped = same(owner, mapped_host.get());
+    if ((type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA) && (at_host || at_mapped)) {
       const ldns_rdf* a = rdata(rr, 0);
       const size_t size = type == LDNS_RR_TYPE_A ? 4 : 16;
       if (!a || ldns_rdf_size(a) != size) return result;  // FORMERR
       IpAddress address =
           size == 4 ? IpAddress::v4(ldns_rdf_data(a)) : IpAddress::v6(ldns_rdf_data(a));
-      if (address == IpAddress{address.family, {}} || set.addresses.size() >= kMaxCandidates)
-        return refuse();
+      if (address == IpAddress{address.family, {}}) return refuse();
+      if (at_mapped) {
+        if (mapped_address) return refuse();  // one mapping
+        mapped_address = address;
+        continue;
+      }
+      if (set.addresses.size() >= kMaxCandidates) return refuse();
       set.addresses.push_back(address);
       continue;
     }
     return refuse();
   }
   // Addresses without a port, or a port without addresses, say nothing usable.
-  if (have_srv != !set.addresses.empty()) return result;  // FORMERR
+  if (have_srv != !set.addresses.empty()) return result;                     // FORMERR
+  if (mapped_port.has_value() != mapped_address.has_value()) return result;  // FORMERR
+  if (mapped_port) set.mapped = Endpoint{*mapped_address, *mapped_port};
   result.verdict = UpdateVerdict::kOk;
   result.set = std::move(set);
   return result;

@@ -11,7 +11,16 @@
 //             <B32>._wireguard._udp.<zone> IN  SRV 1 0 <port> c.<B32>.<zone>
 //             c.<B32>.<zone>               IN  A / AAAA <address>   (each candidate)
 //
-// An empty set (no SRV, no address) withdraws the candidates. Built and read
+// and with a port mapping at its gateway (portmap/port_mapper.h), whose
+// external port differs from ours, the mapped endpoint under its own name:
+//
+//             m.<B32>.<zone>               ANY ANY      (delete)
+//             <B32>._wireguard._udp.<zone> IN  SRV 1 0 <mapped port> m.<B32>.<zone>
+//             m.<B32>.<zone>               IN  A / AAAA <mapped address>
+//
+// An empty set (no SRV, no address) withdraws the candidates. The m. records
+// are sent only with a mapping, so a node without one sends what registries
+// from before it accept. Built and read
 // with ldns; the reader takes outside bytes (authenticated, but another
 // peer's) and checks every record against the sender's names.
 #pragma once
@@ -32,6 +41,7 @@ constexpr uint8_t kOpcodeUpdate = 5;
 struct CandidateSet {
   uint16_t port = 0;                 // where the addresses answer (the node's ListenPort)
   std::vector<IpAddress> addresses;  // at most kMaxCandidates (discovery_query.h)
+  std::optional<Endpoint> mapped;    // the node's port mapping, if it holds one
   bool operator==(const CandidateSet&) const = default;
 };
 

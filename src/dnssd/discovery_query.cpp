@@ -170,6 +170,10 @@ std::string candidate_name(const PublicKey& key, std::string_view zone) {
   return std::string(kCandidateLabel) + "." + target_name(key, zone);
 }
 
+std::string mapped_name(const PublicKey& key, std::string_view zone) {
+  return std::string(kMappedLabel) + "." + target_name(key, zone);
+}
+
 std::optional<PublicKey> key_from_instance_name(ByteView wire_name, std::string_view zone) {
   RdfPtr service = dname(service_name(zone));
   if (!service || wire_name.empty() || wire_name[0] != kPeerLabelSize) return std::nullopt;
@@ -233,9 +237,16 @@ SrvAnswer parse_srv_response(ByteView response, uint16_t expected_id, const Publ
   if (status != AnswerStatus::kOk) return {status, {}};
 
   RdfPtr candidates = dname(candidate_name(key, zone));
-  if (!candidates) return {AnswerStatus::kMalformed, {}};
+  RdfPtr mapped_host = dname(mapped_name(key, zone));
+  if (!candidates || !mapped_host) return {AnswerStatus::kMalformed, {}};
   SrvAnswer answer{AnswerStatus::kNoData, {}};
-  std::vector<Endpoint> found;  // the peer's own addresses (candidate SRVs)
+  std::vector<Endpoint> found;     // the peer's own addresses (candidate SRVs)
+  std::optional<Endpoint> mapped;  // its port mapping (the mapped SRV)
+  // An SRV target's address: in ADDITIONAL, else in ANSWER.
+  auto target_address = [&](const ldns_rdf* target) {
+    auto address = first_address(ldns_pkt_additional(packet.get()), target);
+    return address ? address : first_address(ldns_pkt_answer(packet.get()), target);
+  };
   for_each_record(
       ldns_pkt_answer(packet.get()), instance.get(), LDNS_RR_TYPE_SRV, [&](const ldns_rr* rr) {
         uint16_t port = 0;
@@ -248,17 +259,24 @@ SrvAnswer parse_srv_response(ByteView response, uint16_t expected_id, const Publ
             if (found.size() < kMaxCandidates) found.push_back(Endpoint{a, port});
           return true;
         }
+        if (same_name(target, mapped_host.get())) {
+          auto address = target_address(target);
+          if (address && !mapped) mapped = Endpoint{*address, port};
+          return true;
+        }
         if (answer.peer) return true;  // the first public SRV wins
         if (!same_name(target, short_target.get()) && !same_name(target, instance.get())) {
           return true;
         }
-        auto address = first_address(ldns_pkt_additional(packet.get()), target);
-        if (!address) address = first_address(ldns_pkt_answer(packet.get()), target);
+        auto address = target_address(target);
         if (!address) return true;
         answer = {AnswerStatus::kOk, DiscoveredPeer{key, Endpoint{*address, port}, {}}};
         return true;
       });
-  if (answer.peer) answer.peer->candidates = std::move(found);
+  if (answer.peer) {
+    answer.peer->candidates = std::move(found);
+    answer.peer->mapped = mapped;
+  }
   return answer;
 }
 

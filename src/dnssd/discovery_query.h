@@ -45,6 +45,11 @@ std::string target_name(const PublicKey& key, std::string_view zone);
 // first SRV and the first ADDITIONAL record, as the stock wgsd-client reads).
 constexpr std::string_view kCandidateLabel = "c";
 std::string candidate_name(const PublicKey& key, std::string_view zone);
+// "m.<B32>.<zone>": the external address of a port mapping the peer holds at
+// its gateway (PCP, NAT-PMP or UPnP), the target of a third SRV (priority 1,
+// the mapped port); tried first among its public addresses.
+constexpr std::string_view kMappedLabel = "m";
+std::string mapped_name(const PublicKey& key, std::string_view zone);
 // Candidate addresses a peer may publish, and a client reads, at most.
 constexpr size_t kMaxCandidates = kMaxOwnCandidates;
 
@@ -80,6 +85,7 @@ struct DiscoveredPeer {
   PublicKey key{};
   Endpoint endpoint;                  // as the registry sees it (public)
   std::vector<Endpoint> candidates;   // its own addresses, when it published them
+  std::optional<Endpoint> mapped;     // its port mapping, when it published one
 };
 
 enum class AnswerStatus {
@@ -105,7 +111,8 @@ struct SrvAnswer {
 // two wgsd generations), port ≠ 0; the address from the first A or AAAA record
 // of that target in ADDITIONAL (then ANSWER), skipping unspecified addresses.
 // SRV records whose target is candidate_name(key, zone) give the candidates:
-// their port with every address of that name (at most kMaxCandidates).
+// their port with every address of that name (at most kMaxCandidates); the
+// first SRV to mapped_name(key, zone) with an address gives `mapped`.
 // Names compare case-insensitively. Checks, in order: a DNS header (else
 // kMalformed), the id (kWrongId), QR and opcode QUERY (kMalformed), TC
 // (kTruncated), the rest parses (kMalformed), the one question is ours

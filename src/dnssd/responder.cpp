@@ -36,8 +36,8 @@ void Responder::set_peers(std::vector<PublishedPeer> peers) {
 }
 
 bool Responder::set_candidates(const PublicKey& key, uint16_t port,
-                               std::vector<IpAddress> addresses) {
-  if (!zone_.set_candidates(key, port, std::move(addresses))) return false;
+                               std::vector<IpAddress> addresses, std::optional<Endpoint> mapped) {
+  if (!zone_.set_candidates(key, port, std::move(addresses), mapped)) return false;
   cache_.clear();
   return true;
 }
@@ -105,7 +105,7 @@ size_t Responder::write_error(const ParsedQuery& q, uint8_t rcode, bool with_que
 }
 
 AnswerResult Responder::answer(ByteView query, QueryAccess access, MutableByteView out,
-                               Transport transport) {
+                               Transport transport, const std::optional<IpAddress>& local) {
   AnswerResult result;
   if (out.size() < kDnsHeaderBytes) return result;
   ParsedQuery& q = query_;
@@ -145,6 +145,8 @@ AnswerResult Responder::answer(ByteView query, QueryAccess access, MutableByteVi
   key_.push_back(char(size_cls >> 16));
   key_.push_back(char(size_cls >> 8));
   key_.push_back(char(size_cls));
+  // Answers that name the address the query came to are cached per address.
+  if (zone_.has_local_records() && local) key_.append(local->view().begin(), local->view().end());
 
   auto it = cache_.find(key_);
   if (it == cache_.end()) {
@@ -153,7 +155,7 @@ AnswerResult Responder::answer(ByteView query, QueryAccess access, MutableByteVi
     if (m.kind == NameKind::kOutside) return error(kRcodeRefused);  // not cached: cheap anyway
     Cached built;
     built.wire = zone_.build(name, m, q.qtype, EdnsReply{q.has_edns, q.edns_do}, size_cls,
-                             &built.asked_about);
+                             &built.asked_about, local);
     if (built.wire.empty()) return result;  // not even the header and question fit
     if (cache_.size() >= kMaxCacheEntries) cache_.clear();
     it = cache_.emplace(key_, std::move(built)).first;

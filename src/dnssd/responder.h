@@ -68,7 +68,8 @@ class Responder {
   void set_peers(std::vector<PublishedPeer> peers);
   // One peer's candidates (ZoneView::set_candidates); empties the cache
   // when the peer is published.
-  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses);
+  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses,
+                      std::optional<Endpoint> mapped = std::nullopt);
   // One peer published anew or withdrawn (ZoneView::upsert_peer,
   // remove_peer); empties the cache.
   void upsert_peer(PublishedPeer peer);
@@ -86,14 +87,17 @@ class Responder {
   // allocates nothing; a miss builds with ldns. length 0: send nothing.
   // `asked_about` is set when ANSWER holds records for an SRV, A or AAAA
   // question at a peer's instance or host name.
+  // `local`: the address the query came to, for the registry's own record
+  // when it is published there (PublishedPeer::at_local_address).
   AnswerResult answer(ByteView query, QueryAccess access, MutableByteView out,
-                      Transport transport = Transport::kDatagram);
+                      Transport transport = Transport::kDatagram,
+                      const std::optional<IpAddress>& local = std::nullopt);
 
   uint64_t queries_answered() const { return answered_; }
-  // Resource records published for peers: per peer a PTR, an SRV and the
-  // address at both the host and the instance name (4 per peer; the SOA
-  // is not counted).
-  size_t published_records() const { return 4 * zone_.peer_count(); }
+  // Resource records published for peers: per peer a PTR, an SRV, the
+  // address at both the host and the instance name, and the TXT (5 per
+  // peer; the SOA, candidates and names are not counted).
+  size_t published_records() const { return 5 * zone_.peer_count(); }
   size_t published_peers() const { return zone_.peer_count(); }
   uint32_t serial() const { return zone_.serial(); }
   size_t cache_entries() const { return cache_.size(); }

@@ -9,6 +9,7 @@
 
 #include "dnssd/base32.h"
 #include "dnssd/discovery_query.h"
+#include "dnssd/peer_txt.h"
 #include "dnssd/responder_query.h"
 
 namespace wgp::dnssd {
@@ -135,26 +136,48 @@ std::string lower_label(const PublicKey& key) {
 void ZoneView::set_peers(std::vector<PublishedPeer> peers) {
   peers_.clear();
   by_label_.clear();
+  by_name_.clear();
+  local_records_ = false;
   for (PublishedPeer& p : peers) upsert_peer(std::move(p));
+}
+
+void ZoneView::forget_name(const Entry& e) {
+  if (e.peer.name.empty()) return;
+  if (auto it = by_name_.find(e.peer.name);
+      it != by_name_.end() && it->second == lower_label(e.peer.key))
+    by_name_.erase(it);
 }
 
 void ZoneView::upsert_peer(PublishedPeer p) {
   std::string label = peer_label(p.key);
   std::vector<uint8_t> host = prepend_label(label, zone_wire_);
   std::vector<uint8_t> candidate_host = prepend_label(kCandidateLabel, host);
-  Entry e{std::move(p), prepend_label(label, service_wire_), std::move(host),
-          std::move(candidate_host)};
-  auto [it, fresh] = by_label_.emplace(lower_label(e.peer.key), peers_.size());
-  if (fresh)
+  std::vector<uint8_t> mapped_host = prepend_label(kMappedLabel, host);
+  std::vector<uint8_t> named_host =
+      p.name.empty() ? std::vector<uint8_t>() : prepend_label(p.name, zone_wire_);
+  std::vector<uint8_t> txt = build_peer_txt({p.key, p.allowed, p.name});
+  local_records_ |= p.at_local_address;
+  Entry e{std::move(p),           prepend_label(label, service_wire_),
+          std::move(host),        std::move(candidate_host),
+          std::move(mapped_host), std::move(named_host),
+          std::move(txt)};
+  std::string lower = lower_label(e.peer.key);
+  auto [it, fresh] = by_label_.emplace(lower, peers_.size());
+  if (fresh) {
     peers_.push_back(std::move(e));
-  else
+  } else {
+    forget_name(peers_[it->second]);
     peers_[it->second] = std::move(e);
+  }
+  // A Name points at the key's label, so no index moves with it (remove_peer).
+  if (const std::string& name = peers_[it->second].peer.name; !name.empty()) by_name_[name] = lower;
 }
 
 void ZoneView::remove_peer(const PublicKey& key) {
   auto it = by_label_.find(lower_label(key));
   if (it == by_label_.end()) return;
   size_t at = it->second;
+  forget_name(peers_[at]);
   by_label_.erase(it);
   if (at + 1 != peers_.size()) {
     // The last entry takes the hole: no other index moves.
@@ -164,13 +187,14 @@ void ZoneView::remove_peer(const PublicKey& key) {
   peers_.pop_back();
 }
 
-bool ZoneView::set_candidates(const PublicKey& key, uint16_t port,
-                              std::vector<IpAddress> addresses) {
+bool ZoneView::set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses,
+                              std::optional<Endpoint> mapped) {
   auto it = by_label_.find(lower_label(key));
   if (it == by_label_.end()) return false;
   PublishedPeer& p = peers_[it->second].peer;
   p.candidate_port = addresses.empty() ? 0 : port;
   p.candidates = std::move(addresses);
+  p.mapped = mapped;
   return true;
 }
 
@@ -198,11 +222,22 @@ NameMatch ZoneView::match(ByteView name) const {
   switch (count) {
     case 0:
       return {NameKind::kApex};
-    case 1:
+    case 1: {
       if (labels[0] == kProtoLabel) return {NameKind::kUdp};
+      // A Name is a host label, a key's label has '=': they never collide.
+      if (auto it = by_name_.find(labels[0]); it != by_name_.end())
+        if (auto at = by_label_.find(it->second); at != by_label_.end())
+          return {NameKind::kName, at->second};
       return peer(labels[0], NameKind::kHost);
+    }
     case 2: {
       if (labels[0] == kServiceLabel && labels[1] == kProtoLabel) return {NameKind::kService};
+      if (labels[0] == kMappedLabel) {
+        NameMatch m = peer(labels[1], NameKind::kMapped);
+        // The name exists only while the peer has a mapping.
+        if (m.kind == NameKind::kMapped && !peers_[m.peer].peer.mapped) return {NameKind::kMissing};
+        return m;
+      }
       if (labels[0] != kCandidateLabel) return {NameKind::kMissing};
       NameMatch m = peer(labels[1], NameKind::kCandidates);
       // The name exists only while the peer has candidates.
@@ -221,10 +256,11 @@ NameMatch ZoneView::match(ByteView name) const {
 }
 
 std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype, EdnsReply edns,
-                                     size_t limit, std::optional<PublicKey>* asked_about) const {
+                                     size_t limit, std::optional<PublicKey>* asked_about,
+                                     const std::optional<IpAddress>& local) const {
   ByteView qname = name;
   const Entry* e = (m.kind == NameKind::kInstance || m.kind == NameKind::kHost ||
-                    m.kind == NameKind::kCandidates)
+                    m.kind == NameKind::kCandidates || m.kind == NameKind::kMapped)
                        ? &peers_[m.peer]
                        : nullptr;
   switch (m.kind) {
@@ -246,28 +282,41 @@ std::vector<uint8_t> ZoneView::build(ByteView name, NameMatch m, uint16_t qtype,
     case NameKind::kCandidates:
       qname = e->candidate_host;
       break;
+    case NameKind::kMapped:
+      qname = e->mapped_host;
+      break;
+    case NameKind::kName:  // not a lookup of the peer's endpoint: no `asked_about`
+      qname = peers_[m.peer].named_host;
+      break;
     default:
       break;
   }
   bool any = qtype == kTypeAny;
   RrList answer, additional;
   RecordList here, extra;
-  records_at(m, here);
+  records_at(m, here, local);
+  bool srv_answered = false;
   for (size_t i = 0; i < here.size(); ++i) {
     WireRecord r = here[i];
     if (!any && r.type != qtype) continue;
     answer.push(r);
     if (r.type != kTypeSrv || r.rdata.size() <= 6) continue;
+    srv_answered = true;
     // The target's addresses go to ADDITIONAL, and first: wgsd-client reads
     // Extra[0]. The target is one of our names; match() wants it lower case.
     ByteView target = r.rdata.subspan(6);
     uint8_t lower[kMaxNameWire];
     lower_name(target.data(), target.size(), lower);
     extra.clear();
-    records_at(match(ByteView(lower, target.size())), extra);
+    records_at(match(ByteView(lower, target.size())), extra, local);
     for (size_t k = 0; k < extra.size(); ++k)
       if (extra[k].type == kTypeA || extra[k].type == kTypeAaaa) additional.push(extra[k]);
   }
+  // Then the instance's TXT, as wgsd adds it after the address (§11); an
+  // ANY answer holds it already.
+  if (srv_answered && !any)
+    for (size_t i = 0; i < here.size(); ++i)
+      if (here[i].type == kTypeTxt) additional.push(here[i]);
 
   bool nxdomain = m.kind == NameKind::kMissing;
   RrList authority;

@@ -7,12 +7,20 @@
 //   _wireguard._udp.<zone>          PTR  <B32>._wireguard._udp.<zone>   one per peer
 //   <B32>._wireguard._udp.<zone>    SRV  0 0 <port> <B32>.<zone>   + A/AAAA, as at the host name
 //   <B32>.<zone>                    A or AAAA <endpoint address>
+//   <B32>._wireguard._udp.<zone>    SRV  1 0 <port> m.<B32>.<zone>   when the peer registered
+//   m.<B32>.<zone>                  A / AAAA <mapped address>         a port mapping (§9)
 //   <B32>._wireguard._udp.<zone>    SRV  1 0 <port> c.<B32>.<zone>   when the peer registered
 //   c.<B32>.<zone>                  A / AAAA <its own addresses>      candidates (§9)
+//   <B32>._wireguard._udp.<zone>    TXT  "txtvers=1" "pub=<base64>" "allowed=<prefixes>"
+//                                        ["name=<label>"]   wgsd's record (§11, peer_txt.h)
+//   <label>.<zone>                  A / AAAA <its tunnel addresses>   with [Peer] Name (§11)
 //
 // In an SRV answer the observed endpoint stays first, in ANSWER and in
 // ADDITIONAL (the stock wgsd-client reads Answer[0] and Extra[0]); the
-// candidates follow.
+// candidates' addresses follow, then the instance's TXT (as wgsd: address,
+// then TXT). The registry's own record (Self = yes) is one more published
+// peer; without SelfEndpoint its address is the one the query came to, so
+// it is made per answer and left out of zone transfers.
 // All TTLs are 0 (endpoints move). The SOA is made up, as the registry has
 // no name of its own: MNAME is the apex itself (a name that exists),
 // RNAME hostmaster.<zone> (RFC 2142), the serial is set by the zone's
@@ -51,9 +59,29 @@ struct PublishedPeer {
   // addresses there. Empty: none.
   uint16_t candidate_port = 0;
   std::vector<IpAddress> candidates;
+  // Its port mapping at its gateway, as it registered it: a third SRV
+  // (priority 1) to m.<B32>.<zone> and the address there.
+  std::optional<Endpoint> mapped;
+  // The registry's AllowedIPs for it (its TXT) and its Name (empty: none).
+  std::vector<IpPrefix> allowed;
+  std::string name;
+  // The registry itself without SelfEndpoint: `endpoint`'s address is the
+  // one each query came to (records_at's `local`).
+  bool at_local_address = false;
 };
 
-enum class NameKind { kOutside, kMissing, kApex, kUdp, kService, kInstance, kHost, kCandidates };
+enum class NameKind {
+  kOutside,
+  kMissing,
+  kApex,
+  kUdp,
+  kService,
+  kInstance,
+  kHost,
+  kCandidates,
+  kMapped,
+  kName
+};
 struct NameMatch {
   NameKind kind = NameKind::kOutside;
   size_t peer = 0;  // index into the published peers for kInstance and kHost
@@ -82,10 +110,11 @@ class ZoneView {
 
   // Replaces the published peers (a key given twice: the last one wins).
   void set_peers(std::vector<PublishedPeer> peers);
-  // Replaces one published peer's candidates (PublishedPeer), in O(log n):
-  // a registration changes one peer, not the table. False when `key` is
-  // not published.
-  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses);
+  // Replaces one published peer's candidates and port mapping
+  // (PublishedPeer), in O(log n): a registration changes one peer, not the
+  // table. False when `key` is not published.
+  bool set_candidates(const PublicKey& key, uint16_t port, std::vector<IpAddress> addresses,
+                      std::optional<Endpoint> mapped = std::nullopt);
   // Publishes one peer (replacing what was published for its key), or
   // withdraws one, in O(log n): an endpoint's move changes one peer too.
   void upsert_peer(PublishedPeer peer);
@@ -98,12 +127,18 @@ class ZoneView {
   // The records at the name `m` stands for (as match() returned it), in the
   // order an answer lists them: at the apex the SOA, then the NS; at the
   // service name a PTR per peer; at an instance name its SRV, then its
-  // address; at a host name its address. None for the other kinds.
+  // address, then its TXT; at a host name its address; at a Name the
+  // peer's tunnel addresses. None for the other kinds. `local`: the
+  // address the query came to (none for a zone transfer), for a peer
+  // published at_local_address, which without it has no records at all.
   // Every record of the zone is made here (zone_records.cpp).
-  void records_at(NameMatch m, RecordList& out) const;
+  void records_at(NameMatch m, RecordList& out,
+                  const std::optional<IpAddress>& local = std::nullopt) const;
   // Every record of the zone but the SOA, name by name (what a zone
   // transfer carries between its two SOAs).
   void all_records(RecordList& out) const;
+  // Whether some answer depends on the address a query came to.
+  bool has_local_records() const { return local_records_; }
   // The zone's SOA with `serial` (the versions of a transfer have their own).
   void soa_record(uint32_t serial, RecordList& out) const;
 
@@ -118,7 +153,8 @@ class ZoneView {
   // not even the header, question and OPT fit. `asked_about`: the peer
   // named when ANSWER holds records for an SRV, A or AAAA question.
   std::vector<uint8_t> build(ByteView name, NameMatch match, uint16_t qtype, EdnsReply edns,
-                             size_t limit, std::optional<PublicKey>* asked_about) const;
+                             size_t limit, std::optional<PublicKey>* asked_about,
+                             const std::optional<IpAddress>& local = std::nullopt) const;
 
  private:
   struct Entry {
@@ -126,7 +162,15 @@ class ZoneView {
     std::vector<uint8_t> instance;        // <B32>._wireguard._udp.<zone>, wire form
     std::vector<uint8_t> host;            // <B32>.<zone>
     std::vector<uint8_t> candidate_host;  // c.<B32>.<zone>
+    std::vector<uint8_t> mapped_host;     // m.<B32>.<zone>
+    std::vector<uint8_t> named_host;      // <name>.<zone>, empty without a Name
+    std::vector<uint8_t> txt;             // the TXT's RDATA
   };
+  // The entry's endpoint address for an answer to a query that came to
+  // `local`; nullopt: the entry publishes nothing (see at_local_address).
+  std::optional<IpAddress> address_of(const Entry& e, const std::optional<IpAddress>& local) const;
+  // Drops `e`'s Name from by_name_ when it still points at `e`'s peer.
+  void forget_name(const Entry& e);
 
   std::string zone_text_;
   std::vector<uint8_t> zone_wire_;
@@ -136,6 +180,9 @@ class ZoneView {
   std::vector<std::vector<uint8_t>> name_servers_;  // NS targets, wire form
   std::vector<Entry> peers_;
   std::map<std::string, size_t, std::less<>> by_label_;  // lower-case B32 label -> index
+  // Name (lower case) -> lower-case B32 label of its peer (by_label_ has the index).
+  std::map<std::string, std::string, std::less<>> by_name_;
+  bool local_records_ = false;
   uint32_t serial_ = 0;
 };
 

@@ -3,6 +3,7 @@
 // type added to the zone is added here, in records_at(), and at a new kind of
 // name also to match() and all_records(); answers and transfers then carry
 // it without further change.
+#include "dnssd/peer_txt.h"
 #include "dnssd/responder_query.h"
 #include "dnssd/responder_zone.h"
 
@@ -42,7 +43,14 @@ void ZoneView::soa_record(uint32_t serial, RecordList& out) const {
   out.add(zone_wire_, kTypeSoa, kTtl, rdata);
 }
 
-void ZoneView::records_at(NameMatch m, RecordList& out) const {
+std::optional<IpAddress> ZoneView::address_of(const Entry& e,
+                                              const std::optional<IpAddress>& local) const {
+  if (!e.peer.at_local_address) return e.peer.endpoint.address;
+  return local;
+}
+
+void ZoneView::records_at(NameMatch m, RecordList& out,
+                          const std::optional<IpAddress>& local) const {
   switch (m.kind) {
     case NameKind::kApex:
       soa_record(serial_, out);
@@ -50,12 +58,14 @@ void ZoneView::records_at(NameMatch m, RecordList& out) const {
       for (const std::vector<uint8_t>& ns : name_servers_) out.add(zone_wire_, kTypeNs, kTtl, ns);
       break;
     case NameKind::kService:
-      for (const Entry& p : peers_) out.add(service_wire_, kTypePtr, kTtl, p.instance);
+      for (const Entry& p : peers_)
+        if (address_of(p, local)) out.add(service_wire_, kTypePtr, kTtl, p.instance);
       break;
     case NameKind::kInstance:
     case NameKind::kHost: {
       const Entry& e = peers_[m.peer];
-      const IpAddress& a = e.peer.endpoint.address;
+      std::optional<IpAddress> a = address_of(e, local);
+      if (!a) break;
       ByteView owner = m.kind == NameKind::kInstance ? ByteView(e.instance) : ByteView(e.host);
       if (m.kind == NameKind::kInstance) {
         // Priority 0: the endpoint the registry sees, first (the stock
@@ -65,6 +75,13 @@ void ZoneView::records_at(NameMatch m, RecordList& out) const {
         store_be16(srv.data() + 4, e.peer.endpoint.port);
         append(srv, e.host);
         out.add(owner, kTypeSrv, kTtl, srv);
+        if (e.peer.mapped) {  // priority 1: its port mapping, tried first of the rest (§9)
+          std::vector<uint8_t> mapped(6);
+          store_be16(mapped.data(), 1);
+          store_be16(mapped.data() + 4, e.peer.mapped->port);
+          append(mapped, e.mapped_host);
+          out.add(owner, kTypeSrv, kTtl, mapped);
+        }
         if (!e.peer.candidates.empty()) {  // priority 1: the peer's own addresses (§9)
           std::vector<uint8_t> own(6);
           store_be16(own.data(), 1);
@@ -73,13 +90,28 @@ void ZoneView::records_at(NameMatch m, RecordList& out) const {
           out.add(owner, kTypeSrv, kTtl, own);
         }
       }
-      out.add(owner, a.is_v4() ? kTypeA : kTypeAaaa, kTtl, a.view());
+      out.add(owner, a->is_v4() ? kTypeA : kTypeAaaa, kTtl, a->view());
+      if (m.kind == NameKind::kInstance) out.add(owner, kTypeTxt, kTtl, e.txt);  // wgsd's (§11)
       break;
     }
     case NameKind::kCandidates:
       for (const IpAddress& a : peers_[m.peer].peer.candidates)
         out.add(peers_[m.peer].candidate_host, a.is_v4() ? kTypeA : kTypeAaaa, kTtl, a.view());
       break;
+    case NameKind::kMapped:
+      if (const auto& mapped = peers_[m.peer].peer.mapped) {
+        const IpAddress& a = mapped->address;
+        out.add(peers_[m.peer].mapped_host, a.is_v4() ? kTypeA : kTypeAaaa, kTtl, a.view());
+      }
+      break;
+    case NameKind::kName: {  // the peer's tunnel addresses (§11)
+      const Entry& e = peers_[m.peer];
+      if (!address_of(e, local)) break;
+      for (const IpPrefix& p : e.peer.allowed)
+        if (p.is_host())
+          out.add(e.named_host, p.address.is_v4() ? kTypeA : kTypeAaaa, kTtl, p.address.view());
+      break;
+    }
     case NameKind::kOutside:
     case NameKind::kMissing:
     case NameKind::kUdp:  // an empty non-terminal: exists, owns nothing
@@ -97,7 +129,9 @@ void ZoneView::all_records(RecordList& out) const {
   for (size_t i = 0; i < peers_.size(); ++i) {
     records_at({NameKind::kInstance, i}, out);
     records_at({NameKind::kHost, i}, out);
+    records_at({NameKind::kMapped, i}, out);      // none without a mapping
     records_at({NameKind::kCandidates, i}, out);  // none when it registered none
+    if (!peers_[i].named_host.empty()) records_at({NameKind::kName, i}, out);
   }
 }
 

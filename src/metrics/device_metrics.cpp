@@ -5,6 +5,7 @@
 // test_metrics.sh name them).
 #include "metrics/device_metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -100,7 +101,15 @@ constexpr FieldMetric kFieldMetrics[] = {
     {"discovery_last_answer_unix", "wgpunch_discovery_last_answer_timestamp_seconds",
      MetricType::kGauge,
      "Time of the registry's latest answer, seconds since the Unix epoch; 0 if never."},
+    {"port_mapping_lease_left_seconds", "wgpunch_port_mapping_lease_left_seconds",
+     MetricType::kGauge, "Seconds left of the port mapping's lease at the gateway."},
+    {"port_mapping_renewals", "wgpunch_port_mapping_renewals_total", MetricType::kCounter,
+     "Renewals of the port mapping at the gateway."},
 };
+
+// The port mapping's protocol as a state set ("none" without one), when
+// PortMapping is on.
+constexpr std::string_view kPortMappingProtocols[] = {"none", "pcp", "nat-pmp", "upnp"};
 
 const std::string* find_field(const ExtraFields& fields, std::string_view key) {
   for (const auto& [k, v] : fields)
@@ -188,6 +197,18 @@ void add_drop_metrics(const DeviceSnapshot& s, std::vector<Family>& out) {
       if (auto n = as_number(value)) add(std::string_view(key).substr(8), *n);
 }
 
+void add_port_mapping_metrics(const DeviceSnapshot& s, std::vector<Family>& out) {
+  const std::string* current = find_field(s.extra, "port_mapping");
+  // "off" (PortMapping = no, or no [Discovery]): no family.
+  if (!current || std::find(std::begin(kPortMappingProtocols), std::end(kPortMappingProtocols),
+                            *current) == std::end(kPortMappingProtocols))
+    return;
+  Family& f = family(out, "wgpunch_port_mapping", MetricType::kGauge,
+                     "1 for the protocol of the port mapping at the gateway (none: no mapping).");
+  for (std::string_view p : kPortMappingProtocols)
+    f.samples.push_back({{{"protocol", std::string(p)}}, uint64_t(*current == p)});
+}
+
 void add_field_metrics(const DeviceSnapshot& s, std::vector<Family>& out) {
   bool registry_on = find_field(s.extra, "registry_zone") != nullptr;
   bool discovery_on = find_field(s.extra, "discovery_zone") != nullptr;
@@ -226,6 +247,7 @@ std::vector<Family> device_metrics(const DeviceSnapshot& s, std::string_view ver
   add_peer_metrics(s, out);
   add_drop_metrics(s, out);
   add_field_metrics(s, out);
+  add_port_mapping_metrics(s, out);
   return out;
 }
 

@@ -44,6 +44,8 @@ struct IpPrefix {
   static std::optional<IpPrefix> parse(std::string_view text);
   std::string to_string() const;
   bool contains(const IpAddress& a) const;
+  // One address (/32, /128).
+  bool is_host() const { return length == address.size() * 8; }
   auto operator<=>(const IpPrefix&) const = default;
 };
 

@@ -11,6 +11,7 @@
 #include "node/node.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "control/network_namespace.h"
@@ -19,6 +20,7 @@
 #include "discovery/tunnel_route.h"
 #include "net/local_addresses.h"
 #include "node/dns_tcp_server.h"
+#include "node/port_mapping.h"
 #include "node/zone_transfer_listener.h"
 #include "util/log.h"
 
@@ -67,6 +69,7 @@ void Node::disable_udp_offloads() {
 }
 
 Node::~Node() {
+  port_mapping_.reset();  // deletes the mapping; it registers through dnssd_
   transfer_tcp_.reset();  // it answers through dnssd_
   dns_tcp_.reset();       // it answers through dnssd_
   dnssd_.reset();
@@ -80,14 +83,22 @@ void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
   dnssd_ = std::make_unique<DnssdRoles>(
       config, device_, rng_, [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  dnssd_->set_listen_port(udp_->port());
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
   tunnel_addresses_watched_ = config.discovery && config.discovery->local_candidates;
   // Our own addresses are never candidates, at either end: watched always.
   watch_local_addresses();
   if (!config.registry) return;
   dns_tcp_ = std::make_unique<DnsTcpServer>(
-      io_, tunnel_addresses_, kDnsPort, tun_->name(),
-      [this](ByteView query) { return dnssd_->registry()->answer_stream_query(query); });
+      io_, tunnel_addresses_, kDnsPort, tun_->name(), nullptr,
+      [this](ByteView query, const IpAddress& from, std::vector<uint8_t>& framed) {
+        // `from` picks the address of ours a Self record without SelfEndpoint names (§11).
+        ByteView answer = dnssd_->registry()->answer_stream_query(query, from);
+        if (answer.empty()) return;
+        framed.push_back(uint8_t(answer.size() >> 8));
+        framed.push_back(uint8_t(answer.size()));
+        framed.insert(framed.end(), answer.begin(), answer.end());
+      });
   // A peer's share of the connections, whichever of its addresses it uses.
   dns_tcp_->set_party([this](const IpAddress& address) {
     const Peer* peer = device_.allowed_ips().lookup(address);
@@ -98,6 +109,23 @@ void Node::enable_dnssd(const Config& config) {
   if (!config.registry->secondaries.empty())
     transfer_tcp_ = open_zone_transfer_listener(io_, *dnssd_->publisher(), udp_->port(),
                                                 [this] { return now(); });
+}
+
+void Node::enable_port_mapping(const Config& config) {
+  if (!config.discovery || !dnssd_) {
+    port_mapping_off_ = "no [Discovery] to publish it";
+    return;
+  }
+  if (!config.port_mapping) {
+    port_mapping_off_ = "PortMapping = no";
+    return;
+  }
+  port_mapping_ = std::make_unique<PortMapping>(io_, rng_, udp_->port(), tun_->name(),
+                                                [this](std::optional<Endpoint> external) {
+                                                  dnssd_->set_port_mapping(external, now());
+                                                  flush();
+                                                  reschedule();
+                                                });
 }
 
 void Node::watch_local_addresses() {
@@ -115,8 +143,8 @@ void Node::publish_local_addresses() {
   if (!dnssd_) return;
   dnssd_->set_host_addresses(host_addresses());
   if (!tunnel_addresses_watched_) return;
-  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
-                              now());
+  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_),
+                              udp_->port(), now());
 }
 
 void Node::wait_address_change() {
@@ -146,6 +174,7 @@ void Node::start() {
   }
   wait_udp();
   wait_tun();
+  if (port_mapping_) port_mapping_->start();
   reschedule();
 }
 
@@ -159,6 +188,7 @@ void Node::stop() {
   if (dns_tcp_) dns_tcp_->shutdown();
   if (transfer_tcp_) transfer_tcp_->shutdown();
   if (address_watch_) address_watch_->cancel(ignored);
+  if (port_mapping_) port_mapping_->stop();  // deletes the mapping at the gateway
 }
 
 void Node::fatal(const std::string& why) {
@@ -237,16 +267,17 @@ void Node::open_in_parallel(size_t count) {
 
 void Node::on_tun_readable() {
   batch_now_ = now();
-  // With workers, data messages are built now and sealed together, across
-  // cores, in flush() (which costs one copy of each payload into its slot);
-  // without, the device seals each straight from the TUN buffer into its slot.
-  if (workers_ && workers_->workers() > 0) device_.defer_seals(&udp_out_.seal_jobs());
-  int n = tun_io_.read(*this);
-  device_.defer_seals(nullptr);
+  int n = tun_io_.read();
   if (n < 0 && (n == -EBADFD || n == -ENODEV || n == -EIO)) {
     fatal("TUN device " + tun_->name() + " is gone");
     return;
   }
+  // With workers, data messages are built now and sealed together, across
+  // cores, in flush() (which costs one copy of each payload into its slot);
+  // without, the device seals each straight from the TUN buffer into its slot.
+  if (workers_ && workers_->workers() > 0) device_.defer_seals(&udp_out_.seal_jobs());
+  tun_io_.deliver(*this);
+  device_.defer_seals(nullptr);
   flush();
   // A packet for a peer nobody knows where to find made discovery wanted
   // (DnssdRoles::on_session_wanted): ask now, after the batch's seals ran.
@@ -303,7 +334,18 @@ void Node::send_hop_limited(const Endpoint& to, ByteView datagram, uint8_t hops)
   if (!udp_->send_hop_limited(to, datagram, hops)) udp_out_.count_send_error();
 }
 
-void Node::write_tun(ByteView packet) { tun_io_.write(packet); }
+void Node::write_tun(ByteView packet) {
+  // A packet the device decrypted into udp_plain_ stays there until the
+  // next UDP batch, and every handler flushes before it returns: the TUN
+  // writer may point at its payload instead of copying it.
+  auto at = reinterpret_cast<uintptr_t>(packet.data());
+  auto plain = reinterpret_cast<uintptr_t>(udp_plain_.data());
+  if (packet.size() <= udp_plain_.size() && at >= plain &&
+      at - plain <= udp_plain_.size() - packet.size())
+    tun_io_.write_borrowed(packet);
+  else
+    tun_io_.write(packet);
+}
 
 void Node::flush() {
   udp_out_.flush();

@@ -30,6 +30,7 @@ namespace wgp {
 
 class DnssdRoles;
 class DnsTcpServer;
+class PortMapping;
 
 class Node final : public DeviceControl, private DeviceOutput, private PacketSink {
  public:
@@ -54,6 +55,10 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   // (call this while still privileged). Call after the peers are
   // configured and the interface's addresses set, before start().
   void enable_dnssd(const Config& config);
+  // With [Discovery] and PortMapping = auto, keeps a port mapping at the
+  // default gateway from start() on (node/port_mapping.h) and registers it as
+  // a candidate. Call after enable_dnssd.
+  void enable_port_mapping(const Config& config);
 
   // Begins waiting for packets and timers (and, with [Discovery], asks the
   // registry about every peer at once).
@@ -102,6 +107,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void clear_peer_allowed_ips(const PublicKey& key) override;
   void add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) override;
   void remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) override;
+  void peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names) override;
 
  private:
   // DeviceOutput: queue into batches, flushed after each input batch.
@@ -172,6 +178,8 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   bool tunnel_addresses_watched_ = false;  // LocalCandidates = yes (host addresses: always)
   std::unique_ptr<boost::asio::posix::stream_descriptor> address_watch_;
   std::vector<IpAddress> tunnel_addresses_;
+  std::unique_ptr<PortMapping> port_mapping_;
+  std::string port_mapping_off_;  // why there is none, for status ("" without a config)
 };
 
 }  // namespace wgp

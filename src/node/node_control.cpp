@@ -7,6 +7,7 @@
 #include "discovery/dnssd_roles.h"
 #include "node/dns_tcp_server.h"
 #include "node/node.h"
+#include "node/port_mapping.h"
 #include "node/zone_transfer_listener.h"
 #include "service/reloader.h"
 #include "util/log.h"
@@ -84,6 +85,11 @@ DeviceSnapshot Node::snapshot() const {
       s.extra.emplace_back("dropped_" + std::string(drop_reason_name(DropReason(r))),
                            std::to_string(n));
   if (dnssd_) dnssd_->add_status(s.extra);
+  if (port_mapping_)
+    port_mapping_->add_status(s.extra);
+  else if (!port_mapping_off_.empty())
+    s.extra.insert(s.extra.end(),
+                   {{"port_mapping", "off"}, {"port_mapping_reason", port_mapping_off_}});
   service::add_restart_needed(s.extra, restart_needed_);
   if (udp_out_.send_errors())
     s.extra.emplace_back("udp_send_errors", std::to_string(udp_out_.send_errors()));
@@ -156,6 +162,8 @@ std::error_code Node::set_listen_port(uint16_t port) {
     udp_watch_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, udp_->fd());
     wait_udp();
     publish_local_addresses();  // our candidates answer at the new port
+    if (port_mapping_) port_mapping_->set_listen_port(udp_->port());
+    if (dnssd_) dnssd_->set_listen_port(udp_->port());
     flush();
     return {};
   } catch (const std::system_error& e) {
@@ -212,15 +220,29 @@ void Node::clear_peer_allowed_ips(const PublicKey& key) {
   if (Peer* p = device_.find_peer(key)) {
     for (const IpPrefix& prefix : device_.allowed_ips().prefixes_of(p))
       device_.allowed_ips().remove(prefix, p);
+    device_.note_allowed_ips_changed(*p);
   }
 }
 
 void Node::add_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
-  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().insert(prefix, p);
+  if (Peer* p = device_.find_peer(key)) {
+    device_.allowed_ips().insert(prefix, p);
+    device_.note_allowed_ips_changed(*p);
+  }
 }
 
 void Node::remove_peer_allowed_ip(const PublicKey& key, const IpPrefix& prefix) {
-  if (Peer* p = device_.find_peer(key)) device_.allowed_ips().remove(prefix, p);
+  if (Peer* p = device_.find_peer(key)) {
+    device_.allowed_ips().remove(prefix, p);
+    device_.note_allowed_ips_changed(*p);
+  }
+}
+
+void Node::peers_reconfigured(const std::vector<std::pair<PublicKey, std::string>>& names) {
+  if (!dnssd_) return;
+  dnssd_->peers_reconfigured(names, now());
+  flush();
+  reschedule();
 }
 
 }  // namespace wgp

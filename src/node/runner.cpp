@@ -199,6 +199,7 @@ int run_interface(RunOptions options) {
     if (options.config) {
       apply_config(node, *options.config);
       node.enable_dnssd(*options.config);
+      node.enable_port_mapping(*options.config);
     }
     auto make_uapi = [&] {
       try {

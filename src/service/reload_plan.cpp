@@ -42,6 +42,8 @@ void registry_changes(const std::optional<RegistryConfig>& a,
   if (a->name_servers != b->name_servers) out.push_back("[Registry] NameServer");
   if (a->secondaries != b->secondaries) out.push_back("[Registry] Secondary");
   if (!same_key) out.push_back("[Registry] TransferKey");
+  if (a->self != b->self) out.push_back("[Registry] Self");
+  if (a->self_endpoint != b->self_endpoint) out.push_back("[Registry] SelfEndpoint");
 }
 
 void discovery_changes(const std::optional<DiscoveryConfig>& a,
@@ -82,7 +84,11 @@ std::optional<PeerUpdate> plan_peer(const PeerConfig& want, const PeerConfig* be
   u.public_key = want.public_key;
   u.is_new = now == nullptr;
   PresharedKey psk = want.preshared_key ? want.preshared_key->clone() : PresharedKey();
-  std::vector<IpPrefix> allowed = sorted(want.allowed_ips);
+  // Applied in the file's order (a registry's TXT lists them so, §11),
+  // compared as sets.
+  std::vector<IpPrefix> allowed;
+  for (const IpPrefix& p : want.allowed_ips)
+    if (std::find(allowed.begin(), allowed.end(), p) == allowed.end()) allowed.push_back(p);
   if (u.is_new) {
     u.preshared_key = std::move(psk);
     u.endpoint = want.endpoint;
@@ -93,7 +99,7 @@ std::optional<PeerUpdate> plan_peer(const PeerConfig& want, const PeerConfig* be
   if (!(psk == now->preshared_key)) u.preshared_key = std::move(psk);
   bool line_changed = !before || before->endpoint != want.endpoint;
   if (want.endpoint && line_changed && now->endpoint != want.endpoint) u.endpoint = want.endpoint;
-  if (allowed != sorted(now->allowed_ips)) u.allowed_ips = allowed;
+  if (sorted(allowed) != sorted(now->allowed_ips)) u.allowed_ips = allowed;
   if (want.persistent_keepalive != now->persistent_keepalive)
     u.persistent_keepalive = want.persistent_keepalive;
   bool any = u.preshared_key || u.endpoint || u.allowed_ips || u.persistent_keepalive;
@@ -147,6 +153,7 @@ std::vector<std::string> restart_needed(const Config& running, const Config& fil
   if (file.addresses != running.addresses) out.push_back("Address");
   if (file.mtu != running.mtu) out.push_back("MTU");
   if (file.metrics_listen != running.metrics_listen) out.push_back("MetricsListen");
+  if (file.port_mapping != running.port_mapping) out.push_back("PortMapping");
   registry_changes(running.registry, file.registry, out);
   discovery_changes(running.discovery, file.discovery, out);
   return out;
@@ -156,6 +163,7 @@ Config applied_config(const Config& running, Config file) {
   file.addresses = running.addresses;
   file.mtu = running.mtu;
   file.metrics_listen = running.metrics_listen;
+  file.port_mapping = running.port_mapping;
   file.registry = running.registry;
   file.discovery = running.discovery;
   return file;

@@ -13,6 +13,13 @@ Reloader::Reloader(Config started, std::optional<gid_t> trusted_group)
       routed_(routed_prefixes(started)),
       running_(std::move(started)) {}
 
+std::vector<std::pair<PublicKey, std::string>> peer_names(const Config& config) {
+  std::vector<std::pair<PublicKey, std::string>> names;
+  for (const PeerConfig& p : config.peers)
+    if (!p.name.empty()) names.emplace_back(p.public_key, p.name);
+  return names;
+}
+
 bool Reloader::reload(DeviceControl& device) {
   Config next;
   try {
@@ -25,6 +32,7 @@ bool Reloader::reload(DeviceControl& device) {
   ReloadPlan plan = plan_reload(running_, next, device.snapshot(), routed_);
   for (const std::string& note : plan.notes) Log::info("reload: ", note);
   for (const std::string& failure : apply_reload(plan, device)) Log::info("reload: ", failure);
+  device.peers_reconfigured(peer_names(next));
   restart_needed_ = service::restart_needed(running_, next);
   running_ = applied_config(running_, std::move(next));
   std::string summary = summarize(plan);

@@ -17,6 +17,9 @@
 
 namespace wgp::service {
 
+// The [Peer] Names of `config` (DESIGN.md §11), for a registry.
+std::vector<std::pair<PublicKey, std::string>> peer_names(const Config& config);
+
 class Reloader {
  public:
   // `started`: the config the node was started with (its routes are the ones

@@ -115,34 +115,45 @@ void TunCoalescer::Segment::parse(ByteView p, bool udp) {
     // segment.
     l4_ok = (flags & ~kTcpPsh) == kTcpAck && (p[l4 + 12] & 0x0f) == 0 && payload > 0;
   }
-  bool ip_ok =
-      !v4 || (l4 == 20 && !(p[6] & 0x80) && checksum_fold(checksum_add(p.first(20))) == 0xffff);
+  bool ip_ok = !v4 || (l4 == 20 && !(p[6] & 0x80) && ipv4_header_checksum_ok(p));
   mergeable = l4_ok && ip_ok && p.size() <= kMaxIpPacket;
 }
 
-TunCoalescer::TunCoalescer(size_t max_frames, size_t arena_bytes, bool coalesce_udp)
-    : max_frames_(max_frames), coalesce_udp_(coalesce_udp), arena_(arena_bytes) {
+TunCoalescer::TunCoalescer(size_t max_frames, size_t arena_bytes, bool coalesce_udp, L4Checksums l4)
+    : max_frames_(max_frames),
+      coalesce_udp_(coalesce_udp),
+      verify_l4_(l4 == L4Checksums::kVerify),
+      arena_(arena_bytes) {
   frames_.reserve(max_frames);
-  views_.resize(max_frames);
+  pieces_.resize(max_frames * kMaxPieces);
+  piece_lists_.resize(max_frames);
+  flat_views_.resize(max_frames);
   open_.reserve(max_frames);
 }
 
-bool TunCoalescer::add(ByteView ip_packet) {
+bool TunCoalescer::add(ByteView ip_packet) { return add(ip_packet, false); }
+bool TunCoalescer::add_borrowed(ByteView ip_packet) { return add(ip_packet, true); }
+
+bool TunCoalescer::add(ByteView ip_packet, bool borrowed) {
   if (ip_packet.empty()) return true;  // e.g. a keepalive: nothing to write
   Segment s;
   s.parse(ip_packet, coalesce_udp_);
   if (s.flow()) {
     if (Frame* f = open_frame_for(s)) {
-      if (s.mergeable && can_append(*f, s, ip_packet)) {
-        append(*f, s, ip_packet);
-        return true;
-      }
+      if (s.mergeable && can_append(*f, s, ip_packet)) return append(*f, s, ip_packet, borrowed);
       close(*f);  // this packet's frame becomes the flow's newest: nothing may pass it
     }
   } else if (s.kind == Segment::Kind::kUnknown) {
     close_address_pair(s.key);  // might belong to any flow between these hosts
   }
-  return start_frame(s, ip_packet);
+  return start_frame(s, ip_packet, borrowed);
+}
+
+uint8_t* TunCoalescer::take(size_t n) {
+  if (arena_.size() - used_ < n) return nullptr;
+  uint8_t* at = arena_.data() + used_;
+  used_ += n;
+  return at;
 }
 
 TunCoalescer::Frame* TunCoalescer::open_frame_for(const Segment& s) {
@@ -159,8 +170,7 @@ bool TunCoalescer::can_append(Frame& f, const Segment& s, ByteView pkt) {
   if ((!udp && s.seq != f.next_seq) || s.payload > f.gso_size || f.segments >= kMaxSegments)
     return false;
   if (f.length - kVnetHeaderSize + s.payload > kMaxIpPacket) return false;
-  if (f.length + s.payload > f.capacity) return false;
-  const uint8_t* head = packet_of(f);
+  const uint8_t* head = head_packet(f);
   const uint8_t* p = pkt.data();
   if (f.v4) {
     // TOS, DF (the rest of bytes 6-7 is zero in both), TTL; ids as TSO would make them.
@@ -178,58 +188,76 @@ bool TunCoalescer::can_append(Frame& f, const Segment& s, ByteView pkt) {
                std::memcmp(t + 18, ht + 18, f.l4_len - 18) != 0)) {
     return false;
   }
-  uint8_t proto = udp ? kIpProtoUdp : kIpProtoTcp;
-  if (f.segments == 1 &&
-      !l4_checksum_ok(ByteView(head, f.length - kVnetHeaderSize), f.ip_len, f.v4, proto)) {
-    return false;
-  }
-  return l4_checksum_ok(pkt, s.ip_len, s.v4, proto);
+  if (!verify_l4_) return true;
+  return f.first_l4_ok && l4_checksum_ok(pkt, s.ip_len, s.v4, udp ? kIpProtoUdp : kIpProtoTcp);
 }
 
-void TunCoalescer::append(Frame& f, const Segment& s, ByteView pkt) {
-  std::memcpy(arena_.data() + f.offset + f.length, pkt.data() + s.ip_len + s.l4_len, s.payload);
+bool TunCoalescer::append(Frame& f, const Segment& s, ByteView pkt, bool borrowed) {
+  ByteView payload = pkt.subspan(s.ip_len + s.l4_len, s.payload);
+  ByteView* pieces = pieces_of(f);
+  if (borrowed) {
+    pieces[f.pieces++] = payload;
+    f.arena_tail = kNoArenaTail;
+  } else {
+    uint8_t* at = take(payload.size());
+    if (!at) return false;  // the caller flushes and adds it again
+    std::memcpy(at, payload.data(), payload.size());
+    size_t offset = size_t(at - arena_.data());
+    if (f.arena_tail == offset) {  // right after the last piece: that piece grows
+      ByteView& last = pieces[f.pieces - 1];
+      last = ByteView(last.data(), last.size() + payload.size());
+    } else {
+      pieces[f.pieces++] = ByteView(at, payload.size());
+    }
+    f.arena_tail = offset + payload.size();
+  }
   f.length += s.payload;
   ++f.segments;
   f.next_seq += uint32_t(s.payload);
   f.last_id = s.id;
   ++coalesced_;
-  bool full = f.segments >= kMaxSegments || f.length + f.gso_size > f.capacity ||
-              f.length - kVnetHeaderSize + f.gso_size > kMaxIpPacket;
-  if (s.flags & kTcpPsh) packet_of(f)[f.ip_len + 13] |= kTcpPsh;
+  bool full = f.segments >= kMaxSegments || f.length - kVnetHeaderSize + f.gso_size > kMaxIpPacket;
+  if (s.flags & kTcpPsh) head_packet(f)[f.ip_len + 13] |= kTcpPsh;
   if ((s.flags & kTcpPsh) || s.payload < f.gso_size || full) close(f);
+  return true;
 }
 
-bool TunCoalescer::start_frame(const Segment& s, ByteView pkt) {
+bool TunCoalescer::start_frame(const Segment& s, ByteView pkt, bool borrowed) {
   if (frames_.size() >= max_frames_) return false;
-  size_t need = kVnetHeaderSize + pkt.size();
-  if (arena_.size() - used_ < need && !frames_.empty()) {
-    Frame& tail = frames_.back();  // give back what the last frame reserved to grow
-    tail.capacity = tail.length;
-    used_ = tail.offset + tail.length;
-  }
-  if (arena_.size() - used_ < need) return false;
   bool grows = s.mergeable && (s.kind == Segment::Kind::kUdp ||
                                (s.kind == Segment::Kind::kTcp && !(s.flags & kTcpPsh)));
+  // The head: the vnet header, then what of the packet lives in the arena:
+  // all of it when copied; when borrowed, the headers finalize() may
+  // rewrite if the frame may grow, else nothing.
+  size_t copied = !borrowed ? pkt.size() : grows ? size_t(s.ip_len) + s.l4_len : 0;
+  uint8_t* head = take(kVnetHeaderSize + copied);
+  if (!head) return false;
+  std::memcpy(head + kVnetHeaderSize, pkt.data(), copied);
   Frame f;
-  f.offset = used_;
-  f.length = need;
-  f.capacity = grows ? std::max(need, std::min(kMaxFrameBytes, arena_.size() - used_)) : need;
-  used_ += f.capacity;
-  std::memcpy(packet_of(f), pkt.data(), pkt.size());
-  if (grows) {
-    f.open = true;
-    f.v4 = s.v4;
-    f.udp = s.kind == Segment::Kind::kUdp;
-    f.ip_len = s.ip_len;
-    f.l4_len = s.l4_len;
-    f.gso_size = uint16_t(s.payload);
-    f.last_id = s.id;
-    f.next_seq = s.seq + uint32_t(s.payload);
-    f.hash = s.hash;
-    f.key = s.key;
-    open_.push_back(uint32_t(frames_.size()));
-  }
+  f.head = size_t(head - arena_.data());
+  f.length = kVnetHeaderSize + pkt.size();
+  f.arena_tail = borrowed ? kNoArenaTail : f.head + kVnetHeaderSize + copied;
   frames_.push_back(f);
+  Frame& added = frames_.back();
+  ByteView* pieces = pieces_of(added);
+  pieces[added.pieces++] = ByteView(head, kVnetHeaderSize + copied);
+  if (copied < pkt.size()) pieces[added.pieces++] = pkt.subspan(copied);
+  if (grows) {
+    added.open = true;
+    added.v4 = s.v4;
+    added.udp = s.kind == Segment::Kind::kUdp;
+    added.ip_len = s.ip_len;
+    added.l4_len = s.l4_len;
+    added.gso_size = uint16_t(s.payload);
+    added.last_id = s.id;
+    added.next_seq = s.seq + uint32_t(s.payload);
+    added.hash = s.hash;
+    added.key = s.key;
+    if (verify_l4_)
+      added.first_l4_ok =
+          l4_checksum_ok(pkt, s.ip_len, s.v4, added.udp ? kIpProtoUdp : kIpProtoTcp);
+    open_.push_back(uint32_t(frames_.size() - 1));
+  }
   return true;
 }
 
@@ -240,10 +268,6 @@ void TunCoalescer::close(Frame& f) {
     open_.pop_back();
   }
   f.open = false;
-  if (&f == &frames_.back()) {  // the arena's tail: its unused reservation can be reused
-    f.capacity = f.length;
-    used_ = f.offset + f.length;
-  }
 }
 
 void TunCoalescer::close_address_pair(const FlowKey& key) {
@@ -254,10 +278,10 @@ void TunCoalescer::close_address_pair(const FlowKey& key) {
 }
 
 void TunCoalescer::finalize(Frame& f) {
-  uint8_t* frame = arena_.data() + f.offset;
+  uint8_t* frame = arena_.data() + f.head;
   VnetHeader h;
   if (f.segments > 1) {
-    uint8_t* p = frame + kVnetHeaderSize;
+    uint8_t* p = head_packet(f);
     size_t ip_total = f.length - kVnetHeaderSize;
     size_t l4_total = ip_total - f.ip_len;
     // UDP_L4: gso_size is the payload per datagram, the 8-byte header not
@@ -289,12 +313,27 @@ void TunCoalescer::finalize(Frame& f) {
   h.write(MutableByteView(frame, kVnetHeaderSize));  // all zero for a lone packet
 }
 
-std::span<const ByteView> TunCoalescer::frames() {
+std::span<const std::span<const ByteView>> TunCoalescer::pieces() {
   for (size_t i = 0; i < frames_.size(); ++i) {
     finalize(frames_[i]);
-    views_[i] = ByteView(arena_.data() + frames_[i].offset, frames_[i].length);
+    piece_lists_[i] = std::span<const ByteView>(pieces_of(frames_[i]), frames_[i].pieces);
   }
-  return std::span<const ByteView>(views_.data(), frames_.size());
+  return std::span<const std::span<const ByteView>>(piece_lists_.data(), frames_.size());
+}
+
+std::span<const ByteView> TunCoalescer::frames() {
+  auto lists = pieces();
+  if (!flat_) flat_ = std::make_unique<LazyBuffer>(max_frames_ * kMaxFrameBytes);
+  uint8_t* at = flat_->data();
+  for (size_t i = 0; i < lists.size(); ++i) {
+    uint8_t* begin = at;
+    for (ByteView piece : lists[i]) {
+      std::memcpy(at, piece.data(), piece.size());
+      at += piece.size();
+    }
+    flat_views_[i] = ByteView(begin, size_t(at - begin));
+  }
+  return std::span<const ByteView>(flat_views_.data(), lists.size());
 }
 
 void TunCoalescer::clear() {

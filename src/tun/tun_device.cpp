@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,7 +38,7 @@ class ErrorWithAdvice : public std::system_error {
 // helps: the node's mode when it shuts users out (some systems ship it 0600
 // instead of the usual 0666), else nothing to add.
 std::string advice_for_denied_open(const char* path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path, &st) != 0 || ::geteuid() == 0) return {};
   unsigned mode = st.st_mode & 07777;
   if ((mode & 0006) == 0006) return {};
@@ -73,7 +74,8 @@ UniqueFd attach(const std::string& name, int flags, const std::string& what, std
   UniqueFd fd(::open(kControlDevice, O_RDWR | O_CLOEXEC | O_NONBLOCK));
   if (!fd) {
     int err = errno;
-    std::string advice = err == EACCES || err == EPERM ? advice_for_denied_open(kControlDevice) : "";
+    std::string advice =
+        err == EACCES || err == EPERM ? advice_for_denied_open(kControlDevice) : "";
     if (!advice.empty()) throw ErrorWithAdvice(err, what + ": " + kControlDevice, advice);
     throw_errno(err, what + ": " + kControlDevice);
   }
@@ -130,9 +132,11 @@ TunDevice TunDevice::from_fd(UniqueFd fd, std::string name) {
 }
 
 std::vector<const char*> TunDevice::offload_names() const {
-  static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {TUN_F_CSUM, "tun-csum"}, {TUN_F_TSO4, "tun-tso4"}, {TUN_F_TSO6, "tun-tso6"},
-      {TUN_F_USO4, "tun-uso4"}, {TUN_F_USO6, "tun-uso6"}};
+  static constexpr std::pair<unsigned, const char*> kNames[] = {{TUN_F_CSUM, "tun-csum"},
+                                                                {TUN_F_TSO4, "tun-tso4"},
+                                                                {TUN_F_TSO6, "tun-tso6"},
+                                                                {TUN_F_USO4, "tun-uso4"},
+                                                                {TUN_F_USO6, "tun-uso6"}};
   std::vector<const char*> names;
   for (auto [flag, name] : kNames)
     if (offload_flags_ & flag) names.push_back(name);
@@ -184,10 +188,15 @@ int TunDevice::read_batch(std::span<const MutableByteView> bufs, std::span<size_
   return static_cast<int>(count);
 }
 
-int TunDevice::write_batch(std::span<const ByteView> packets, int* refused, int* last_error) {
+namespace {
+
+// write_batch and write_gather: frames in order, each written by `write_one`
+// (bytes written or -errno); see TunPort::write_batch for what is consumed.
+template <typename Frames, typename WriteOne>
+int write_frames(const Frames& frames, int* refused, int* last_error, WriteOne write_one) {
   int consumed = 0;
-  for (const ByteView& packet : packets) {
-    ssize_t n = write(packet);
+  for (const auto& frame : frames) {
+    ssize_t n = write_one(frame);
     if (n < 0) {
       int err = static_cast<int>(-n);
       if (is_retryable(err)) break;
@@ -197,6 +206,28 @@ int TunDevice::write_batch(std::span<const ByteView> packets, int* refused, int*
     ++consumed;
   }
   return consumed;
+}
+
+}  // namespace
+
+int TunDevice::write_batch(std::span<const ByteView> packets, int* refused, int* last_error) {
+  return write_frames(packets, refused, last_error, [this](ByteView p) { return write(p); });
+}
+
+int TunDevice::write_gather(std::span<const std::span<const ByteView>> frames, int* refused,
+                            int* last_error) {
+  return write_frames(frames, refused, last_error, [this](std::span<const ByteView> pieces) {
+    constexpr size_t kMaxPieces = 1024;  // IOV_MAX
+    if (pieces.size() > kMaxPieces) return ssize_t(-EMSGSIZE);
+    iovec iov[kMaxPieces];
+    for (size_t i = 0; i < pieces.size(); ++i)
+      iov[i] = {const_cast<uint8_t*>(pieces[i].data()), pieces[i].size()};
+    for (;;) {
+      ssize_t n = ::writev(fd_.get(), iov, int(pieces.size()));
+      if (n >= 0) return n;
+      if (errno != EINTR) return ssize_t(-errno);
+    }
+  });
 }
 
 }  // namespace wgp

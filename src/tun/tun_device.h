@@ -97,6 +97,11 @@ class TunDevice final : public TunPort {
   // the rest for the caller to retry or drop.
   int write_batch(std::span<const ByteView> packets, int* refused = nullptr,
                   int* last_error = nullptr) override;
+  // The same for frames in pieces: one writev(2) each (the kernel copies the
+  // pieces straight into its buffer). A frame of more than 1024 pieces is
+  // refused (EMSGSIZE).
+  int write_gather(std::span<const std::span<const ByteView>> frames, int* refused = nullptr,
+                   int* last_error = nullptr) override;
 
  private:
   TunDevice(UniqueFd fd, std::string name, unsigned offload_flags = 0)

@@ -1,6 +1,7 @@
 #include "tun/tun_io.h"
 
 #include <cstring>
+#include <utility>
 
 namespace wgp {
 namespace {
@@ -18,17 +19,26 @@ TunIo::TunIo(TunPort& tun, size_t batch)
       read_lengths_(batch),
       split_scratch_(kSplitScratch),
       coalescer_(tun.vnet_header() ? batch : 1, tun.vnet_header() ? batch * kFrameSlot : kFrameSlot,
-                 tun.uso()),
+                 tun.uso(), TunCoalescer::L4Checksums::kTrust),
       plain_storage_(tun.vnet_header() ? 1 : batch * kFrameSlot) {
   for (size_t i = 0; i < batch; ++i)
     read_bufs_.emplace_back(read_storage_.data() + i * kFrameSlot, kFrameSlot);
   plain_frames_.reserve(batch);
 }
 
-int TunIo::read(PacketSink& sink) {
+int TunIo::read() {
   int n = tun_.read_batch(read_bufs_, read_lengths_);
-  if (n <= 0) return n;
-  for (int i = 0; i < n; ++i) {
+  frames_read_ = n > 0 ? size_t(n) : 0;
+  bytes_read_ = 0;
+  const size_t header = offloads() ? kVnetHeaderSize : 0;
+  for (size_t i = 0; i < frames_read_; ++i)
+    bytes_read_ += read_lengths_[i] > header ? read_lengths_[i] - header : 0;
+  return n;
+}
+
+void TunIo::deliver(PacketSink& sink) {
+  const size_t n = std::exchange(frames_read_, 0);
+  for (size_t i = 0; i < n; ++i) {
     MutableByteView frame(read_bufs_[i].data(), read_lengths_[i]);
     if (!offloads()) {
       sink.packet(frame);
@@ -42,17 +52,21 @@ int TunIo::read(PacketSink& sink) {
     MutableByteView scratch(split_scratch_.data(), split_scratch_.size());
     if (split_tun_frame(frame, scratch, sink) != SplitError::kNone) ++bad_frames_;
   }
-  return n;
 }
 
-void TunIo::write(ByteView packet) {
+void TunIo::write(ByteView packet) { write(packet, false); }
+void TunIo::write_borrowed(ByteView packet) { write(packet, true); }
+
+void TunIo::write(ByteView packet, bool borrowed) {
   if (offloads()) {
-    if (coalescer_.add(packet)) return;
+    auto add = [&] { return borrowed ? coalescer_.add_borrowed(packet) : coalescer_.add(packet); };
+    if (add()) return;
     flush();
-    if (!coalescer_.add(packet)) ++write_errors_;  // larger than any frame
+    if (!add()) ++write_errors_;  // larger than any frame
     return;
   }
-  if (plain_frames_.size() == batch_ || plain_used_ + packet.size() > plain_storage_.size()) flush();
+  if (plain_frames_.size() == batch_ || plain_used_ + packet.size() > plain_storage_.size())
+    flush();
   if (packet.size() > plain_storage_.size()) {
     ++write_errors_;
     return;
@@ -65,22 +79,26 @@ void TunIo::write(ByteView packet) {
 
 void TunIo::flush() {
   if (offloads()) {
-    write_frames(coalescer_.frames());
+    auto frames = coalescer_.pieces();
+    if (!frames.empty()) {
+      int refused = 0;
+      count_written(frames.size(), tun_.write_gather(frames, &refused), refused);
+    }
     coalescer_.clear();
     return;
   }
-  write_frames(plain_frames_);
+  if (!plain_frames_.empty()) {
+    int refused = 0;
+    count_written(plain_frames_.size(), tun_.write_batch(plain_frames_, &refused), refused);
+  }
   plain_frames_.clear();
   plain_used_ = 0;
 }
 
-void TunIo::write_frames(std::span<const ByteView> frames) {
-  if (frames.empty()) return;
-  int refused = 0;
-  int written = tun_.write_batch(frames, &refused);
+void TunIo::count_written(size_t frames, int written, int refused) {
   if (written < 0) written = 0;
   // A full device queue: what did not fit is lost, as a router would.
-  write_errors_ += uint64_t(refused) + (frames.size() - size_t(written));
+  write_errors_ += uint64_t(refused) + (frames - size_t(written));
 }
 
 }  // namespace wgp

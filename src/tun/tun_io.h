@@ -29,15 +29,26 @@ class TunIo {
   // read() call and of frames per write_batch().
   TunIo(TunPort& tun, size_t batch);
 
-  // Reads up to one batch of frames and hands every IP packet in them to
-  // sink.packet(), in order. Returns the number of frames read (0 when none
-  // was waiting) or -errno when the device failed (see TunDevice::read_batch).
-  // Frames that cannot be parsed are skipped and counted in bad_frames().
-  int read(PacketSink& sink);
+  // Reads up to one batch of frames. Returns the number of frames read (0
+  // when none was waiting) or -errno when the device failed (see
+  // TunDevice::read_batch). Then deliver() hands out their packets.
+  int read();
+  // IP bytes in the frames of the last read() (a super-packet counts whole,
+  // vnet headers do not): how many packets are coming, before they come.
+  size_t bytes_read() const { return bytes_read_; }
+  // Hands every IP packet of the frames of the last read() to sink.packet(),
+  // in order, once. Frames that cannot be parsed are skipped and counted in
+  // bad_frames().
+  void deliver(PacketSink& sink);
 
   // Queues one IP packet for the device; written by flush() (or earlier,
-  // when the queue is full).
+  // when the queue is full). Every packet must have been authenticated
+  // (decrypted by the device) or built by us: its TCP/UDP checksum is not
+  // checked before it is merged (TunCoalescer's L4Checksums::kTrust).
   void write(ByteView ip_packet);
+  // As write(), without copying the payload on an offload device: the
+  // packet's bytes must stay valid and unchanged until flush().
+  void write_borrowed(ByteView ip_packet);
   // Writes everything queued.
   void flush();
 
@@ -50,7 +61,8 @@ class TunIo {
   uint64_t frames_split() const { return frames_split_; }
 
  private:
-  void write_frames(std::span<const ByteView> frames);
+  void write(ByteView ip_packet, bool borrowed);
+  void count_written(size_t frames, int written, int refused);
 
   TunPort& tun_;
   const size_t batch_;
@@ -58,6 +70,8 @@ class TunIo {
   LazyBuffer read_storage_;
   std::vector<MutableByteView> read_bufs_;
   std::vector<size_t> read_lengths_;
+  size_t frames_read_ = 0;  // not yet delivered
+  size_t bytes_read_ = 0;
   LazyBuffer split_scratch_;
   // Write side: the coalescer on an offload device, a plain arena otherwise.
   TunCoalescer coalescer_;

@@ -39,6 +39,10 @@ class TunPort {
   // cannot take more now (EAGAIN/ENOBUFS).
   virtual int write_batch(std::span<const ByteView> frames, int* refused = nullptr,
                           int* last_error = nullptr) = 0;
+  // As write_batch, each frame given as pieces to concatenate (one writev):
+  // at most 1024 pieces a frame (IOV_MAX).
+  virtual int write_gather(std::span<const std::span<const ByteView>> frames,
+                           int* refused = nullptr, int* last_error = nullptr) = 0;
 };
 
 }  // namespace wgp

@@ -146,6 +146,11 @@ class Device {
   void set_own_addresses(std::vector<IpAddress> addresses);
   bool is_own_address(const IpAddress& address) const;
 
+  // Tells caches of the peer table (the registry's records, whose TXT lists
+  // allowed IPs) that `peer`'s allowed IPs changed: the node writes
+  // allowed_ips() for `wg set` and reloads.
+  void note_allowed_ips_changed(const Peer& peer) { note_endpoint_change(peer); }
+
   // --- relaying for others (a registry with Relay = yes) -------------------
   // Turns forwarding on (wg/relay.h); off by default.
   void enable_relay() {

@@ -80,7 +80,10 @@ bool Device::encrypt_and_send(Peer& peer, ByteView payload, Now now) {
   if (lent && seal_queue_) {
     // Sealed later, with the rest of the batch, possibly on another core.
     if (!payload.empty()) std::memcpy(body.data(), payload.data(), payload.size());
-    std::memset(body.data() + payload.size(), 0, padding);
+    // The padding (at most 15 bytes) as one 16-byte store: the tag's room follows it.
+    static constexpr uint8_t kZeros[kTagSize] = {};
+    static_assert(kPaddingMultiple <= kTagSize);
+    std::memcpy(body.data() + payload.size(), kZeros, kTagSize);
     seal_queue_->push_back({&kp->send_key, counter, body, payload.size() + padding, out});
   } else if (!kp->send_key.seal_padded(counter, payload, padding, body)) {
     if (lent) out_.cancel_datagram();

@@ -102,8 +102,8 @@ spawn PID_SEND "$NS_ALICE" "$NL_TMP/slow-send.log" timeout 60 bash -c \
 # ping`, which prints a line when the relayed peer goes direct, got a reply through the relay.
 got_bytes() { (($(stat -c %s "$NL_TMP/slow.got" 2>/dev/null || echo 0) >= $1)); }
 wait_for "the slow transfer's first 512 KiB at Bob" 20 got_bytes $((512 << 10))
-spawn PID_PING "$NS_ALICE" "$NL_TMP/ping.out" timeout 40 "$WGPUNCH" ping -c 150 -i 0.1 "$BOB_TUN"
-wait_for "wgpunch ping's first reply through the relay" 10 grep -q "path=relay via $PUB_REG" "$NL_TMP/ping.out"
+spawn PID_PING "$NS_ALICE" "$NL_TMP/wgpunch-ping.log" timeout 40 "$WGPUNCH" ping -c 150 -i 0.1 "$BOB_TUN"
+wait_for "wgpunch ping's first reply through the relay" 10 grep -q "path=relay via $PUB_REG" "$NL_TMP/wgpunch-ping.log"
 direct0=$(nat_counter direct_ab packets)
 ns_exec "$NS_NAT_B" nft flush chain ip nat postrouting
 ns_exec "$NS_NAT_B" nft add rule ip nat postrouting oifname '"wan"' masquerade
@@ -114,12 +114,12 @@ wait_for "Alice's path to Bob to become direct" $((INTERVAL * 2 + 5)) direct_pat
 log "TIMING: path direct $(($(now_ms) - T1)) ms after Bob's NAT became port-restricted (Interval ${INTERVAL}s)"
 bob_direct() { [[ $(path_of "$NS_BOB" "$IF_BOB" "$PUB_ALICE") == direct ]]; }
 wait_for "Bob's path to Alice to become direct" 10 bob_direct
-wait_for "wgpunch ping to see the path become direct" 20 grep -q "path changed: .* -> direct" "$NL_TMP/ping.out"
+wait_for "wgpunch ping to see the path become direct" 20 grep -q "path changed: .* -> direct" "$NL_TMP/wgpunch-ping.log"
 stop_pid "$PID_PING" 5
 forget_pid "$PID_PING"
-grep -q "path=relay via $PUB_REG" "$NL_TMP/ping.out" ||
-  fail "wgpunch ping saw no reply through the relay before the change: $(head -n 3 "$NL_TMP/ping.out")"
-log "ok: wgpunch ping: $(grep 'path changed' "$NL_TMP/ping.out" | head -n 1)"
+grep -q "path=relay via $PUB_REG" "$NL_TMP/wgpunch-ping.log" ||
+  fail "wgpunch ping saw no reply through the relay before the change: $(head -n 3 "$NL_TMP/wgpunch-ping.log")"
+log "ok: wgpunch ping: $(grep 'path changed' "$NL_TMP/wgpunch-ping.log" | head -n 1)"
 wait_for "the slow transfer's sender to finish" 60 pid_gone "$PID_SEND"
 wait "$PID_SEND" || fail "the slow transfer's sender failed (the path change broke the connection)"
 forget_pid "$PID_SEND"

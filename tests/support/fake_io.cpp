@@ -47,6 +47,15 @@ int FakeTun::write_batch(std::span<const ByteView> frames, int*, int*) {
   return int(frames.size());
 }
 
+int FakeTun::write_gather(std::span<const std::span<const ByteView>> frames, int*, int*) {
+  ++write_calls;
+  for (auto pieces : frames) {
+    std::vector<uint8_t>& frame = written.emplace_back();
+    for (ByteView p : pieces) frame.insert(frame.end(), p.begin(), p.end());
+  }
+  return int(frames.size());
+}
+
 void FakeNetwork::attach(FakeDatagramPort& port) { ports_[port.self()] = &port; }
 
 void FakeNetwork::detach(FakeDatagramPort& port) {

@@ -48,6 +48,8 @@ class FakeTun final : public TunPort {
   std::vector<const char*> offload_names() const override { return {}; }
   int read_batch(std::span<const MutableByteView> bufs, std::span<size_t> lengths) override;
   int write_batch(std::span<const ByteView> frames, int* refused, int* last_error) override;
+  int write_gather(std::span<const std::span<const ByteView>> frames, int* refused,
+                   int* last_error) override;
 
  private:
   std::string name_;

@@ -299,7 +299,7 @@ TEST_P(DnssdRolesTest, WithoutADirectPathTheRegistryRelays) {
   registry_config.registry->relay = true;
   w.registry.enable(registry_config);
   w.run();
-  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+  const Endpoint bob = w.bob.host.addr;
   w.cut_alice_bob();
   w.alice.roles->start(w.now());
   w.bob.roles->start(w.now());
@@ -343,7 +343,6 @@ TEST_P(DnssdRolesTest, WithoutADirectPathTheRegistryRelays) {
 // Relay = no (the default): the registry forwards nothing; punching fails
 // gracefully and the relay tries are dropped there.
 TEST_P(DnssdRolesTest, WithoutRelayNothingIsForwarded) {
-  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
   w.cut_alice_bob();
   w.alice.roles->start(w.now());
   w.bob.roles->start(w.now());
@@ -440,6 +439,49 @@ TEST_P(DnssdRolesTest, APeerThatMovesIsRediscovered) {
   w.run();
   EXPECT_EQ(w.bob.host.tun.size(), 1u);
 }
+
+// Issue 20: Bob behind a symmetric NAT (what he sends to Alice leaves from
+// an address she cannot answer, what she sends to his observed endpoint is
+// lost) gets a port mapping while Alice looks for him (a packet of hers
+// waits). The registry tells Alice at once (Bob looked her up when told she
+// looks for him), she reaches Bob at the mapping before the relay's 300 ms
+// are up, and the relay carries nothing. (Without that news she would only
+// hear of the mapping at her next round, after she went through the relay.)
+// `after`: from Alice's packet to Bob's mapping.
+class PortMappingTest : public DnssdRolesTest {
+ protected:
+  void mapping_beats_the_relay(Duration after) {
+    registry_config.registry->relay = true;
+    w.registry.enable(registry_config);
+    w.run();
+    const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+    const Endpoint mapped = *Endpoint::parse("192.0.2.9:51820");
+    w.filter = [&](const Datagram& d) {
+      return !(d.from == bob && d.to == alice) && !(d.from == alice && d.to == bob);
+    };
+    w.alice.roles->start(w.now());
+    w.bob.roles->start(w.now());
+    w.run();
+    (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+    w.run();
+    w.advance(after);
+    EXPECT_FALSE(alice_view_of_bob().keypairs.current());
+    w.mapping = std::pair{mapped, &w.bob};
+    w.bob.roles->set_port_mapping(mapped, w.now());
+    w.run();
+    w.advance(2s);
+    Peer& at_alice = alice_view_of_bob();
+    ASSERT_TRUE(at_alice.keypairs.current());
+    EXPECT_EQ(at_alice.endpoint, mapped);
+    EXPECT_FALSE(at_alice.relay_via);
+    EXPECT_FALSE(bob_view_of_alice().relay_via);
+    EXPECT_EQ(w.registry.host.device.relayed_total(), 0u);
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Memory, PortMappingTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Lent" : "Own"; });
+
+TEST_P(PortMappingTest, AMappingBeforeTheProbeBeatsTheRelay) { mapping_beats_the_relay(50ms); }
 
 }  // namespace
 }  // namespace wgp::testing

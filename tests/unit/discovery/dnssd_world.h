@@ -60,14 +60,22 @@ class SimWorld {
       Datagram d = std::move(wire.front());
       wire.pop_front();
       history.push_back(d);
+      // A port mapping at a node's NAT: what goes to it reaches the node,
+      // and what the node sends to others than the registry leaves from it.
+      if (mapping && d.from == mapping->second->host.addr && d.to != registry.host.addr)
+        d.from = mapping->first;
       if (filter && !filter(d)) continue;
       // Through the sender's NAT, if it has one; a hop-limited datagram
       // dies beyond it; then through the receiver's NAT.
       if (auto nat = nats.find(d.from); nat != nats.end() && !nat->second.outbound(d.to, mono))
         continue;
       if (d.hops <= Device::kOpenerHops) continue;
-      if (auto nat = nats.find(d.to); nat != nats.end() && !nat->second.inbound(d.from, mono))
+      if (mapping && d.to == mapping->first) {
+        d.to = mapping->second->host.addr;  // forwarded, past the node's NAT
+      } else if (auto nat = nats.find(d.to);
+                 nat != nats.end() && !nat->second.inbound(d.from, mono)) {
         continue;
+      }
       // To a LAN address: only from a node on that LAN, and from its LAN
       // address (the NAT is not crossed).
       SimNode* on_lan = nullptr;
@@ -128,6 +136,8 @@ class SimWorld {
       return !((d.from == a && d.to == b) || (d.from == b && d.to == a));
     };
   }
+  // A port mapping: its external endpoint and the node it forwards to.
+  std::optional<std::pair<Endpoint, SimNode*>> mapping;
   // NATs in front of nodes, by the node's (outside) address.
   std::map<Endpoint, SimNat> nats;
 };

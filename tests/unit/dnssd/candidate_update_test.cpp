@@ -153,5 +153,86 @@ TEST(CandidateUpdate, PublishedAndReadBack) {
   EXPECT_EQ(out[3] & 0x0f, 3);  // NXDOMAIN
 }
 
+// A port mapping (issue 20) travels as a third SRV to m.<B32>.<zone>; a set
+// with only a mapping (LocalCandidates = no) is fine too.
+TEST(CandidateUpdate, MappingRoundTripsAndIsPublished) {
+  CandidateSet with_mapping = lan_and_v6();
+  with_mapping.mapped = *Endpoint::parse("192.0.3.1:40123");
+  CandidateSet only_mapping{0, {}, *Endpoint::parse("192.0.3.1:40123")};
+  for (const CandidateSet& set : {with_mapping, only_mapping}) {
+    Bytes update;
+    ASSERT_TRUE(build_candidate_update(3, key_of(1), kZone, set, update));
+    ReadUpdate read = read_candidate_update(update, key_of(1), kZone);
+    ASSERT_EQ(read.verdict, UpdateVerdict::kOk);
+    EXPECT_EQ(read.set, set);
+  }
+  // The registry publishes it; the client reads it apart from the
+  // candidates, and the observed endpoint stays Answer[0] / Extra[0].
+  Responder responder{std::string(kZone)};
+  PublishedPeer p{key_of(1), *Endpoint::parse("203.0.113.5:40000"), 51820, lan_and_v6().addresses,
+                  with_mapping.mapped};
+  responder.set_peers({p});
+  Bytes query;
+  ASSERT_TRUE(build_query(0x4343, instance_name(key_of(1), kZone), kQueryTypeSrv, query));
+  std::vector<uint8_t> out(65535);
+  auto result = responder.answer(query, QueryAccess::kAllowed, out);
+  ASSERT_GT(result.length, 0u);
+  out.resize(result.length);
+  SrvAnswer answer = parse_srv_response(out, 0x4343, key_of(1), kZone);
+  ASSERT_EQ(answer.status, AnswerStatus::kOk);
+  EXPECT_EQ(answer.peer->endpoint, *Endpoint::parse("203.0.113.5:40000"));
+  EXPECT_EQ(answer.peer->mapped, with_mapping.mapped);
+  EXPECT_EQ(answer.peer->candidates.size(), 2u);
+  ldns_pkt* pkt = nullptr;
+  ASSERT_EQ(ldns_wire2pkt(&pkt, out.data(), out.size()), LDNS_STATUS_OK);
+  const ldns_rr* extra = ldns_rr_list_rr(ldns_pkt_additional(pkt), 0);
+  EXPECT_EQ(ldns_rdf_data(ldns_rr_rdf(extra, 0))[0], 203);
+  ldns_pkt_free(pkt);
+  // m.<B32>.<zone> exists only while the peer holds a mapping.
+  Bytes a;
+  ASSERT_TRUE(build_query(6, mapped_name(key_of(1), kZone), kQueryTypeA, a));
+  out.assign(65535, 0);
+  ASSERT_GT(responder.answer(a, QueryAccess::kAllowed, out).length, 0u);
+  EXPECT_EQ(out[3] & 0x0f, 0);
+  EXPECT_EQ(load_be16(&out[6]), 1);
+  p.mapped.reset();
+  responder.set_peers({p});
+  out.assign(65535, 0);
+  ASSERT_GT(responder.answer(a, QueryAccess::kAllowed, out).length, 0u);
+  EXPECT_EQ(out[3] & 0x0f, 3);  // NXDOMAIN
+}
+
+// Two mappings, or a mapped port without its address, are refused.
+TEST(CandidateUpdate, OneMappingWithItsAddress) {
+  const std::string instance = instance_name(key_of(1), kZone);
+  const std::string mapped = mapped_name(key_of(1), kZone);
+  auto update_with = [&](std::vector<Bytes> records) {
+    Message m;
+    m.id = 9;
+    m.flags = opcode_bits(kOpcodeUpdate);
+    m.questions = {question(name(kZone), 6)};
+    m.authority = std::move(records);
+    return m.wire();
+  };
+  Bytes srv = cat(Bytes{0, 1, 0, 0, 0x9c, 0xbb}, name(mapped));
+  Bytes addr = record(name(mapped), 1, {192, 0, 3, 1});
+  EXPECT_EQ(read_candidate_update(update_with({record(name(instance), 33, srv)}), key_of(1), kZone)
+                .verdict,
+            UpdateVerdict::kFormErr);
+  EXPECT_EQ(read_candidate_update(update_with({record(name(instance), 33, srv),
+                                               record(name(instance), 33, srv), addr}),
+                                  key_of(1), kZone)
+                .verdict,
+            UpdateVerdict::kRefused);
+  EXPECT_EQ(read_candidate_update(update_with({record(name(instance), 33, srv), addr, addr}),
+                                  key_of(1), kZone)
+                .verdict,
+            UpdateVerdict::kRefused);
+  EXPECT_EQ(
+      read_candidate_update(update_with({record(name(instance), 33, srv), addr}), key_of(1), kZone)
+          .verdict,
+      UpdateVerdict::kOk);
+}
+
 }  // namespace
 }  // namespace wgp::dnssd

@@ -6,8 +6,9 @@
 #
 # The zone is written here from DESIGN.md §4, not by our code: per peer n (key_n of the test:
 # byte i = i * 37 + 1, byte 0 = n, byte 1 = n >> 8; address 198.51.100.n) a PTR, an SRV to
-# <B32>.example.net., an A at the instance name and one at the host name, all TTL 0, with the
-# test's SOA and NS. Versions (as IxfrStepsThroughTheJournal commits them): 100 = peers 1-3 at
+# <B32>.example.net., an A at the instance name and one at the host name, and (§11) wgsd's TXT at
+# the instance name ("txtvers=1" "pub=<base64 key>" "allowed=", the test's peers have no
+# AllowedIPs), all TTL 0, with the test's SOA and NS. Versions (as IxfrStepsThroughTheJournal commits them): 100 = peers 1-3 at
 # port 51820; 101 = peer 2 moved to port 40001; 105 = peer 4 (port 9) added. knotd loads each
 # with `zonefile-load: difference`, so its journal holds the two changesets, and answers IXFR
 # requests over TCP (a request built here, RFC 1995 §3: the question and our SOA in AUTHORITY).
@@ -36,6 +37,8 @@ for n, port in sorted(peers.items()):
     print(f"{inst} 0 IN SRV 0 0 {port} {b32}.{z}")
     print(f"{inst} 0 IN A 198.51.100.{n}")
     print(f"{b32}.{z} 0 IN A 198.51.100.{n}")
+    pub = base64.b64encode(bytes(key)).decode()
+    print(f'{inst} 0 IN TXT "txtvers=1" "pub={pub}" "allowed="')
 PY
 }
 

@@ -14,116 +14,12 @@
 #include <vector>
 
 #include "dnssd/base32.h"
+#include "unit/dnssd/responder_test_util.h"
 
 namespace wgp::dnssd {
 namespace {
 
-constexpr char kZone[] = "example.net.";
-
-PublicKey key_n(int n) {
-  PublicKey k;
-  for (size_t i = 0; i < k.size(); ++i) k[i] = uint8_t(n * 131 + i * 7 + 1);
-  return k;
-}
-
-PublishedPeer peer(int n, const char* endpoint) { return {key_n(n), *Endpoint::parse(endpoint)}; }
-
-std::vector<uint8_t> wire_name(std::string_view text) {
-  std::vector<uint8_t> out;
-  while (!text.empty() && text != ".") {
-    size_t dot = text.find('.');
-    std::string_view label = text.substr(0, dot);
-    out.push_back(uint8_t(label.size()));
-    out.insert(out.end(), label.begin(), label.end());
-    if (dot == std::string_view::npos) break;
-    text.remove_prefix(dot + 1);
-  }
-  out.push_back(0);
-  return out;
-}
-
-struct Edns {
-  uint16_t udp_size = 1232;
-  uint8_t version = 0;
-  bool do_bit = false;
-};
-
-struct QueryOptions {
-  uint16_t id = 0x1234;
-  uint8_t flags_hi = 0x01;  // RD, as dig sends
-  uint8_t flags_lo = 0x00;
-  uint16_t qclass = kClassIn;
-  std::optional<Edns> edns;
-};
-
-std::vector<uint8_t> make_query(std::string_view name, uint16_t qtype, QueryOptions o = {}) {
-  std::vector<uint8_t> q(12, 0);
-  store_be16(q.data(), o.id);
-  q[2] = o.flags_hi;
-  q[3] = o.flags_lo;
-  store_be16(q.data() + 4, 1);
-  store_be16(q.data() + 10, o.edns ? 1 : 0);
-  auto n = wire_name(name);
-  q.insert(q.end(), n.begin(), n.end());
-  uint8_t tail[4];
-  store_be16(tail, qtype);
-  store_be16(tail + 2, o.qclass);
-  q.insert(q.end(), tail, tail + 4);
-  if (o.edns) {
-    uint8_t opt[11] = {0, 0, 41};
-    store_be16(opt + 3, o.edns->udp_size);
-    opt[6] = o.edns->version;
-    opt[7] = o.edns->do_bit ? 0x80 : 0;
-    q.insert(q.end(), opt, opt + 11);
-  }
-  return q;
-}
-
-// A response read back through ldns, records as ldns prints them.
-struct Reply {
-  std::vector<uint8_t> wire;
-  int rcode = -1;  // with the EDNS extension bits
-  bool tc = false, aa = false, rd = false, qr = false;
-  bool has_opt = false;
-  uint16_t opt_udp = 0;
-  bool opt_do = false;
-  std::vector<std::string> question, answer, authority, additional;
-};
-
-std::vector<std::string> texts(ldns_rr_list* list) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
-    char* s = ldns_rr2str(ldns_rr_list_rr(list, i));
-    std::string line(s);
-    free(s);
-    for (char& c : line) c = c == '\t' ? ' ' : c;
-    while (!line.empty() && line.back() == '\n') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
-
-Reply parse(const std::vector<uint8_t>& wire) {
-  Reply r;
-  r.wire = wire;
-  ldns_pkt* pkt = nullptr;
-  EXPECT_EQ(ldns_wire2pkt(&pkt, wire.data(), wire.size()), LDNS_STATUS_OK);
-  if (!pkt) return r;
-  r.tc = ldns_pkt_tc(pkt);
-  r.aa = ldns_pkt_aa(pkt);
-  r.rd = ldns_pkt_rd(pkt);
-  r.qr = ldns_pkt_qr(pkt);
-  r.has_opt = ldns_pkt_edns(pkt);
-  r.opt_udp = ldns_pkt_edns_udp_size(pkt);
-  r.opt_do = ldns_pkt_edns_do(pkt);
-  r.rcode = ldns_pkt_get_rcode(pkt) | (ldns_pkt_edns_extended_rcode(pkt) << 4);
-  r.question = texts(ldns_pkt_question(pkt));
-  r.answer = texts(ldns_pkt_answer(pkt));
-  r.authority = texts(ldns_pkt_authority(pkt));
-  r.additional = texts(ldns_pkt_additional(pkt));
-  ldns_pkt_free(pkt);
-  return r;
-}
+using namespace wgp::dnssd::testing;
 
 class ResponderTest : public ::testing::Test {
  protected:
@@ -175,19 +71,20 @@ TEST_F(ResponderTest, SrvHasTargetAddressFirstInAdditional) {
   EXPECT_EQ(r.rcode, kRcodeNoError);
   ASSERT_EQ(r.answer.size(), 1u);
   EXPECT_EQ(r.answer[0], instance(1) + " 0 IN SRV 0 0 51820 " + host(1));
-  ASSERT_EQ(r.additional.size(), 1u);
+  ASSERT_EQ(r.additional.size(), 2u);  // the address, then the TXT (§11)
   EXPECT_EQ(r.additional[0], host(1) + " 0 IN A 198.51.100.7");
+  EXPECT_NE(r.additional[1].find(" IN TXT "), std::string::npos) << r.additional[1];
   ASSERT_TRUE(last.asked_about);
   EXPECT_EQ(*last.asked_about, key_n(1));
 
   Reply v6 = must_ask(make_query(instance(2), kTypeSrv, {.edns = Edns{}}));
   ASSERT_EQ(v6.answer.size(), 1u);
   EXPECT_EQ(v6.answer[0], instance(2) + " 0 IN SRV 0 0 4500 " + host(2));
-  // The address first, the OPT (which ldns keeps apart) only after it.
-  ASSERT_EQ(v6.additional.size(), 1u);
+  // The address first, the TXT, the OPT (which ldns keeps apart) only after them.
+  ASSERT_EQ(v6.additional.size(), 2u);
   EXPECT_EQ(v6.additional[0], host(2) + " 0 IN AAAA 2001:db8::2");
   EXPECT_TRUE(v6.has_opt);
-  EXPECT_EQ(load_be16(v6.wire.data() + 10), 2);  // ARCOUNT: address + OPT
+  EXPECT_EQ(load_be16(v6.wire.data() + 10), 3);  // ARCOUNT: address + TXT + OPT
 }
 
 TEST_F(ResponderTest, AddressRecordsAtHostAndInstanceNames) {
@@ -219,7 +116,7 @@ TEST_F(ResponderTest, WrongAddressFamilyIsNodataWithSoa) {
   EXPECT_EQ(r.authority[0],
             "example.net. 0 IN SOA example.net. hostmaster.example.net. 1 60 10 86400 0");
   EXPECT_FALSE(last.asked_about);
-  Reply txt = must_ask(make_query(instance(1), 16 /* TXT */));
+  Reply txt = must_ask(make_query(host(1), 16 /* TXT: at the instance name only */));
   EXPECT_EQ(txt.rcode, kRcodeNoError);
   EXPECT_TRUE(txt.answer.empty());
   EXPECT_EQ(txt.authority.size(), 1u);
@@ -276,10 +173,11 @@ TEST_F(ResponderTest, ServiceNameExistsWithoutPeers) {
 
 TEST_F(ResponderTest, AnyReturnsEveryRecordAtTheName) {
   Reply r = must_ask(make_query(instance(1), kTypeAny));
-  ASSERT_EQ(r.answer.size(), 2u);
+  ASSERT_EQ(r.answer.size(), 3u);
   EXPECT_EQ(r.answer[0], instance(1) + " 0 IN SRV 0 0 51820 " + host(1));
   EXPECT_EQ(r.answer[1], instance(1) + " 0 IN A 198.51.100.7");
-  ASSERT_EQ(r.additional.size(), 1u);
+  EXPECT_NE(r.answer[2].find(" IN TXT "), std::string::npos) << r.answer[2];
+  ASSERT_EQ(r.additional.size(), 1u);  // the target's address; the TXT is in ANSWER
   Reply ptr = must_ask(make_query("_wireguard._udp.example.net", kTypeAny));
   EXPECT_EQ(ptr.answer.size(), 2u);
 }
@@ -325,7 +223,7 @@ TEST_F(ResponderTest, MatchingIgnoresCaseAndEchoesTheQuestionAsAsked) {
   EXPECT_NE(r.answer[0].find(" SRV 0 0 51820 " + host(1)), std::string::npos);
   // The address owner compresses into the question's zone labels, so those
   // carry the asker's case; its B32 label is spelled out, upper case.
-  ASSERT_EQ(r.additional.size(), 1u);
+  ASSERT_EQ(r.additional.size(), 2u);  // then the TXT
   EXPECT_EQ(r.additional[0].substr(0, kPeerLabelSize + 1), label(1) + ".");
   EXPECT_TRUE(strcasecmp(r.additional[0].c_str(), (host(1) + " 0 IN A 198.51.100.7").c_str()) == 0);
   // The question section is byte for byte the one sent (0x20 echo), and the ID too.
@@ -460,8 +358,10 @@ TEST_F(ResponderTest, SrvAnswerIsCompressed) {
   Reply r = must_ask(make_query(instance(1), kTypeSrv));
   // Question name 57+11+5+13 = 86. SRV: owner a pointer to the question, the
   // target spelled out (RFC 2782 forbids compressing it). The address owner:
-  // its B32 label and a pointer to "example.net." in the question.
-  EXPECT_EQ(r.wire.size(), 12u + 86 + 4 + (2 + 10 + 6 + 57 + 13) + (57 + 2 + 10 + 4));
+  // its B32 label and a pointer to "example.net." in the question. The TXT:
+  // a pointer to the question, then "txtvers=1", "pub=<44>", "allowed=".
+  EXPECT_EQ(r.wire.size(),
+            12u + 86 + 4 + (2 + 10 + 6 + 57 + 13) + (57 + 2 + 10 + 4) + (2 + 10 + 10 + 49 + 9));
   size_t srv_rdata = 12 + 90 + 12;
   EXPECT_EQ(r.wire[srv_rdata + 6], 56);
   EXPECT_EQ(r.wire[srv_rdata + 6 + 57 + 12], 0);  // target ends in the root label, no pointer
@@ -626,7 +526,7 @@ TEST_F(ResponderTest, CacheStaysBounded) {
 }
 
 TEST_F(ResponderTest, CountsAndStatus) {
-  EXPECT_EQ(responder.published_records(), 8u);
+  EXPECT_EQ(responder.published_records(), 10u);
   EXPECT_EQ(responder.published_peers(), 2u);
   EXPECT_EQ(responder.zone(), "example.net.");
   uint64_t before = responder.queries_answered();
@@ -666,7 +566,7 @@ TEST(ResponderZone, NormalisesAndValidatesTheZone) {
   res = ok.answer(make_query(name, kTypeSrv, {.edns = Edns{}}), QueryAccess::kAllowed, out);
   Reply e = parse(std::vector<uint8_t>(out.begin(), out.begin() + res.length));
   EXPECT_EQ(e.answer.size(), 1u);
-  EXPECT_EQ(e.additional.size(), 1u);
+  EXPECT_EQ(e.additional.size(), 2u);  // the address, then the TXT
 }
 
 TEST(ResponderRoot, RootZoneHoldsEverything) {

@@ -259,8 +259,10 @@ TEST_F(ToolsTest, DrillReadsEveryRecord) {
   ASSERT_EQ(answer.size(), 1u) << srv;
   EXPECT_EQ(answer[0], alice_instance() + "\t0\tIN\tSRV\t0 0 51820 " + alice_host());
   auto additional = drill_section(srv, "ADDITIONAL");
-  ASSERT_EQ(additional.size(), 1u) << srv;
+  ASSERT_EQ(additional.size(), 2u) << srv;  // the address, then wgsd's TXT (§11)
   EXPECT_EQ(additional[0], alice_host() + "\t0\tIN\tA\t198.51.100.7");
+  EXPECT_EQ(additional[1].rfind(alice_instance() + "\t0\tIN\tTXT\t\"txtvers=1\" \"pub=", 0), 0u)
+      << additional[1];
 
   auto a = drill_section(drill(alice_host() + " A"), "ANSWER");
   ASSERT_EQ(a.size(), 1u);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "dnssd/peer_txt.h"
 #include "dnssd/record_list.h"
 #include "dnssd/responder_zone.h"
 #include "dnssd/zone_history.h"
@@ -155,16 +156,17 @@ TEST_F(ZoneTransferTest, TheZoneIsWhatAnswersAreMadeOf) {
   RecordList all;
   zone.all_records(all);
   std::vector<std::string> t = texts(all);
-  EXPECT_EQ(t.size(), 1 + 3 * 4u);  // NS; per peer PTR, SRV, A at instance, A at host
+  EXPECT_EQ(t.size(), 1 + 3 * 5u);  // NS; per peer PTR, SRV, A at instance, TXT, A at host
   EXPECT_EQ(t[0], "example.net.\t0\tIN\tNS\texample.net.");
   RecordList at_instance;
   uint8_t lower[kMaxNameWire];  // match() takes names in lower case
   lower_name(all[1].rdata.data(), all[1].rdata.size(), lower);
   zone.records_at(zone.match(ByteView(lower, all[1].rdata.size())),
                   at_instance);  // the PTR's target
-  ASSERT_EQ(at_instance.size(), 2u);
+  ASSERT_EQ(at_instance.size(), 3u);
   EXPECT_EQ(at_instance[0].type, kTypeSrv);
   EXPECT_EQ(at_instance[1].type, kTypeA);
+  EXPECT_EQ(at_instance[2].type, kTypeTxt);
 }
 
 TEST_F(ZoneTransferTest, AxfrIsSoaRecordsSoa) {
@@ -268,11 +270,11 @@ TEST_F(ZoneTransferTest, IxfrStepsThroughTheJournal) {
   }
   // The first answer, spelt out (RFC 1995 §4): SOA(new); SOA(100), the run removed, SOA(101),
   // the run added; SOA(101) ... SOA(105) ...; SOA(new). A new port changes peer 2's SRV alone;
-  // a new peer adds its PTR, SRV and two A records.
+  // a new peer adds its PTR, SRV, two A records and its TXT (§11).
   std::vector<std::vector<uint8_t>> out;
   build_transfer(transfer_query(kTypeIxfr), 100, zone, history, kTransferMessageLimit, out);
   std::vector<std::string> got = answers(out);
-  ASSERT_EQ(got.size(), 1 + (1 + 1 + 1 + 1) + (1 + 0 + 1 + 4) + 1u);
+  ASSERT_EQ(got.size(), 1 + (1 + 1 + 1 + 1) + (1 + 0 + 1 + 5) + 1u);
   EXPECT_EQ(got[0], soa(105));
   EXPECT_EQ(got[1], soa(100));
   EXPECT_NE(got[2].find("\tSRV\t0 0 51820 "), std::string::npos) << got[2];
@@ -280,7 +282,7 @@ TEST_F(ZoneTransferTest, IxfrStepsThroughTheJournal) {
   EXPECT_NE(got[4].find("\tSRV\t0 0 40001 "), std::string::npos) << got[4];
   EXPECT_EQ(got[5], soa(101));
   EXPECT_EQ(got[6], soa(105));
-  EXPECT_EQ(got[11], soa(105));
+  EXPECT_EQ(got[12], soa(105));
 }
 
 // A secondary at version 100 that applies the IXFR it gets has the primary's records.
@@ -450,7 +452,7 @@ TEST(ZoneRecords, CandidatesAreInTransfersAndAnswers) {
   EXPECT_TRUE(has("\tA\t10.1.0.2"));
   EXPECT_TRUE(has("\tAAAA\t2001:db8::2"));
   EXPECT_EQ(t.size(),
-            1 + 4 + 3 + 4u);  // NS; peer 2's four; peer 1's four, a second SRV, two candidates
+            1 + 5 + 3 + 5u);  // NS; peer 2's five; peer 1's five, a second SRV, two candidates
   // A transfer holds them too.
   ZoneHistory h;
   RecordList v = all;

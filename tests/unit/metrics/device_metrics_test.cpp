@@ -137,6 +137,23 @@ TEST(DeviceMetrics, DiscoveryCounters) {
   EXPECT_TRUE(has_line(text, "wgpunch_interface_info{interface=\"wg1\"} 1"));
 }
 
+// Issue 20: the port mapping's protocol, lease left and renewals.
+TEST(DeviceMetrics, PortMapping) {
+  DeviceSnapshot s;
+  s.extra = {{"port_mapping", "pcp"},
+             {"port_mapping_external", "192.0.3.1:51820"},
+             {"port_mapping_lease_left_seconds", "3599"},
+             {"port_mapping_renewals", "2"}};
+  std::string text = render(s);
+  EXPECT_TRUE(has_line(text, "wgpunch_port_mapping{protocol=\"pcp\"} 1"));
+  EXPECT_TRUE(has_line(text, "wgpunch_port_mapping{protocol=\"none\"} 0"));
+  EXPECT_TRUE(has_line(text, "wgpunch_port_mapping_lease_left_seconds 3599"));
+  EXPECT_TRUE(has_line(text, "wgpunch_port_mapping_renewals_total 2"));
+  // PortMapping = no (or no [Discovery]): the reason, and no family at all.
+  s.extra = {{"port_mapping", "off"}, {"port_mapping_reason", "PortMapping = no"}};
+  EXPECT_EQ(render(s).find("wgpunch_port_mapping"), std::string::npos);
+}
+
 TEST(DeviceMetrics, BuildAndInterfaceInfoButNothingPrivate) {
   DeviceSnapshot s = sample_snapshot();
   std::string text = render(s);

@@ -1,6 +1,6 @@
 // The Internet checksum against RFC 1071's worked example, known packet
 // checksums, and a naive byte-by-byte model on random data of every length
-// and alignment.
+// and alignment, for the scalar and the AVX2 implementation.
 #include "net/checksum.h"
 
 #include <gtest/gtest.h>
@@ -27,6 +27,17 @@ TEST(Checksum, KnownIpv4Header) {
   ipv4_set_header_checksum(h);
   EXPECT_EQ(load_be16(&h[10]), 0xb861);
   EXPECT_EQ(checksum_fold(checksum_add(h)), 0xffff);  // a valid header sums to all ones
+  EXPECT_TRUE(ipv4_header_checksum_ok(h));
+  h[8] ^= 1;  // TTL
+  EXPECT_FALSE(ipv4_header_checksum_ok(h));
+
+  // With options (ihl 6): the long way, the same rule.
+  auto o = from_hex("460000730000400040110000c0a80001c0a800c794040000").value();
+  ipv4_set_header_checksum(o);
+  EXPECT_EQ(checksum_fold(checksum_add(o)), 0xffff);
+  EXPECT_TRUE(ipv4_header_checksum_ok(o));
+  o[21] ^= 4;
+  EXPECT_FALSE(ipv4_header_checksum_ok(o));
 }
 
 TEST(Checksum, EmptyAndOddTail) {
@@ -44,19 +55,60 @@ TEST(Checksum, AllOnesDoesNotLoseCarries) {
   EXPECT_EQ(checksum_fold(checksum_add(ff)), 0x0100);
 }
 
+using SumFn = uint32_t (*)(ByteView, uint32_t);
+
+// Every implementation this build has: the one checksum_add picked, and each by name
+// (the AVX2 one only on a CPU that has it).
+std::vector<std::pair<const char*, SumFn>> implementations() {
+  std::vector<std::pair<const char*, SumFn>> fns = {
+      {"dispatched", [](ByteView d, uint32_t s) { return checksum_add(d, s); }},
+      {"scalar", detail::checksum_add_scalar}};
+  if (detail::checksum_has_avx2()) fns.emplace_back("avx2", detail::checksum_add_avx2);
+  return fns;
+}
+
 TEST(Checksum, MatchesNaiveSumForEveryLengthAndAlignment) {
   std::mt19937 rng(1071);
-  std::vector<uint8_t> buf(300 + 16);
+  std::vector<uint8_t> buf(300 + 32);
   for (auto& b : buf) b = uint8_t(rng());
-  for (size_t len = 0; len <= 300; ++len) {
-    for (size_t align = 0; align < 16; ++align) {
-      const uint8_t* p = buf.data() + align;
-      uint32_t init = (len * 31 + align) % 3 == 0 ? 0 : uint32_t(rng());
-      uint16_t want = pkt::naive_fold(uint64_t(pkt::naive_sum(p, len)) + init);
-      ASSERT_EQ(checksum_fold(checksum_add(ByteView(p, len), init)), want)
-          << "len " << len << " align " << align;
+  for (auto [name, sum] : implementations()) {
+    for (size_t len = 0; len <= 300; ++len) {
+      for (size_t align = 0; align < 32; ++align) {
+        const uint8_t* p = buf.data() + align;
+        uint32_t init = (len * 31 + align) % 3 == 0 ? 0 : uint32_t(rng());
+        uint16_t want = pkt::naive_fold(uint64_t(pkt::naive_sum(p, len)) + init);
+        ASSERT_EQ(checksum_fold(sum(ByteView(p, len), init)), want)
+            << name << " len " << len << " align " << align;
+      }
     }
   }
+}
+
+// Packet-sized and larger inputs, where the vector loop does nearly all the work.
+TEST(Checksum, ImplementationsAgreeOnLargeInputs) {
+  if (!detail::checksum_has_avx2()) GTEST_SKIP() << "this CPU has no AVX2";
+  std::mt19937 rng(8);
+  std::vector<uint8_t> buf(70000);
+  for (auto& b : buf) b = uint8_t(rng());
+  for (int i = 0; i < 300; ++i) {
+    size_t len = i < 100 ? 1300 + rng() % 200 : rng() % 65536;
+    size_t at = rng() % (buf.size() - len);
+    ByteView d(buf.data() + at, len);
+    uint16_t want = pkt::naive_fold(pkt::naive_sum(d.data(), len));
+    ASSERT_EQ(checksum_fold(detail::checksum_add_avx2(d)), want) << len;
+    ASSERT_EQ(checksum_fold(detail::checksum_add_scalar(d)), want) << len;
+  }
+}
+
+// All ones over several of the AVX2 loop's 1 MiB blocks: no 32-bit lane may overflow.
+TEST(Checksum, AllOnesAcrossVectorBlocks) {
+  std::vector<uint8_t> ff(3 * 1048576 + 1000, 0xff);
+  for (auto [name, sum] : implementations()) {
+    EXPECT_EQ(checksum_fold(sum(ff, 0)), 0xffff) << name;
+    EXPECT_EQ(checksum_fold(sum(ByteView(ff).first(1048576 + 64), 0)), 0xffff) << name;
+  }
+  std::vector<uint8_t> zeros(2 * 1048576, 0);
+  for (auto [name, sum] : implementations()) EXPECT_EQ(sum(zeros, 0), 0u) << name;
 }
 
 TEST(Checksum, PiecesOfEvenLengthChain) {

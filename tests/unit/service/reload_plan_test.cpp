@@ -183,6 +183,20 @@ TEST_F(ReloadTest, AnUntouchedPeerGetsNoCallWhileOthersChange) {
   EXPECT_EQ(b->allowed_ips.size(), 2u);
 }
 
+TEST_F(ReloadTest, AllowedIpsKeepTheFilesOrderAndCompareAsASet) {
+  // A registry's TXT lists them in the file's order (DESIGN.md §11).
+  std::string text = base_text() + "\n[Peer]\nPublicKey = " + kC.pub64 +
+                     "\nAllowedIPs = 10.9.0.0/16, 10.0.0.4/32\n";
+  apply_reload(plan(parse(text)), device_);
+  const std::vector<IpPrefix> want{*IpPrefix::parse("10.9.0.0/16"),
+                                   *IpPrefix::parse("10.0.0.4/32")};
+  EXPECT_EQ(device_.find(kC.pub)->allowed_ips, want);
+  started_ = parse(text);
+  std::string swapped = base_text() + "\n[Peer]\nPublicKey = " + kC.pub64 +
+                        "\nAllowedIPs = 10.0.0.4/32, 10.9.0.0/16\n";
+  EXPECT_TRUE(plan(parse(swapped)).empty());
+}
+
 TEST_F(ReloadTest, ARoamedPeerKeepsItsEndpointWhileTheLineIsUnchanged) {
   device_.find(kA.pub)->endpoint = Endpoint::parse("198.51.100.7:40000");  // roamed
   EXPECT_TRUE(plan(parse(base_text())).empty());

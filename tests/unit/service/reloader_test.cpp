@@ -95,5 +95,15 @@ TEST_F(ReloaderTest, ARotatedTransferKeyIsNamedNotSilentlyIgnored) {
   EXPECT_EQ(extra[0].second.find(key64(6)), std::string::npos);  // never a secret
 }
 
+// Issue 20: PortMapping is set up at start only.
+TEST_F(ReloaderTest, PortMappingWaitsForARestart) {
+  Reloader r = start(text("Relay = yes\n"));
+  std::string off = text("Relay = yes\n");
+  off.insert(off.find("Address ="), "PortMapping = no\n");
+  write(off);
+  ASSERT_TRUE(r.reload(device_));
+  EXPECT_EQ(r.restart_needed(), std::vector<std::string>{"PortMapping"});
+}
+
 }  // namespace
 }  // namespace wgp::service

@@ -371,7 +371,14 @@ TEST(TunCoalescer, AddAfterFramesKeepsGrowing) {
 // few corrupted checksums and non-TCP packets: splitting the output again must
 // return every input packet byte for byte, each flow in its input order. With
 // coalesce_udp some flows are UDP ones (odd sizes, id gaps and corruption too).
-void random_traffic(bool coalesce_udp, uint32_t seed) {
+// With kTrust nothing is corrupted: a corrupted segment would merge and come
+// back with a recomputed checksum (TrustedChecksumsMergeAsKernelGroDoes).
+// With `borrowed`, every other packet is added with add_borrowed (`in` keeps
+// them in place until the frames are split again).
+void random_traffic(bool coalesce_udp, uint32_t seed,
+                    TunCoalescer::L4Checksums l4 = TunCoalescer::L4Checksums::kVerify,
+                    bool borrowed = false) {
+  const bool corrupt = l4 == TunCoalescer::L4Checksums::kVerify;
   std::mt19937 rng(seed);
   for (int round = 0; round < 300; ++round) {
     std::vector<Spec> flows(1 + rng() % 5);
@@ -393,7 +400,7 @@ void random_traffic(bool coalesce_udp, uint32_t seed) {
       if (s.udp && rng() % 25 == 0) s.id = uint16_t(s.id + 2);
       if (rng() % 30 == 0) s.ack += 1;
       Packet p = pkt::build(s);
-      if (rng() % 25 == 0) p.back() ^= 1;
+      if (rng() % 25 == 0 && corrupt) p.back() ^= 1;
       if (rng() % 15 == 0) {
         Spec u = s;
         u.udp = !s.udp;
@@ -403,14 +410,15 @@ void random_traffic(bool coalesce_udp, uint32_t seed) {
       s.seq += uint32_t(len);
       s.id = uint16_t(s.id + 1);
     }
-    TunCoalescer c(32, 16 * 65546, coalesce_udp);
+    TunCoalescer c(32, 16 * 65546, coalesce_udp, l4);
     std::vector<Packet> out;
-    for (const auto& p : in) {
-      if (!c.add(p)) {
+    for (size_t i = 0; i < in.size(); ++i) {
+      auto add = [&] { return borrowed && i % 2 ? c.add_borrowed(in[i]) : c.add(in[i]); };
+      if (!add()) {
         auto more = resplit(c.frames());
         out.insert(out.end(), more.begin(), more.end());
         c.clear();
-        ASSERT_TRUE(c.add(p));
+        ASSERT_TRUE(add());
       }
     }
     auto more = resplit(c.frames());
@@ -433,6 +441,106 @@ void random_traffic(bool coalesce_udp, uint32_t seed) {
 
 TEST(TunCoalescer, RandomTrafficRoundTripsExactly) { random_traffic(false, 99); }
 TEST(TunCoalescer, RandomTcpAndUdpTrafficRoundTripsExactly) { random_traffic(true, 7); }
+TEST(TunCoalescer, RandomTrafficRoundTripsExactlyTrustingChecksums) {
+  random_traffic(true, 11, TunCoalescer::L4Checksums::kTrust);
+}
+TEST(TunCoalescer, RandomTrafficRoundTripsExactlyBorrowedAndCopied) {
+  random_traffic(true, 13, TunCoalescer::L4Checksums::kTrust, true);
+  random_traffic(false, 17, TunCoalescer::L4Checksums::kVerify, true);
+}
+
+// add_borrowed: a frame is its head (vnet header and the first packet's
+// headers, in the coalescer) and then the payloads where the caller keeps
+// them: nothing of a payload is copied, and the pieces make up exactly the
+// frame that frames() gives. A copied packet between borrowed ones gets a
+// piece of its own in the arena.
+TEST(TunCoalescer, BorrowedPayloadsArePointedAtNotCopied) {
+  Spec s;
+  s.options = pkt::timestamps(5, 6);
+  auto ps = segments(s, 5, 1368);
+  TunCoalescer c(64, kArena, false, TunCoalescer::L4Checksums::kTrust);
+  ASSERT_TRUE(c.add_borrowed(ps[0]));
+  ASSERT_TRUE(c.add_borrowed(ps[1]));
+  ASSERT_TRUE(c.add(ps[2]));
+  ASSERT_TRUE(c.add(ps[3]));  // right after ps[2]'s copy: the same piece grows
+  ASSERT_TRUE(c.add_borrowed(ps[4]));
+  auto lists = c.pieces();
+  ASSERT_EQ(lists.size(), 1u);
+  auto pieces = lists[0];
+  const size_t hl = 20 + 32;
+  ASSERT_EQ(pieces.size(), 5u);
+  EXPECT_EQ(pieces[0].size(), 10 + hl);
+  for (size_t i : {0, 1}) {
+    EXPECT_EQ(pieces[1 + i].data(), ps[i].data() + hl) << "payload " << i << " was copied";
+    EXPECT_EQ(pieces[1 + i].size(), 1368u);
+  }
+  EXPECT_EQ(pieces[3].size(), 2 * 1368u);
+  EXPECT_EQ(pieces[4].data(), ps[4].data() + hl);
+  Packet joined;
+  for (ByteView p : pieces) joined.insert(joined.end(), p.begin(), p.end());
+  auto frames = c.frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(joined, Packet(frames[0].begin(), frames[0].end()));
+  EXPECT_EQ(resplit(frames), ps);
+
+  // A lone borrowed packet that cannot grow: a zero vnet header, then the
+  // packet itself, untouched.
+  c.clear();
+  Spec u;
+  u.payload = pkt::pattern(300);
+  u.flags = pkt::kAck | pkt::kPsh;
+  Packet lone = pkt::build(u);
+  ASSERT_TRUE(c.add_borrowed(lone));
+  lists = c.pieces();
+  ASSERT_EQ(lists.size(), 1u);
+  ASSERT_EQ(lists[0].size(), 2u);
+  EXPECT_EQ(lists[0][0].size(), 10u);
+  EXPECT_EQ(lists[0][1].data(), lone.data());
+  EXPECT_EQ(lists[0][1].size(), lone.size());
+}
+
+// kTrust (what TunIo uses for authenticated packets): a segment whose TCP or
+// UDP checksum is wrong merges like any other, as kernel WireGuard's GRO
+// merges what Poly1305 authenticated without checking it. The frame goes out
+// CHECKSUM_PARTIAL, so a re-split (the kernel forwarding it) gives every
+// segment a correct checksum over the bytes received. The IPv4 header
+// checksum is still checked, as inet_gro_receive checks it.
+TEST(TunCoalescer, TrustedChecksumsMergeAsKernelGroDoes) {
+  for (bool udp : {false, true}) {
+    Spec s;
+    s.udp = udp;
+    auto ps = segments(s, 3, 1000);
+    Packet bad = ps[1];
+    bad.back() ^= 0x55;
+    TunCoalescer trusting(64, kArena, udp, TunCoalescer::L4Checksums::kTrust);
+    ASSERT_EQ(add_all(trusting, {ps[0], bad, ps[2]}), 3u);
+    auto frames = trusting.frames();
+    ASSERT_EQ(frames.size(), 1u) << "udp " << udp;
+    EXPECT_EQ(trusting.packets_coalesced(), 2u);
+    auto out = resplit(frames);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0], ps[0]);
+    EXPECT_EQ(out[2], ps[2]);
+    EXPECT_TRUE(pkt::l4_checksum_ok(out[1]));
+    size_t csum_at = 20 + (udp ? 6 : 16);
+    Packet without_checksum = out[1];
+    without_checksum[csum_at] = bad[csum_at];
+    without_checksum[csum_at + 1] = bad[csum_at + 1];
+    EXPECT_EQ(without_checksum, bad);  // the same bytes, the checksum recomputed
+
+    TunCoalescer verifying(64, kArena, udp);  // kVerify: the corrupt one stands alone
+    ASSERT_EQ(add_all(verifying, {ps[0], bad, ps[2]}), 3u);
+    EXPECT_EQ(verifying.frames().size(), 3u);
+
+    Packet bad_ip = ps[1];
+    bad_ip[10] ^= 1;
+    trusting.clear();
+    ASSERT_EQ(add_all(trusting, {ps[0], bad_ip, ps[2]}), 3u);
+    frames = trusting.frames();
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_EQ(packet_of(frames[1]), bad_ip);
+  }
+}
 
 // Mangled packets (truncated, bytes flipped in the headers): no crash or
 // overrun (ASan build), and every merged frame splits into packets with
