@@ -107,11 +107,18 @@ void DiscoveryService::on_peer_answer(Peer& peer, std::vector<Device::CandidateA
     it = searches_.find(key);
   }
   Search& search = it->second;
+  // An address the last probe did not try (a port mapping made since, a
+  // move): worth a round now, not at the next one.
+  const bool news = std::any_of(addresses.begin(), addresses.end(), [&](const auto& a) {
+    return std::none_of(search.addresses.begin(), search.addresses.end(),
+                        [&](const auto& b) { return b.address == a.address; });
+  });
   search.addresses = std::move(addresses);
   search.behind_nat = std::min(behind_nat, search.addresses.size());
   search.found = true;
-  // An answer between rounds only updates what the next round tries.
-  if (search.asking) start_round(peer, search, now);
+  // A round now for the answer a round waits for, or for news; any other
+  // answer between rounds only updates what the next round tries.
+  if (search.asking || (news && !search.probe_at)) start_round(peer, search, now);
 }
 
 void DiscoveryService::start_round(Peer& peer, Search& search, Now now) {
@@ -138,8 +145,11 @@ void DiscoveryService::probe(Peer& peer, Search& search, Now now) {
   if (outcome == Device::CandidateOutcome::kTried)
     Log::info("discovery: trying peer ", key_to_base64(peer.public_key()), " at ",
               addresses_text(search.addresses, search.behind_nat > 1));
-  if (outcome != Device::CandidateOutcome::kStatic && !had_session)
-    relay_at_.try_emplace(peer.public_key(), now.mono + kRelayDelay);
+  if (outcome != Device::CandidateOutcome::kStatic && !had_session) {
+    // kRelayDelay after the latest probe: a new address gets its chance.
+    Instant& at = relay_at_[peer.public_key()];
+    at = std::max(at, now.mono + kRelayDelay);
+  }
 }
 
 void DiscoveryService::give_up(Peer& peer, Search& search, Now now) {

@@ -447,7 +447,8 @@ TEST_P(DnssdRolesTest, APeerThatMovesIsRediscovered) {
 // looks for him), she reaches Bob at the mapping before the relay's 300 ms
 // are up, and the relay carries nothing. (Without that news she would only
 // hear of the mapping at her next round, after she went through the relay.)
-// `after`: from Alice's packet to Bob's mapping.
+// `after`: from Alice's packet to Bob's mapping: before her round's probe
+// left, or after it was lost.
 class PortMappingTest : public DnssdRolesTest {
  protected:
   void mapping_beats_the_relay(Duration after) {
@@ -482,6 +483,12 @@ INSTANTIATE_TEST_SUITE_P(Memory, PortMappingTest, ::testing::Values(false, true)
                          [](const auto& info) { return info.param ? "Lent" : "Own"; });
 
 TEST_P(PortMappingTest, AMappingBeforeTheProbeBeatsTheRelay) { mapping_beats_the_relay(50ms); }
+
+// The news reaches Alice though she asked about Bob a moment ago (the
+// registry holds back a NOTIFY that would only echo her own question, not
+// news), and brings an address her lost probe did not try: she probes again
+// at once instead of at her next round.
+TEST_P(PortMappingTest, AMappingAfterALostProbeBeatsTheRelay) { mapping_beats_the_relay(250ms); }
 
 }  // namespace
 }  // namespace wgp::testing
