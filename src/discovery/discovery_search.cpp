@@ -116,6 +116,8 @@ void DiscoveryService::on_peer_answer(Peer& peer, std::vector<Device::CandidateA
   search.addresses = std::move(addresses);
   search.behind_nat = std::min(behind_nat, search.addresses.size());
   search.found = true;
+  // Known to the device before our probe leaves: the peer's may come first.
+  device_.offer_candidates(peer, search.addresses);
   // A round now for the answer a round waits for, or for news; any other
   // answer between rounds only updates what the next round tries.
   if (search.asking || (news && !search.probe_at)) start_round(peer, search, now);

@@ -141,6 +141,12 @@ class Device {
     std::optional<PublicKey> relay;  // see Peer::Candidate
   };
   CandidateOutcome try_candidates(Peer& peer, std::span<const CandidateAddress> addresses, Now now);
+  // Discovery's answer places `peer` at `addresses` (relays left out), its
+  // probe follows a moment later (try_candidates does this too): status
+  // shows them as offered, and the first authenticated packet from one of
+  // them makes a discovered endpoint, even when the peer's own probe, sent
+  // on the registry's word too, arrives before ours.
+  void offer_candidates(Peer& peer, std::span<const CandidateAddress> addresses);
   // This host's own addresses (net/local_addresses.h host_addresses):
   // never a candidate. Call again when they change.
   void set_own_addresses(std::vector<IpAddress> addresses);
@@ -257,6 +263,8 @@ class Device {
   bool under_load(Instant now) const;
 
  private:
+  // Whether a direct address may be offered and probed at all.
+  bool acceptable_direct(const CandidateAddress& a) const;
   // receive side (device_receive.cpp)
   std::optional<DropReason> receive_initiation(ByteView msg, const Endpoint& from, Now now);
   std::optional<DropReason> receive_response(ByteView msg, const Endpoint& from, Now now);

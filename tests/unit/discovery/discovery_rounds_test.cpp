@@ -150,6 +150,49 @@ TEST_P(IdleTest, AZoneMismatchIsLoggedOnceAndNoAnswerIsClaimed) {
   EXPECT_NE(field(s, "discovery_updates_refused"), "0");
 }
 
+// Both sides punch: Alice, who looks for Bob, and Bob, whom the registry
+// NOTIFYs; each sends its probe a lead after its answer (3 round trips to the
+// registry, 200 ms at least). Alice's link to the registry is slow for a
+// moment (a loaded machine: test_nat_punch.sh failed 2 runs in 4 so), her
+// answer comes late and her lead is longer than Bob's: Bob's probe reaches
+// her (her opener let it in) before her own left. The tunnel comes up on
+// it, at the address the registry gave her: that is a discovered endpoint,
+// not a roamed one; status said "endpoint source: roamed".
+TEST_P(IdleTest, TheOtherSidesProbeFirstMakesADiscoveredEndpoint) {
+  register_lan_addresses();
+  w.alice.roles->start(w.now());
+  w.bob.roles->start(w.now());
+  w.run();
+  const Endpoint alice = w.alice.host.addr, bob = w.bob.host.addr;
+  std::vector<Datagram> held;  // Alice's datagrams to the registry, 150 ms late
+  w.filter = [&](const Datagram& d) {
+    if (d.from != alice || d.to != w.registry.host.addr) return true;
+    held.push_back(d);
+    return false;
+  };
+  w.history.clear();
+  (void)w.alice.host.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2"), w.now());
+  w.run();
+  w.advance(150ms);
+  w.filter = nullptr;
+  ASSERT_FALSE(held.empty());
+  for (Datagram& d : held) w.wire.push_back(std::move(d));
+  w.run();
+  w.advance(2s);
+  Peer& at_alice = alice_view_of_bob();
+  ASSERT_TRUE(at_alice.keypairs.current());
+  EXPECT_EQ(at_alice.endpoint, bob);
+  // The race this is about: the first initiation between them was Bob's.
+  auto first = std::find_if(w.history.begin(), w.history.end(), [&](const Datagram& d) {
+    return is_initiation(d) &&
+           ((d.from == alice && d.to == bob) || (d.from == bob && d.to == alice));
+  });
+  ASSERT_NE(first, w.history.end());
+  EXPECT_EQ(first->from, bob);
+  EXPECT_EQ(at_alice.endpoint_source, EndpointSource::kDiscovered);
+  EXPECT_EQ(bob_view_of_alice().endpoint_source, EndpointSource::kDiscovered);
+}
+
 class RemapTest : public IdleTest {
  protected:
   RemapTest() { interval = 60; }
