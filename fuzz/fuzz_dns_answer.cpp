@@ -1,16 +1,18 @@
 // The discovery client's parsers of the registry's answers and NOTIFYs
-// (src/dnssd/discovery_query.h, notify.h): untrusted bytes that anyone who
-// guesses a DNS ID can send. Input: byte 0 decides whether the expected ID is
-// the datagram's own (so the parsers get past the ID check) or a fixed one;
-// the rest is the datagram. Properties: a kOk SRV answer carries a peer with
-// the asked key and a non-zero port; a parsed NOTIFY survives a round trip
-// through build_notify.
+// (src/dnssd/discovery_query.h, notify.h, relay_offer.h): untrusted bytes
+// that anyone who guesses a DNS ID can send. Input: byte 0 decides whether
+// the expected ID is the datagram's own (so the parsers get past the ID
+// check) or a fixed one; the rest is the datagram. Properties: a kOk SRV
+// answer carries a peer with the asked key and a non-zero port; a parsed
+// NOTIFY survives a round trip through build_notify; a relay offer that
+// parses is what build_relay_offer writes for its answer.
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
 #include "dnssd/discovery_query.h"
 #include "dnssd/notify.h"
+#include "dnssd/relay_offer.h"
 
 namespace {
 
@@ -50,6 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fail("peer set on a failed SRV answer");
   }
   (void)parse_ptr_response(msg, expected, zone);
+  if (auto offer = parse_relay_offer(msg, expected, kKey, zone)) {
+    std::vector<uint8_t> built;
+    if (!build_relay_offer(expected, kKey, zone, *offer, built)) fail("cannot build a relay offer");
+    if (parse_relay_offer(built, expected, kKey, zone) != offer)
+      fail("relay offer round trip differs");
+  }
 
   (void)is_notify_ack(msg);
   if (auto n = parse_notify(msg, zone)) {

@@ -1,6 +1,7 @@
 // The registry's DNS responder (src/dnssd/responder.h), the demultiplexer
 // in front of it (src/dnssd/demux.h) and its reader of candidate UPDATEs
-// (src/dnssd/candidate_update.h), with any bytes as the query.
+// (src/dnssd/candidate_update.h) and of relay-offer questions
+// (src/dnssd/relay_offer.h), with any bytes as the query.
 //
 // Input: byte 0 picks the output size and the access decision; the rest is
 // the datagram. Besides "no crash, no overread", two properties are checked:
@@ -15,8 +16,9 @@
 
 #include "dnssd/base32.h"
 #include "dnssd/candidate_update.h"
-#include "dnssd/discovery_query.h"
 #include "dnssd/demux.h"
+#include "dnssd/discovery_query.h"
+#include "dnssd/relay_offer.h"
 #include "dnssd/responder.h"
 #include "dnssd/responder_query.h"
 
@@ -84,12 +86,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReadUpdate update = read_candidate_update(query, kSender, "example.net.");
   if (update.verdict == UpdateVerdict::kOk) {
     if (update.set.addresses.size() > kMaxCandidates) fail("update: too many candidates");
-    if (!update.set.addresses.empty() && update.set.port == 0) fail("update: candidates without a port");
+    if (!update.set.addresses.empty() && update.set.port == 0)
+      fail("update: candidates without a port");
     std::vector<uint8_t> rebuilt;
     if (!build_candidate_update(update.id, kSender, "example.net.", update.set, rebuilt))
       fail("update: an accepted set cannot be rebuilt");
     ReadUpdate again = read_candidate_update(rebuilt, kSender, "example.net.");
-    if (again.verdict != UpdateVerdict::kOk || !(again.set == update.set)) fail("update: round trip differs");
+    if (again.verdict != UpdateVerdict::kOk || !(again.set == update.set))
+      fail("update: round trip differs");
+  }
+
+  // The registry's answer to a question for its relay offer: what a node
+  // reads back from it is the offer (dnssd/relay_offer.h).
+  if (auto id = relay_offer_question(query, key_n(1), "example.net.")) {
+    std::vector<uint8_t> offer;
+    if (!build_relay_offer(*id, key_n(1), "example.net.", true, offer))
+      fail("relay offer: cannot answer a question it accepted");
+    if (parse_relay_offer(offer, *id, key_n(1), "example.net.") != true)
+      fail("relay offer: the answer does not read back");
   }
 
   // Exactly sized buffers, so that ASan sees any write past `out`.

@@ -39,6 +39,8 @@ install(FILES ${pkg_src}/wgpunch.bash-completion DESTINATION share/bash-completi
         RENAME wgpunch)
 install(FILES ${pkg_src}/debian/copyright ${pkg_out}/changelog.gz DESTINATION share/doc/wgpunch)
 install(FILES ${pkg_src}/wg0.conf.example DESTINATION share/doc/wgpunch/examples RENAME wg0.conf)
+install(FILES ${CMAKE_SOURCE_DIR}/examples/registry.conf ${CMAKE_SOURCE_DIR}/examples/node.conf
+        DESTINATION share/doc/wgpunch/examples)
 install(FILES ${pkg_src}/debian/lintian-overrides DESTINATION share/lintian/overrides
         RENAME wgpunch)
 install(DIRECTORY DESTINATION /etc/wgpunch)

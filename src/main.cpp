@@ -20,6 +20,7 @@ namespace {
 constexpr const char* kUsage =
     "Usage:\n"
     "  wgpunch up CONFIG [--interface NAME] [--user USER]\n"
+    "  wgpunch check CONFIG [--interface NAME]\n"
     "  wgpunch status [IFACE] [--json]\n"
     "  wgpunch ping PEER [-c COUNT] [-i SECONDS] [-W SECONDS] [-I IFACE]\n"
     "  wgpunch genkey | pubkey | genpsk\n"
@@ -69,12 +70,42 @@ int cmd_up(std::span<const std::string_view> args) {
     trusted_group = options.user_ids->gid;
   }
   options.config = wgp::load_config(*config_path, trusted_group);
-  for (const std::string& w : options.config->warnings) std::cerr << "wgpunch: warning: " << w << "\n";
+  for (const std::string& w : options.config->warnings)
+    std::cerr << "wgpunch: warning: " << w << "\n";
   options.interface_name = interface_name.value_or(interface_from_config_path(*config_path));
   if (!valid_interface_name(options.interface_name))
     throw UsageError("'" + options.interface_name +
                      "' is not a valid interface name (1-15 characters); use --interface NAME");
   return wgp::run_interface(std::move(options));
+}
+
+// `check CONFIG`: everything `up` reads and validates before it touches the
+// system, and nothing more (as `nebula -test`): one line and 0 when it is
+// good; warnings as `up` prints them; the first mistake as one line naming
+// file, line and key, exit 1 (from main).
+int cmd_check(std::span<const std::string_view> args) {
+  std::optional<std::string> config_path, interface_name;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "--interface" || args[i] == "-i") && i + 1 < args.size())
+      interface_name = std::string(args[++i]);
+    else if (!args[i].starts_with("-") && !config_path)
+      config_path = std::string(args[i]);
+    else
+      throw UsageError("check: unexpected argument '" + std::string(args[i]) + "'");
+  }
+  if (!config_path) throw UsageError("check: CONFIG is missing");
+  wgp::Config config = wgp::load_config(*config_path);
+  for (const std::string& w : config.warnings) std::cerr << "wgpunch: warning: " << w << "\n";
+  std::string name = interface_name.value_or(interface_from_config_path(*config_path));
+  if (!valid_interface_name(name))
+    throw std::runtime_error(*config_path + ": '" + name +
+                             "' is not a valid interface name (1-15 characters); rename the file "
+                             "or use --interface NAME");
+  std::cout << *config_path << ": ok, interface " << name << ", " << config.peers.size()
+            << (config.peers.size() == 1 ? " peer" : " peers")
+            << (config.registry ? ", registry for " + config.registry->zone : "")
+            << (config.discovery ? ", discovery in " + config.discovery->zone : "") << "\n";
+  return 0;
 }
 
 int cmd_wireguard_go(std::span<const std::string_view> args) {
@@ -123,9 +154,11 @@ int dispatch(std::span<const std::string_view> args) {
   if (cmd == "status") {
     auto options = wgp::control::parse_status_args(rest);
     options.socket_directory = wgp::control::socket_directory_from_environment();
-    return wgp::control::run_status(options, std::cout, std::cerr, std::chrono::system_clock::now());
+    return wgp::control::run_status(options, std::cout, std::cerr,
+                                    std::chrono::system_clock::now());
   }
   if (cmd == "up") return cmd_up(rest);
+  if (cmd == "check") return cmd_check(rest);
   return cmd_wireguard_go(args);
 }
 

@@ -13,7 +13,11 @@
 # an input chain that drops new connections from the outside: a home router with a
 # port-restricted cone NAT (Linux keeps a flow's source port when it can, so one inside port
 # maps to one outside port whoever the destination is). `symmetric` adds `random`: every
-# new destination gets its own random outside port, which defeats hole punching.
+# new destination gets its own random outside port, which defeats hole punching. `plain` is
+# the port-restricted NAT without the input filter (plain masquerade, as many routers ship):
+# a packet from outside that arrives before the inside host sent anything there leaves a
+# connection-tracking entry that makes the host's own packets to that remote leave from
+# another port.
 #
 # The registry's link is a bridge in the router, so further public hosts (a stranger that
 # is no peer) can join it. The router counts UDP between the two NATs' outside addresses
@@ -22,12 +26,12 @@
 # Usage:
 #   source scripts/lib/netns.sh; source scripts/lib/nat.sh
 #   nl_init mytest
-#   nat_topology [cone|symmetric] [cone|symmetric]   # NS_ROUTER NS_REG NS_NAT_A NS_NAT_B NS_ALICE NS_BOB
+#   nat_topology [cone|symmetric|plain] [cone|symmetric|plain]   # NS_ROUTER NS_REG NS_NAT_A NS_NAT_B NS_ALICE NS_BOB
 #   nat_public_host VAR 203.0.113.7                  # another host on the registry's link
 #   nat_flush "$NS_NAT_B"                            # forget every mapping (conntrack -F)
 #   nat_remap "$NS_NAT_B" 51820 40000                # that inside port now leaves as :40000
 #   nat_counter direct_ab packets                    # router counters (see nat_router_counters)
-#   punch_keys; punch_configs [PUBLIC] [INTERVAL]; punch_up_registry; punch_up_peers
+#   punch_keys; punch_configs [PUBLIC] [INTERVAL] [RELAY]; punch_up_registry; punch_up_peers
 
 # Public side.
 REG_IP=203.0.113.1
@@ -49,26 +53,15 @@ WG_PORT=51820
 ZONE=example.net.
 
 # nat_topology [MODE_A] [MODE_B]: build router, registry, two NATs (cone = port-restricted,
-# the default, or symmetric) and Alice and Bob behind them; check the public side is routed
-# and the NATs translate before returning.
+# the default, symmetric, or plain: cone without the input filter) and Alice and Bob behind
+# them; check the public side is routed and the NATs translate before returning.
 nat_topology() {
   local mode_a=${1:-cone} mode_b=${2:-cone}
-  require_tools nft conntrack
-  ns_create NS_ROUTER
-  ns_create NS_REG
+  nat_router_and_registry
   ns_create NS_NAT_A
   ns_create NS_NAT_B
   ns_create NS_ALICE
   ns_create NS_BOB
-  ns_forwarding "$NS_ROUTER"
-
-  ip -n "$NS_ROUTER" link add br0 type bridge || fail "cannot create the registry's bridge"
-  bridge_pin_address "$NS_ROUTER" br0 02:00:00:00:fe:01
-  add_addrs "$NS_ROUTER" br0 "$REG_GW/24"
-  ip -n "$NS_ROUTER" link set br0 up
-  veth_link "$NS_REG" eth0 "$REG_IP/24" "$NS_ROUTER" reg0 ""
-  ip -n "$NS_ROUTER" link set reg0 master br0
-  ip -n "$NS_REG" route add default via "$REG_GW"
 
   nat_box "$NS_NAT_A" "$NAT_A_OUT" "$NAT_A_GW" "$mode_a" a0 "$NAT_A_LAN"
   nat_box "$NS_NAT_B" "$NAT_B_OUT" "$NAT_B_GW" "$mode_b" b0 "$NAT_B_LAN"
@@ -83,6 +76,22 @@ nat_topology() {
   ns_exec "$NS_NAT_B" conntrack -F >/dev/null 2>&1 || true
 }
 
+# nat_router_and_registry: the router (NS_ROUTER) and the registry's namespace (NS_REG) on
+# the router's bridge br0; the NATs join the router with nat_box.
+nat_router_and_registry() {
+  require_tools nft conntrack
+  ns_create NS_ROUTER
+  ns_create NS_REG
+  ns_forwarding "$NS_ROUTER"
+  ip -n "$NS_ROUTER" link add br0 type bridge || fail "cannot create the registry's bridge"
+  bridge_pin_address "$NS_ROUTER" br0 02:00:00:00:fe:01
+  add_addrs "$NS_ROUTER" br0 "$REG_GW/24"
+  ip -n "$NS_ROUTER" link set br0 up
+  veth_link "$NS_REG" eth0 "$REG_IP/24" "$NS_ROUTER" reg0 ""
+  ip -n "$NS_ROUTER" link set reg0 master br0
+  ip -n "$NS_REG" route add default via "$REG_GW"
+}
+
 # nat_lan_join HOSTNS NATNS ADDR: HOSTNS joins the NAT's LAN (the bridge "lan") with ADDR/24 on
 # its eth0 and the NAT as default route. Several hosts may share one LAN (DESIGN.md §8: two
 # hosts behind one NAT that does not hairpin).
@@ -95,14 +104,16 @@ nat_lan_join() {
   ip -n "$host" route add default via "$gw" || fail "$host: no default route via $gw"
 }
 
-# nat_box NS OUTSIDE GATEWAY MODE ROUTERDEV LANADDR: one NAT namespace: "wan" towards the router
-# (ROUTERDEV on the router's side), the LAN bridge "lan" with LANADDR/24 (hosts join with
-# nat_lan_join), nftables as described above.
+# nat_box NS OUTSIDE GATEWAY MODE ROUTERDEV LANADDR [LEN]: one NAT namespace: "wan" towards the
+# router (ROUTERDEV on the router's side; OUTSIDE and GATEWAY in a /LEN, default 24), the LAN
+# bridge "lan" with LANADDR/24 (hosts join with nat_lan_join), nftables as described above.
 nat_box() {
-  local ns=$1 out=$2 gw=$3 mode=$4 rdev=$5 lan=$6 flags=""
+  local ns=$1 out=$2 gw=$3 mode=$4 rdev=$5 lan=$6 len=${7:-24} flags="" input_drop=" drop"
   [[ $mode == symmetric ]] && flags=" random"
-  [[ $mode == cone || $mode == symmetric ]] || fail "nat_box: mode '$mode' is not cone or symmetric"
-  veth_link "$ns" wan "$out/24" "$NS_ROUTER" "$rdev" "$gw/24"
+  [[ $mode == plain ]] && input_drop=""  # counted, not dropped: see the head of this file
+  [[ $mode == cone || $mode == symmetric || $mode == plain ]] ||
+    fail "nat_box: mode '$mode' is not cone, symmetric or plain"
+  veth_link "$ns" wan "$out/$len" "$NS_ROUTER" "$rdev" "$gw/$len"
   ip -n "$ns" route add default via "$gw"
   ns_forwarding "$ns"
   ip -n "$ns" link add lan type bridge || fail "cannot create the LAN bridge of $ns"
@@ -131,7 +142,7 @@ table ip filter {
   chain input {
     type filter hook input priority filter; policy accept;
     iifname "wan" ct state established,related accept
-    iifname "wan" counter name refused_input drop
+    iifname "wan" counter name refused_input$input_drop
   }
 }
 EOF
@@ -251,65 +262,43 @@ punch_keys() {
 # b32_of KEY: the DNS label of a base64 public key.
 b32_of() { printf '%s' "$1" | base64 -d | base32 -w0; }
 
-# punch_configs [PUBLIC] [INTERVAL]: the three config files in $NL_TMP (CONF_REG, CONF_ALICE,
-# CONF_BOB). The registry publishes (Public = PUBLIC, default no); Alice and Bob know the
-# registry's public address (keepalive every 5 s keeps their NAT mappings open) and each
-# other's key, but not each other's endpoint: that is what discovery is for.
+# The README's example configs (examples/registry.conf, examples/node.conf), which every
+# test of the registry/Alice/Bob scenario runs; punch_configs fills in their keys.
+EXAMPLES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples" && pwd)
+
+# punch_configs [PUBLIC] [INTERVAL] [RELAY]: the three config files in $NL_TMP (CONF_REG,
+# CONF_ALICE, CONF_BOB), made from the examples: the registry publishes (Public = PUBLIC,
+# default no; Relay = RELAY, default no); Alice and Bob know the registry's public address
+# and each other's key, not each other's endpoint: that is what discovery is for. Their
+# keepalive towards the registry is PUNCH_KEEPALIVE (default 5 s, the example's 25 s makes
+# the tests slow to see a NAT remap).
 punch_configs() {
-  local public=${1:-no} interval=${2:-10}
+  local public=${1:-no} interval=${2:-10} relay=${3:-no}
   CONF_REG=$NL_TMP/$IF_REG.conf
   CONF_ALICE=$NL_TMP/$IF_ALICE.conf
   CONF_BOB=$NL_TMP/$IF_BOB.conf
-  write_conf "$CONF_REG" <<EOF
-[Interface]
-PrivateKey = $KEY_REG
-ListenPort = $WG_PORT
-Address = $REG_TUN/24
-
-[Registry]
-Zone = $ZONE
-Public = $public
-
-[Peer]
-# alice
-PublicKey = $PUB_ALICE
-AllowedIPs = $ALICE_TUN/32
-
-[Peer]
-# bob
-PublicKey = $PUB_BOB
-AllowedIPs = $BOB_TUN/32
-EOF
-  punch_peer_conf "$CONF_ALICE" "$KEY_ALICE" "$ALICE_TUN" "$interval" bob "$PUB_BOB" "$BOB_TUN"
-  punch_peer_conf "$CONF_BOB" "$KEY_BOB" "$BOB_TUN" "$interval" alice "$PUB_ALICE" "$ALICE_TUN"
+  grep -q "^Endpoint = $REG_IP:$WG_PORT$" "$EXAMPLES/node.conf" ||
+    fail "examples/node.conf does not name the registry at $REG_IP:$WG_PORT (nat.sh's topology)"
+  sed -e "s|REGISTRY_PRIVATE_KEY|$KEY_REG|" -e "s|ALICE_PUBLIC_KEY|$PUB_ALICE|" \
+    -e "s|BOB_PUBLIC_KEY|$PUB_BOB|" -e "s|^Public = no$|Public = $public|" \
+    -e "s|^Relay = no$|Relay = $relay|" "$EXAMPLES/registry.conf" | write_conf "$CONF_REG"
+  punch_node_conf "$CONF_ALICE" "$KEY_ALICE" "$ALICE_TUN" "$interval" "$PUB_BOB" "$BOB_TUN"
+  punch_node_conf "$CONF_BOB" "$KEY_BOB" "$BOB_TUN" "$interval" "$PUB_ALICE" "$ALICE_TUN"
 }
 
-# punch_peer_conf FILE KEY ADDR INTERVAL OTHERNAME OTHERPUB OTHERADDR
-punch_peer_conf() {
-  write_conf "$1" <<EOF
-[Interface]
-PrivateKey = $2
-ListenPort = $WG_PORT
-Address = $3/24
-
-[Discovery]
-Registry = $PUB_REG
-Zone = $ZONE
-Interval = $4
-
-[Peer]
-# the registry
-PublicKey = $PUB_REG
-AllowedIPs = $REG_TUN/32
-Endpoint = $REG_IP:$WG_PORT
-PersistentKeepalive = 5
-
-[Peer]
-# $5, no endpoint: discovered through the registry
-PublicKey = $6
-AllowedIPs = $7/32
-EOF
+# punch_node_conf FILE KEY ADDR INTERVAL OTHERPUB OTHERADDR: examples/node.conf (Alice's) for
+# the node with key KEY at ADDR whose other peer is OTHERPUB at OTHERADDR.
+punch_node_conf() {
+  sed -e "s|ALICE_PRIVATE_KEY|$2|" -e "s|REGISTRY_PUBLIC_KEY|$PUB_REG|g" \
+    -e "s|BOB_PUBLIC_KEY|$5|" -e "s|^Address = $ALICE_TUN/24$|Address = $3/24|" \
+    -e "s|^AllowedIPs = $BOB_TUN/32$|AllowedIPs = $6/32|" -e "s|^Interval = 10$|Interval = $4|" \
+    -e "s|^PersistentKeepalive = 25$|PersistentKeepalive = ${PUNCH_KEEPALIVE:-5}|" \
+    "$EXAMPLES/node.conf" | write_conf "$1"
 }
+
+# punch_peer_conf FILE KEY ADDR INTERVAL OTHERNAME OTHERPUB OTHERADDR: a further node (Carol)
+# in the scenario, as punch_node_conf (OTHERNAME is for the reader of the file).
+punch_peer_conf() { punch_node_conf "$1" "$2" "$3" "$4" "$6" "$7"; }
 
 # punch_up_registry: start the registry (PID_REG).
 punch_up_registry() { wgp_up PID_REG "$NS_REG" "$CONF_REG"; }

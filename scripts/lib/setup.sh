@@ -8,7 +8,7 @@ BUILD_TYPE=${WGPUNCH_BUILD_TYPE:-RelWithDebInfo}
 WGPUNCH_PACKAGES=(
   build-essential cmake pkg-config
   android-libboringssl-dev libsodium-dev libb2-dev libldns-dev libboost-dev libboost-system-dev
-  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev nlohmann-json3-dev
   wireguard-go wireguard-tools iproute2 nftables iputils-ping procps socat python3 util-linux
   iperf3 tcpdump bind9-dnsutils knot-dnsutils knot ldnsutils conntrack coreutils
   dpkg-dev lintian man-db systemd passwd prometheus curl systemd-container debootstrap

@@ -14,8 +14,6 @@
 #include <utility>
 #include <vector>
 
-#include <string_view>
-
 #include "crypto/keys.h"
 #include "net/ip.h"
 #include "util/time.h"
@@ -40,12 +38,26 @@ enum class PeerPath : uint8_t { kNone, kDirect, kRelay };
 
 constexpr std::string_view peer_path_name(PeerPath p) {
   switch (p) {
-    case PeerPath::kNone: return "none";
-    case PeerPath::kDirect: return "direct";
-    case PeerPath::kRelay: return "relay";
+    case PeerPath::kNone:
+      return "none";
+    case PeerPath::kDirect:
+      return "direct";
+    case PeerPath::kRelay:
+      return "relay";
   }
   return "none";
 }
+
+// The peer extra beside "path" that says the path went silent: seconds
+// since what we sent was left unanswered (Device::silent_for). `status`
+// shows "path: direct (no reply for 12 s)", JSON "path_alive": false.
+inline constexpr std::string_view kPathNoReplyField = "path_no_reply_seconds";
+
+// The device extra naming the node's network namespace as
+// readlink(/proc/self/ns/net) prints it ("net:[4026531840]"): control
+// sockets of every namespace share one directory, and `wgpunch ping` only
+// picks an interface of its own namespace.
+inline constexpr std::string_view kNetworkNamespaceField = "network_namespace";
 
 struct PeerSnapshot {
   PublicKey public_key{};

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "control/network_namespace.h"
 #include "control/status.h"
 #include "control/uapi_client.h"
 #include "crypto/keys.h"
@@ -90,21 +91,23 @@ bool echo(int fd, const IpAddress& to, uint16_t seq, Clock::time_point deadline)
 PingOptions parse_ping_args(std::span<const std::string_view> args) {
   PingOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&](std::string_view flag) {
+    // As ping(8): "-c 3" or "-c3".
+    std::string_view flag = args[i].substr(0, 2);
+    auto value = [&]() {
+      if (args[i].size() > 2) return args[i].substr(2);
       if (i + 1 >= args.size())
         throw std::invalid_argument("ping: " + std::string(flag) + " needs a value");
       return args[++i];
     };
-    if (args[i] == "-c") {
-      o.count = int(parse_number("-c", value("-c"), 1, 100000));
-    } else if (args[i] == "-i") {
-      o.interval =
-          std::chrono::milliseconds(int64_t(1000 * parse_number("-i", value("-i"), 0.01, 60)));
-    } else if (args[i] == "-W") {
-      o.timeout =
-          std::chrono::milliseconds(int64_t(1000 * parse_number("-W", value("-W"), 0.01, 60)));
-    } else if (args[i] == "-I") {
-      o.interface_name = std::string(value("-I"));
+    const bool option = args[i].size() >= 2 && args[i][0] == '-' && args[i][1] != '-';
+    if (option && flag == "-c") {
+      o.count = int(parse_number("-c", value(), 1, 100000));
+    } else if (option && flag == "-i") {
+      o.interval = std::chrono::milliseconds(int64_t(1000 * parse_number("-i", value(), 0.01, 60)));
+    } else if (option && flag == "-W") {
+      o.timeout = std::chrono::milliseconds(int64_t(1000 * parse_number("-W", value(), 0.01, 60)));
+    } else if (option && flag == "-I") {
+      o.interface_name = std::string(value());
     } else if (args[i].starts_with("-")) {
       throw std::invalid_argument("ping: unknown option " + std::string(args[i]));
     } else if (!o.peer.empty()) {
@@ -138,33 +141,79 @@ std::optional<PingTarget> find_ping_target(const DeviceSnapshot& device, std::st
 }
 
 std::string path_in(const DeviceSnapshot& device, const PublicKey& key) {
-  for (const PeerSnapshot& peer : device.peers)
-    if (peer.public_key == key)
-      for (const auto& [k, v] : peer.extra)
-        if (k == "path") return v;
+  for (const PeerSnapshot& peer : device.peers) {
+    if (peer.public_key != key) continue;
+    std::string path = "none", silence;
+    for (const auto& [k, v] : peer.extra) {
+      if (k == "path") path = v;
+      if (k == kPathNoReplyField) silence = " (no reply for " + v + " s)";
+    }
+    return path + silence;
+  }
   return "none";
 }
 
 int run_ping(const PingOptions& options, std::ostream& out, std::ostream& err) {
-  std::vector<std::string> names;
-  if (options.interface_name)
-    names.push_back(*options.interface_name);
-  else
-    names = list_uapi_interfaces(options.socket_directory);
+  const std::string here = current_network_namespace();
   std::optional<PingTarget> target;
   std::string interface;
-  for (const std::string& name : names) {
+  if (options.interface_name) {
+    // The one named: say exactly what is wrong with it.
     std::string error;
-    auto device = fetch_status(options.socket_directory, name, error);
-    if (!device) continue;
-    if ((target = find_ping_target(*device, options.peer))) {
-      interface = name;
-      break;
+    auto device = fetch_status(options.socket_directory, *options.interface_name, error);
+    if (!device) {
+      err << "wgpunch ping: " << error << '\n';
+      return 2;
     }
-  }
-  if (!target) {
-    err << "wgpunch ping: no running interface has a peer '" << options.peer << "'\n";
-    return 2;
+    if (!in_network_namespace(*device, here)) {
+      err << "wgpunch ping: interface " << *options.interface_name
+          << " runs in another network namespace; run wgpunch ping there (ip netns exec)\n";
+      return 2;
+    }
+    if (!(target = find_ping_target(*device, options.peer))) {
+      err << "wgpunch ping: interface " << *options.interface_name << " has no peer '"
+          << options.peer << "' (a public key, or an address in a peer's allowed IPs)\n";
+      return 2;
+    }
+    interface = *options.interface_name;
+  } else {
+    // Sockets of every namespace share one directory: only ours count. One
+    // that says nothing of its namespace (an older node) only when none says
+    // it is ours: it may well run elsewhere.
+    std::string elsewhere, unknown_interface;
+    std::optional<PingTarget> unknown;
+    for (const std::string& name : list_uapi_interfaces(options.socket_directory)) {
+      std::string error;
+      auto device = fetch_status(options.socket_directory, name, error);
+      if (!device) continue;
+      auto found = find_ping_target(*device, options.peer);
+      if (!found) continue;
+      NamespaceMatch match = network_namespace_match(*device, here);
+      if (match == NamespaceMatch::kOther) {
+        elsewhere = name;
+      } else if (match == NamespaceMatch::kUnknown) {
+        if (!unknown) {
+          unknown = found;
+          unknown_interface = name;
+        }
+      } else {
+        target = found;
+        interface = name;
+        break;
+      }
+    }
+    if (!target && unknown) {
+      target = unknown;
+      interface = unknown_interface;
+    }
+    if (!target) {
+      err << "wgpunch ping: no interface running in this network namespace has a peer '"
+          << options.peer << "'";
+      if (!elsewhere.empty())
+        err << " (interface " << elsewhere << " in another network namespace has one)";
+      err << '\n';
+      return 2;
+    }
   }
   std::string error;
   UniqueFd fd = open_echo_socket(!target->address.is_v4(), error);

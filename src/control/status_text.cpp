@@ -26,16 +26,27 @@ std::string ago(WallTime handshake, WallTime now) {
   return pretty_duration(static_cast<uint64_t>(current - then)) + " ago";
 }
 
+// " (no reply for 12 s)" when the extras say the path went silent, else "".
+std::string path_silence(const ExtraFields& extra) {
+  for (const auto& [key, value] : extra)
+    if (key == kPathNoReplyField) return " (no reply for " + value + " s)";
+  return "";
+}
+
 // Extra fields print like wg's own lines: "  some key: value"; a moment
 // (device_control.h) as "5 seconds ago" or "never".
 void print_extras(const ExtraFields& extra, WallTime now, std::ostream& out) {
   for (const auto& [key, value] : extra) {
     std::string label = key;
     std::string shown = value;
+    if (key == kPathNoReplyField) continue;  // part of the path's line
+    if (key == "path") shown += path_silence(extra);
     if (label.ends_with(kUnixTimeSuffix)) {
       label.resize(label.size() - kUnixTimeSuffix.size());
       auto seconds = parse_unix_seconds(value);
-      shown = !seconds ? value : *seconds == 0 ? "never" : ago(WallTime(std::chrono::seconds(*seconds)), now);
+      shown = !seconds        ? value
+              : *seconds == 0 ? "never"
+                              : ago(WallTime(std::chrono::seconds(*seconds)), now);
     }
     std::replace(label.begin(), label.end(), '_', ' ');
     out << "  " << label << ": " << shown << '\n';

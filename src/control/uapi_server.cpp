@@ -1,13 +1,12 @@
 #include "control/uapi_server.h"
 
-#include <cstdlib>
-
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <boost/asio.hpp>
+#include <cstdlib>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -26,6 +25,12 @@ std::filesystem::path socket_directory_from_environment() {
 std::filesystem::path uapi_socket_path(const std::filesystem::path& directory,
                                        const std::string& interface_name) {
   return directory / (interface_name + ".sock");
+}
+
+std::string already_running_message(const std::string& interface_name,
+                                    const std::filesystem::path& socket) {
+  return "interface " + interface_name + " is already running: " + socket.string() +
+         " answers; stop that one, or start this one under another name (--interface NAME)";
 }
 
 namespace {
@@ -145,8 +150,7 @@ class UapiServer::Impl : public std::enable_shared_from_this<Impl> {
     std::error_code ec = bind_private(acceptor_, endpoint);
     if (ec == std::errc::address_in_use) {
       if (socket_answers(io_, path_)) {
-        throw std::runtime_error("interface " + name_ + " is already running (" + path_.string() +
-                                 " answers)");
+        throw std::runtime_error(already_running_message(name_, path_));
       }
       ::unlink(path_.c_str());  // stale: its process died without cleaning up
       ec = bind_private(acceptor_, endpoint);

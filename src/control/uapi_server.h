@@ -41,6 +41,11 @@ std::filesystem::path socket_directory_from_environment();
 std::filesystem::path uapi_socket_path(const std::filesystem::path& directory,
                                        const std::string& interface_name);
 
+// "interface NAME is already running: SOCKET answers; stop it, or name this
+// one otherwise with --interface NAME": the one line for a second start.
+std::string already_running_message(const std::string& interface_name,
+                                    const std::filesystem::path& socket);
+
 class UapiServer {
  public:
   // Creates `directory` (0755) if missing and listens on <directory>/<name>.sock,

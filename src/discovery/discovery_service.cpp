@@ -1,3 +1,6 @@
+// DiscoveryService: questions to the registries and what comes back (answers,
+// NOTIFYs, UPDATE responses). The rounds of a search are in
+// discovery_search.cpp, status in discovery_status.cpp.
 #include "discovery/discovery_service.h"
 
 #include <algorithm>
@@ -6,6 +9,7 @@
 #include "discovery/tunnel_route.h"
 #include "dnssd/discovery_query.h"
 #include "dnssd/notify.h"
+#include "dnssd/relay_offer.h"
 #include "util/log.h"
 
 namespace wgp {
@@ -17,12 +21,9 @@ constexpr auto kQueryTimeout = std::chrono::seconds(3);
 constexpr auto kMinQueryGap = std::chrono::milliseconds(500);
 // Bytes of IPv6 and UDP headers around a query.
 constexpr size_t kHeaderRoom = 48;
-// See relay_at_.
-constexpr auto kRelayDelay = std::chrono::milliseconds(300);
-
-int64_t unix_seconds(const std::optional<WallTime>& t) {
-  return t ? std::chrono::floor<std::chrono::seconds>(t->time_since_epoch()).count() : 0;
-}
+// RFC 2136 RCODEs of an UPDATE response that mean "not your zone".
+constexpr uint8_t kRcodeRefused = 5;
+constexpr uint8_t kRcodeNotZone = 10;
 }  // namespace
 
 DiscoveryService::DiscoveryService(const DiscoveryConfig& config,
@@ -33,13 +34,17 @@ DiscoveryService::DiscoveryService(const DiscoveryConfig& config,
       device_(device),
       rng_(rng),
       registering_(config.local_candidates) {
-  for (const PublicKey& key : config_.registries) registries_.push_back({key, {}, {}, 0, 0});
+  for (const PublicKey& key : config_.registries) registries_.push_back({.key = key});
+}
+
+const DiscoveryService::Registry* DiscoveryService::registry_of(const PublicKey& key) const {
+  for (const Registry& r : registries_)
+    if (r.key == key) return &r;
+  return nullptr;
 }
 
 DiscoveryService::Registry* DiscoveryService::registry_of(const PublicKey& key) {
-  for (Registry& r : registries_)
-    if (r.key == key) return &r;
-  return nullptr;
+  return const_cast<Registry*>(std::as_const(*this).registry_of(key));
 }
 
 std::vector<size_t> DiscoveryService::whom_to_ask(Instant now) const {
@@ -72,9 +77,11 @@ void DiscoveryService::set_port_mapping(std::optional<Endpoint> mapped, Now now)
   registering_ = true;  // from now on, also to withdraw it
   for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
   if (!mapped) return;
+  // The peers we look for now try the mapping at once (the registry tells
+  // them of our question); the peers we asked about lately hear of it from
+  // the registry. An idle one learns of it when it next looks us up.
   for (const Peer& peer : device_.peers())
-    if (!registry_of(peer.public_key()) && !device_.has_usable_session(peer, now.mono))
-      query(peer.public_key(), now);
+    if (!registry_of(peer.public_key()) && wanted(peer, now.mono)) query(peer.public_key(), now);
 }
 
 void DiscoveryService::register_candidates(size_t index, Now now) {
@@ -85,26 +92,45 @@ void DiscoveryService::register_candidates(size_t index, Now now) {
     (void)send_to_registry(index, dns_, now);
 }
 
+void DiscoveryService::start(Now now) {
+  for (Registry& r : registries_) r.relays.reset();
+  refresh_all(now);
+}
+
 void DiscoveryService::refresh_all(Now now) {
   next_refresh_ = now.mono + std::chrono::seconds(config_.interval_seconds);
-  for (size_t i = 0; i < registries_.size(); ++i) register_candidates(i, now);
-  // Our own record at every registry: each sees our mapping towards itself.
-  for (size_t i = 0; i < registries_.size(); ++i) query(device_.identity().public_key, now, {i});
-  for (const Peer& peer : device_.peers())
-    if (!registry_of(peer.public_key()) &&
-        (!device_.has_usable_session(peer, now.mono) || peer.relay_via))
+  for (size_t i = 0; i < registries_.size(); ++i) {
+    register_candidates(i, now);
+    // Our own record at every registry: each sees our mapping towards itself.
+    query(device_.identity().public_key, now, {i});
+    if (!registries_[i].relays) query(registries_[i].key, now, {i}, Question::kRelayOffer);
+  }
+  // A relayed path in use is probed for a direct one; an idle tunnel, relayed
+  // or not, is left alone.
+  const auto recent = std::chrono::seconds(config_.interval_seconds);
+  for (const Peer& peer : device_.peers()) {
+    auto sent = peer.timers.last_data_sent();
+    if (peer.relay_via && !registry_of(peer.public_key()) && sent && now.mono - *sent < recent)
       query(peer.public_key(), now);
+  }
 }
 
-void DiscoveryService::on_handshake_unanswered(const PublicKey& peer, Now now) {
-  if (!registry_of(peer)) query(peer, now);
-}
-
-void DiscoveryService::on_handshake_complete(const PublicKey& peer, Now now) {
-  const Peer* p = device_.find_peer(peer);
-  Log::info("handshake with ", key_to_base64(peer), " at ",
-            p && p->endpoint ? p->endpoint->to_string() : "?", " complete");
-  if (registry_of(peer)) refresh_all(now);  // also registers our candidates there
+void DiscoveryService::on_handshake_complete(const PublicKey& key, Now now) {
+  const Peer* peer = device_.find_peer(key);
+  if (peer && peer->endpoint && logged_at_[key] != *peer->endpoint) {
+    logged_at_[key] = *peer->endpoint;
+    Log::info("handshake with ", key_to_base64(key), " at ", peer->endpoint->to_string(),
+              " complete");
+  }
+  if (Registry* registry = registry_of(key)) {
+    refresh_all(now);  // also registers our candidates there
+    // A new session may be a restarted registry, with another Relay = line.
+    if (registry->relays)
+      query(key, now, {size_t(registry - registries_.data())}, Question::kRelayOffer);
+    return;
+  }
+  searches_.erase(key);
+  relay_at_.erase(key);
 }
 
 bool DiscoveryService::send_to_registry(size_t index, ByteView dns, Now now) {
@@ -120,11 +146,14 @@ bool DiscoveryService::send_to_registry(size_t index, ByteView dns, Now now) {
   return true;
 }
 
-void DiscoveryService::query(const PublicKey& key, Now now, std::vector<size_t> registries) {
+void DiscoveryService::query(const PublicKey& key, Now now, std::vector<size_t> registries,
+                             Question question) {
   // One question about a peer in flight at a time (NOTIFY storms, many
   // unanswered handshakes); once answered, a new reason asks again at once.
   for (const auto& [id, p] : pending_)
-    if (p.key == key && p.asked == registries && now.mono - p.sent < kMinQueryGap) return;
+    if (p.key == key && p.question == question && p.asked == registries &&
+        now.mono - p.sent < kMinQueryGap)
+      return;
   // Ids 0x0100..0x0400 would make a plain query start like a WireGuard
   // header (`0N 00 00 00`); harmless in the tunnel, but no reason to.
   auto looks_like_wireguard = [](uint16_t id) {
@@ -134,8 +163,9 @@ void DiscoveryService::query(const PublicKey& key, Now now, std::vector<size_t> 
   do id = uint16_t(rng_.u32());
   while (pending_.count(id) || looks_like_wireguard(id));
   dns_.clear();
-  if (!dnssd::build_query(id, dnssd::instance_name(key, config_.zone), dnssd::kQueryTypeSrv, dns_))
-    return;
+  const uint16_t type =
+      question == Question::kRelayOffer ? dnssd::kQueryTypeTxt : dnssd::kQueryTypeSrv;
+  if (!dnssd::build_query(id, dnssd::instance_name(key, config_.zone), type, dns_)) return;
   std::vector<size_t> asked;
   for (size_t i : registries)
     if (send_to_registry(i, dns_, now)) asked.push_back(i);
@@ -143,15 +173,14 @@ void DiscoveryService::query(const PublicKey& key, Now now, std::vector<size_t> 
     ++unroutable_;
     return;
   }
-  pending_[id] = {key, now.mono, std::move(asked)};
+  pending_[id] = {key, now.mono, std::move(asked), question};
 }
 
 bool DiscoveryService::wants_inner(const Peer& peer, const dnssd::UdpDestination& to) const {
   if (to.port != kDnsPort || std::find(tunnel_addresses_.begin(), tunnel_addresses_.end(),
                                        to.address) == tunnel_addresses_.end())
     return false;
-  return std::any_of(registries_.begin(), registries_.end(),
-                     [&](const Registry& r) { return r.key == peer.public_key(); });
+  return registry_of(peer.public_key()) != nullptr;
 }
 
 void DiscoveryService::handle_inner(Peer& registry, ByteView ip_packet, Now now) {
@@ -165,13 +194,27 @@ void DiscoveryService::handle_inner(Peer& registry, ByteView ip_packet, Now now)
   unsigned opcode = (udp->payload[2] >> 3) & 0xF;
   uint8_t rcode = 0;
   if (dnssd::is_update_response(udp->payload, &rcode)) {
-    if (rcode != 0) ++updates_refused_;
+    handle_update_response(index, rcode);
     return;
   }
   if (is_response && opcode == 0)
     handle_answer(index, udp->payload, now);
   else if (!is_response && opcode == dnssd::kOpcodeNotify)
     handle_notify(index, *udp, now);
+}
+
+void DiscoveryService::handle_update_response(size_t index, uint8_t rcode) {
+  if (rcode == 0) return;
+  ++updates_refused_;
+  if (rcode == kRcodeNotZone || rcode == kRcodeRefused)
+    report_zone_refused(registries_[index], "our candidates UPDATE");
+}
+
+void DiscoveryService::report_zone_refused(Registry& registry, const char* what) {
+  if (registry.zone_refused) return;
+  registry.zone_refused = true;
+  Log::info("discovery: registry ", key_to_base64(registry.key), " refused ", what, " for zone ",
+            config_.zone, ": check that [Discovery] Zone here is the registry's [Registry] Zone");
 }
 
 void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
@@ -182,14 +225,21 @@ void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
   if (it == pending_.end() ||
       std::find(it->second.asked.begin(), it->second.asked.end(), index) == it->second.asked.end())
     return;
+  if (it->second.question == Question::kRelayOffer) {
+    auto offer = dnssd::parse_relay_offer(response, *id, it->second.key, config_.zone);
+    if (!offer) return;  // not the answer: keep waiting for it (or time out)
+    pending_.erase(it);
+    note_relay_offer(registries_[index], *offer);
+    return;
+  }
   PublicKey key = it->second.key;
   auto answer = dnssd::parse_srv_response(response, *id, key, config_.zone);
   if (answer.status == dnssd::AnswerStatus::kWrongQuestion ||
       answer.status == dnssd::AnswerStatus::kMalformed)
     return;  // not the answer to our question: keep waiting for it
+  last_rtt_ = now.mono - it->second.sent;
   pending_.erase(it);
   Registry& registry = registries_[index];
-  last_answer_ = registry.last_answer = now.wall;
   last_answered_ = index;
   if (answer.status != dnssd::AnswerStatus::kOk || !answer.peer) {
     // NXDOMAIN is an answer too: that peer has not reached the registry yet.
@@ -200,57 +250,44 @@ void DiscoveryService::handle_answer(size_t index, ByteView response, Now now) {
       last_failure_ = answer.status == dnssd::AnswerStatus::kRefused     ? "refused"
                       : answer.status == dnssd::AnswerStatus::kTruncated ? "truncated"
                                                                          : "server error";
+      // A registry refuses names outside its zone: ours is not its.
+      if (answer.status == dnssd::AnswerStatus::kRefused)
+        report_zone_refused(registry, "our question");
     }
     return;
   }
+  // "answers" and "last answer" count the same thing: a record given.
   ++answers_;
   ++registry.answers;
+  last_answer_ = registry.last_answer = now.wall;
   const Endpoint& endpoint = answer.peer->endpoint;
   if (key == device_.identity().public_key) {
     on_own_endpoint(registry, endpoint, now);
     return;
   }
-  // Both sides usually learn of each other within a round trip (NOTIFY) and
-  // try at once; if their initiations cross, the device sorts it out in a
-  // round trip (Device::receive_response).
   Peer* peer = device_.find_peer(key);
   if (!peer) return;
   // The peer's port mapping first (made to be reached from outside), the
-  // public endpoint the registry sees, the peer's own addresses: all at once
-  // (one initiation to every address; the first authenticated answer wins).
+  // public endpoint the registry sees, the peer's own addresses (all tried
+  // at once; the first authenticated answer wins).
   std::vector<Device::CandidateAddress> addresses;
-  std::string tried;
-  if (const auto& mapped = answer.peer->mapped; mapped && *mapped != endpoint) {
+  if (const auto& mapped = answer.peer->mapped; mapped && *mapped != endpoint)
     addresses.push_back({*mapped, std::nullopt});
-    tried = mapped->to_string() + " (mapped), ";
-  }
   addresses.push_back({endpoint, std::nullopt});
-  tried += endpoint.to_string();
+  const size_t behind_nat = addresses.size();
   for (const Endpoint& c : answer.peer->candidates) {
     // The device keeps as many as a peer may publish: the public ones stay.
     if (addresses.size() >= dnssd::kMaxCandidates) break;
     addresses.push_back({c, std::nullopt});
-    tried += ", " + c.to_string();
   }
-  // Judged before the try: a probe's own initiation makes any session look
-  // unsettled for a moment, and a working path (a relayed one included) needs
-  // no relay as a fallback.
-  const bool had_session = device_.has_usable_session(*peer, now.mono);
-  auto outcome = device_.try_candidates(*peer, addresses, now);
-  if (outcome == Device::CandidateOutcome::kTried)
-    Log::info("discovery: trying peer ", key_to_base64(key), " at ", tried);
-  if (outcome != Device::CandidateOutcome::kStatic && !had_session)
-    relay_at_.try_emplace(key, now.mono + kRelayDelay);
+  on_peer_answer(*peer, std::move(addresses), behind_nat, now);
 }
 
-void DiscoveryService::try_relays(Peer& peer, Now now) {
-  for (const Registry& r : registries_) {
-    const Peer* registry = device_.find_peer(r.key);
-    if (!registry || !device_.has_usable_session(*registry, now.mono)) continue;
-    if (device_.try_relay(peer, *registry, now) == Device::CandidateOutcome::kTried)
-      Log::info("discovery: trying peer ", key_to_base64(peer.public_key()), " through registry ",
-                key_to_base64(r.key));
-  }
+void DiscoveryService::note_relay_offer(Registry& registry, bool relays) {
+  if (registry.relays != relays)
+    Log::info("discovery: registry ", key_to_base64(registry.key),
+              relays ? " relays for peers without a direct path" : " offers no relay");
+  registry.relays = relays;
 }
 
 void DiscoveryService::on_own_endpoint(Registry& registry, const Endpoint& endpoint, Now now) {
@@ -262,29 +299,53 @@ void DiscoveryService::on_own_endpoint(Registry& registry, const Endpoint& endpo
   registry.sees_us_at = endpoint;
   if (!moved) return;
   // Our NAT gave us a new mapping (the registry saw it through our
-  // authenticated session). Our peers still aim at the old one. A packet to
-  // each opens the new mapping towards them; asking about each makes the
-  // registry NOTIFY them, so they look us up and try our new address.
-  for (Peer& peer : device_.peers()) {
-    if (registry_of(peer.public_key()) || !peer.endpoint) continue;
-    device_.send_keepalive(peer, now);
-    query(peer.public_key(), now);
-  }
+  // authenticated session). The peers we talk to still aim at the old one:
+  // open ours towards them, and ask about each, which makes the registry
+  // NOTIFY them, so they look us up and probe our new address.
+  open_towards_peers(now);
+  for (Peer& peer : device_.peers())
+    if (!registry_of(peer.public_key()) && peer.endpoint && peer.endpoint_confirmed &&
+        device_.has_usable_session(peer, now.mono))
+      query(peer.public_key(), now);
+}
+
+void DiscoveryService::open_towards_peers(Now now) {
+  for (Peer& peer : device_.peers())
+    if (!registry_of(peer.public_key()) && peer.endpoint && peer.endpoint_confirmed &&
+        device_.has_usable_session(peer, now.mono))
+      device_.send_opener(*peer.endpoint);
 }
 
 void DiscoveryService::handle_notify(size_t index, const dnssd::UdpPacketView& udp, Now now) {
   auto notify = dnssd::parse_notify(udp.payload, config_.zone);
   if (!notify) return;
   ++notifies_;
-  Log::info("discovery: registry ", key_to_base64(registries_[index].key), " says ",
-            key_to_base64(notify->asker), " is looking for us");
-  // Acknowledge (RFC 1996 §4.7), then look the asker up and try it. Ask even
-  // with a live session: the asker may have moved and no longer reach us.
-  // A registry sends one NOTIFY per pair per 5 s, which keeps NOTIFY →
-  // query → NOTIFY from ping-ponging.
+  // Acknowledge (RFC 1996 §4.7) first.
   dns_.clear();
   if (dnssd::build_notify_ack(*notify, config_.zone, dns_))
     (void)send_to_registry(index, dns_, now);
+  const std::string registry = key_to_base64(registries_[index].key);
+  if (notify->asker == device_.identity().public_key) {
+    // Our own record changed: the registry saw us at a new address. Open our
+    // NAT towards the peers in use before they probe us there, and look at
+    // the record (on_own_endpoint tells those peers).
+    Log::info("discovery: registry ", registry, " says our address changed");
+    open_towards_peers(now);
+    query(notify->asker, now, {index});
+    return;
+  }
+  // A peer looks for us (it has a packet for us, or its handshake went
+  // unanswered), or moved: look it up; the answer decides whether to punch.
+  // The registry sends no NOTIFY back for our question (the asker looks
+  // already), so NOTIFY → query → NOTIFY cannot ping-pong.
+  Log::info("discovery: registry ", registry, " says ", key_to_base64(notify->asker),
+            " is looking for us or moved");
+  if (registry_of(notify->asker)) return;
+  // It may have lost its session with us (a restart) while ours looks fine,
+  // and will probe where it saw us: our NAT must let that in, so open it
+  // now, before the probe arrives.
+  if (Peer* peer = device_.find_peer(notify->asker); peer && peer->endpoint)
+    device_.send_opener(*peer->endpoint);
   query(notify->asker, now);
 }
 
@@ -300,15 +361,21 @@ void DiscoveryService::expire_pending(Instant now) {
 
 std::optional<Instant> DiscoveryService::next_deadline() const {
   std::optional<Instant> next = next_refresh_;
-  for (const auto& [id, p] : pending_)
-    if (!next || p.sent + kQueryTimeout < *next) next = p.sent + kQueryTimeout;
-  for (const auto& [key, when] : relay_at_)
+  auto consider = [&](Instant when) {
     if (!next || when < *next) next = when;
+  };
+  for (const auto& [id, p] : pending_) consider(p.sent + kQueryTimeout);
+  for (const auto& [key, when] : relay_at_) consider(when);
+  for (const auto& [key, s] : searches_) {
+    if (s.probe_at) consider(*s.probe_at);
+    if (s.next_round && !s.gave_up) consider(*s.next_round);
+  }
   return next;
 }
 
 void DiscoveryService::run_timers(Now now) {
   expire_pending(now.mono);
+  run_searches(now);
   for (auto it = relay_at_.begin(); it != relay_at_.end();) {
     if (it->second > now.mono) {
       ++it;
@@ -319,43 +386,6 @@ void DiscoveryService::run_timers(Now now) {
     if (peer && !device_.has_usable_session(*peer, now.mono)) try_relays(*peer, now);
   }
   if (next_refresh_ && now.mono >= *next_refresh_) refresh_all(now);
-}
-
-void DiscoveryService::add_status(ExtraFields& extra) const {
-  std::string keys;
-  for (const Registry& r : registries_) keys += (keys.empty() ? "" : ", ") + key_to_base64(r.key);
-  extra.emplace_back("discovery_registry", keys);
-  extra.emplace_back("discovery_zone", config_.zone);
-  extra.emplace_back("public_endpoint",
-                     public_endpoint_ ? public_endpoint_->to_string() : "unknown");
-  extra.emplace_back("discovery_last_answer_unix", std::to_string(unix_seconds(last_answer_)));
-  extra.emplace_back("discovery_answers", std::to_string(answers_));
-  extra.emplace_back("discovery_failures", std::to_string(failures_));
-  if (!last_failure_.empty()) extra.emplace_back("discovery_last_failure", last_failure_);
-  extra.emplace_back("discovery_notifies_received", std::to_string(notifies_));
-  if (!local_.addresses.empty()) {
-    std::string own;
-    for (const IpAddress& a : local_.addresses)
-      own += (own.empty() ? "" : ", ") + Endpoint{a, local_.port}.to_string();
-    extra.emplace_back("local_candidates", own);
-  }
-  if (updates_refused_)
-    extra.emplace_back("discovery_updates_refused", std::to_string(updates_refused_));
-  if (unroutable_)
-    extra.emplace_back("discovery_unroutable",
-                       std::to_string(unroutable_) + " (no tunnel address towards the registry)");
-  // Each registry's state, when there are several.
-  if (registries_.size() < 2) return;
-  for (size_t i = 0; i < registries_.size(); ++i) {
-    const Registry& r = registries_[i];
-    const Peer* p = device_.find_peer(r.key);
-    bool live = p && p->keypairs.current() && p->last_authenticated_receive;
-    std::string state = key_to_base64(r.key) + (live ? " up" : " down") + ", sees us at " +
-                        (r.sees_us_at ? r.sees_us_at->to_string() : "unknown") + ", " +
-                        std::to_string(r.answers) + " answers, " + std::to_string(r.failures) +
-                        " failures";
-    extra.emplace_back("discovery_registry_" + std::to_string(i + 1), state);
-  }
 }
 
 }  // namespace wgp

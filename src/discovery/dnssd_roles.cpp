@@ -107,6 +107,18 @@ void DnssdRoles::on_path_changed(Peer& peer, Now) {
     events_.push_back({Event::Kind::kPathChanged, peer.public_key(), {}});
 }
 
+bool DnssdRoles::on_session_wanted(Peer& peer, Now now) {
+  if (!discovery_ || !discovery_->holds_for_search(peer, now.mono)) return false;
+  if (wanted_.size() < kMaxEvents && wanted_.insert(peer.public_key()).second)
+    events_.push_back({Event::Kind::kSessionWanted, peer.public_key(), {}});
+  return true;
+}
+
+void DnssdRoles::on_endpoint_moved(Peer& peer, Now) {
+  if (registry_ && events_.size() < kMaxEvents)
+    events_.push_back({Event::Kind::kEndpointMoved, peer.public_key(), {}});
+}
+
 void DnssdRoles::on_handshake_complete(Peer& peer, Now) {
   if (discovery_ && events_.size() < kMaxEvents)
     events_.push_back({Event::Kind::kComplete, peer.public_key(), {}});
@@ -132,6 +144,12 @@ void DnssdRoles::drain(Now now) {
       case Event::Kind::kComplete:
         discovery_->on_handshake_complete(event.peer, now);
         break;
+      case Event::Kind::kSessionWanted:
+        discovery_->on_session_wanted(event.peer, now);
+        break;
+      case Event::Kind::kEndpointMoved:
+        if (peer) registry_->on_endpoint_moved(*peer, now);
+        break;
       case Event::Kind::kPathChanged:
         if (peer && peer->endpoint)
           Log::info("path to ", key_to_base64(event.peer), ": ",
@@ -142,12 +160,13 @@ void DnssdRoles::drain(Now now) {
     }
   }
   events_.clear();
+  wanted_.clear();
   draining_ = false;
 }
 
 void DnssdRoles::start(Now now) {
   if (publisher_) publisher_->start(now);
-  if (discovery_) discovery_->refresh_all(now);
+  if (discovery_) discovery_->start(now);
   drain(now);
 }
 
@@ -171,6 +190,10 @@ void DnssdRoles::run_timers(Now now) {
 void DnssdRoles::set_local_addresses(std::vector<IpAddress> addresses, uint16_t port, Now now) {
   if (discovery_) discovery_->set_local_addresses(std::move(addresses), port, now);
   drain(now);
+}
+
+void DnssdRoles::add_peer_status(const Peer& peer, ExtraFields& extra) const {
+  if (discovery_) discovery_->add_peer_status(peer, extra);
 }
 
 void DnssdRoles::set_listen_port(uint16_t port) {

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "config/config.h"
@@ -62,6 +63,8 @@ class DnssdRoles final : public DeviceObserver {
   // Our port mapping at the gateway (nullopt: none), a candidate too.
   void set_port_mapping(std::optional<Endpoint> mapped, Now now);
   void add_status(ExtraFields& extra) const;
+  // What discovery knows of one peer (a search under way, or given up).
+  void add_peer_status(const Peer& peer, ExtraFields& extra) const;
   // Our UDP port (the registry's own record points there, DESIGN.md §11).
   void set_listen_port(uint16_t port);
   // A reload applied the config's peers again: a registry takes their Names.
@@ -78,6 +81,8 @@ class DnssdRoles final : public DeviceObserver {
   void on_handshake_unanswered(Peer& peer, Now now) override;
   void on_handshake_complete(Peer& peer, Now now) override;
   void on_path_changed(Peer& peer, Now now) override;
+  bool on_session_wanted(Peer& peer, Now now) override;
+  void on_endpoint_moved(Peer& peer, Now now) override;
 
  private:
   struct Event {
@@ -86,7 +91,9 @@ class DnssdRoles final : public DeviceObserver {
       kDiscoveryPacket,
       kUnanswered,
       kComplete,
-      kPathChanged
+      kPathChanged,
+      kSessionWanted,
+      kEndpointMoved
     } kind;
     PublicKey peer;
     std::vector<uint8_t> packet;
@@ -101,6 +108,9 @@ class DnssdRoles final : public DeviceObserver {
   std::unique_ptr<ZonePublisher> publisher_;
   std::unique_ptr<DiscoveryService> discovery_;
   std::vector<Event> events_;
+  // Peers with a kSessionWanted event recorded since the last drain: one
+  // event per peer, however many packets wait for it.
+  std::set<PublicKey> wanted_;
   bool draining_ = false;
   uint64_t dns_unexpected_ = 0;
   uint64_t events_dropped_ = 0;

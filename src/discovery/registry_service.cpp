@@ -41,7 +41,8 @@ RegistryService::RegistryService(const RegistryConfig& config, std::vector<IpAdd
       answer_(kMaxDnsMessage),
       packet_(kMaxInnerPacket),
       last_notify_(kMaxTracked, kNotifyInterval),
-      looked_for_(kMaxTracked, kMappingNewsWindow) {
+      lookups_(kMaxTracked, kInterest),
+      last_move_(kMaxTracked, kMoveNotifyGap) {
   std::vector<std::vector<uint8_t>> name_servers;
   for (const std::string& name : config.name_servers)
     if (auto wire = dnssd::wire_name(name)) name_servers.push_back(std::move(*wire));
@@ -212,12 +213,8 @@ void RegistryService::set_candidates(const PublicKey& peer, dnssd::CandidateSet 
 }
 
 void RegistryService::notify_new_mapping(const PublicKey& asker, Now now) {
-  looked_for_.expire(now.mono);
-  std::vector<PublicKey> targets;
-  looked_for_.for_each([&](const auto& pair, bool) {
-    if (pair.second == asker) targets.push_back(pair.first);
-  });
-  for (const PublicKey& target : targets) notify(target, asker, now, true);
+  for (const PublicKey& target : lookups_.asked_by(asker, now.mono, kMappingNewsWindow))
+    notify(target, asker, now, true);
 }
 
 std::optional<Instant> RegistryService::next_deadline() const { return candidates_.next_expiry(); }
@@ -274,6 +271,7 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
     handle_update(asker, *udp, now);
     return;
   }
+  if (answer_relay_offer(asker, *udp, now)) return;
   refresh();
   // The answer, in its IP and UDP headers, must fit the tunnel MTU: a larger
   // inner packet would leave as IP fragments. TC tells the asker to use TCP.
@@ -295,6 +293,8 @@ void RegistryService::handle_inner(Peer& asker, ByteView ip_packet, Now now) {
   if (udp->source_port == kDnsPort) discovering_.insert(asker.public_key());
   if (result.asked_about) {
     notify(*result.asked_about, asker.public_key(), now);
+    if (udp->source_port == kDnsPort)
+      lookups_.record(asker.public_key(), *result.asked_about, now.mono);
     // Looking a peer up in the tunnel is what entitles the pair to our relay.
     if (config_.relay) device_.permit_relay(asker.public_key(), *result.asked_about, now.mono);
   }
@@ -331,21 +331,18 @@ ByteView RegistryService::answer_secondary(ByteView query, size_t limit,
 void RegistryService::notify(const PublicKey& target_key, const PublicKey& asker, Now now,
                              bool again) {
   if (target_key == asker || !discovering_.contains(target_key)) return;
+  // The target asked about the asker itself moments ago: it looks already
+  // (and this question may well answer its NOTIFY). Telling it again would
+  // make it ask again, and so on, every kNotifyInterval. News (`again`) is
+  // what its last answer lacked: that goes out.
+  if (!again && lookups_.asked_within(target_key, asker, now.mono, kNotifyInterval)) return;
   Peer* target = device_.find_peer(target_key);
   if (!target) return;
   auto pair = std::make_pair(target_key, asker);
   if (!again && last_notify_.find(pair, now.mono)) return;
-  auto route = tunnel_route(device_, *target, tunnel_addresses_);
-  if (!route) return;
+  if (!tunnel_route(device_, *target, tunnel_addresses_)) return;
   last_notify_.insert(pair, true, now.mono);
-  looked_for_.insert(pair, true, now.mono);
-  notify_.clear();
-  if (!dnssd::build_notify(next_notify_id_++, asker, config_.zone, notify_)) return;
-  size_t n =
-      dnssd::build_udp_packet(route->ours, kDnsPort, route->theirs, kDnsPort, notify_, packet_);
-  if (!n) return;
-  ++notifies_sent_;
-  device_.send_to_peer(*target, ByteView(packet_.data(), n), now);
+  send_notify(*target, asker, now);
 }
 
 void RegistryService::add_status(ExtraFields& extra) const {
@@ -364,6 +361,8 @@ void RegistryService::add_status(ExtraFields& extra) const {
   if (plain_limited_)
     extra.emplace_back("registry_plain_rate_limited", std::to_string(plain_limited_));
   extra.emplace_back("registry_notifies_sent", std::to_string(notifies_sent_));
+  if (move_notifies_)
+    extra.emplace_back("registry_notifies_for_moves", std::to_string(move_notifies_));
   extra.emplace_back("registry_candidates_registered", std::to_string(candidates_.size()));
   if (updates_refused_)
     extra.emplace_back("registry_updates_refused", std::to_string(updates_refused_));

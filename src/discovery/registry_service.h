@@ -28,6 +28,7 @@
 #include "config/config.h"
 #include "control/device_control.h"
 #include "crypto/keyed_hash.h"
+#include "discovery/lookup_log.h"
 #include "dnssd/candidate_update.h"
 #include "dnssd/inner_udp.h"
 #include "dnssd/responder.h"
@@ -78,6 +79,12 @@ class RegistryService {
   // points.
   void set_listen_port(uint16_t port);
 
+  // `peer`'s confirmed endpoint moved (its NAT gave it a new mapping): it is
+  // told so, and so are the peers that asked about it lately, each by a
+  // NOTIFY in its tunnel, so both sides look again and punch at once instead
+  // of at their next Interval (registry_notify.cpp).
+  void on_endpoint_moved(Peer& peer, Now now);
+
   void add_status(ExtraFields& extra) const;
   // Registered candidates expire (DESIGN.md §9: with the session).
   std::optional<Instant> next_deadline() const;
@@ -96,6 +103,15 @@ class RegistryService {
   ByteView answer_secondary(ByteView query, size_t limit, dnssd::Transport transport);
 
  private:
+  // How long a question marks the asker as interested in the peer it asked
+  // about: a node asks when it starts talking to a peer (and again only when
+  // that goes wrong), so this covers the first minutes of a tunnel; later
+  // moves reach its peers through the moved peer itself (DiscoveryService
+  // asks about each peer it talks to when the registry tells it it moved).
+  static constexpr Duration kInterest = std::chrono::minutes(10);
+  // A moved peer's NOTIFYs go out at most this often.
+  static constexpr Duration kMoveNotifyGap = std::chrono::seconds(1);
+
   // An RFC 2136 UPDATE from `asker` in the tunnel: its candidates.
   void handle_update(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
   // Republishes what changed in the device's peer table: the peers whose
@@ -108,12 +124,18 @@ class RegistryService {
   // ourselves with Self = yes.
   dnssd::PublishedPeer published_peer(const Peer& peer) const;
   dnssd::PublishedPeer self_peer() const;
-  // Tells `target` that `asker` is looking for it (at most once per
-  // kNotifyInterval per pair, unless `again`).
+  // Tells `target` that `asker` is looking for it: at most once per
+  // kNotifyInterval per pair, and not when `target` asked about `asker`
+  // itself a moment ago; `again`: news (a new port mapping), sent anyway.
   void notify(const PublicKey& target, const PublicKey& asker, Now now, bool again = false);
   // `asker` registered a new port mapping: the peers it looked for lately
   // hear of it at once, so they try the mapping before falling back to the relay.
   void notify_new_mapping(const PublicKey& asker, Now now);
+  // A NOTIFY naming `about` through `target`'s tunnel (registry_notify.cpp).
+  void send_notify(Peer& target, const PublicKey& about, Now now);
+  // Answers a question for our relay offer (dnssd/relay_offer.h); false
+  // when `udp` is another question.
+  bool answer_relay_offer(Peer& asker, const dnssd::UdpPacketView& udp, Now now);
   // `peer`'s registered candidates are now `set` (empty: none).
   void set_candidates(const PublicKey& peer, dnssd::CandidateSet set, Now now);
   // Not an address `asker` could own: ours, or not unicast we could reach.
@@ -159,8 +181,13 @@ class RegistryService {
   // target ask about the asker, which would NOTIFY the asker, and so on;
   // one per pair per interval breaks that ping-pong. Bounded, O(1).
   LruTable<std::pair<PublicKey, PublicKey>, bool, KeyedHash> last_notify_;
-  // The same pairs for kMappingNewsWindow: whom a new port mapping is news for.
-  LruTable<std::pair<PublicKey, PublicKey>, bool, KeyedHash> looked_for_;
+  // Who asked about whom in the tunnel (discovery's questions, from port 53)
+  // for kInterest: the ping-pong check above, the remap news and the
+  // mapping news all read it.
+  LookupLog lookups_;
+  // When each moved peer's NOTIFYs last went out.
+  LruTable<PublicKey, bool, KeyedHash> last_move_;
+  uint64_t move_notifies_ = 0;
   // Plain answers per source address: a source can be forged (a query
   // "from" a peer's endpoint, or anyone's with Public = yes), so what one
   // address can be sent is bounded: 20 answers a second, bursts of 20

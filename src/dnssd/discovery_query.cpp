@@ -206,15 +206,7 @@ bool build_question_message(const QuestionMessage& header, std::string_view name
   ldns_pkt_set_rd(packet.get(), false);
   if (header.edns) ldns_pkt_set_edns_udp_size(packet.get(), kEdnsUdpSize);
 
-  uint8_t* wire = nullptr;
-  size_t size = 0;
-  if (ldns_pkt2wire(&wire, packet.get(), &size) != LDNS_STATUS_OK || !wire) {
-    free(wire);
-    return false;
-  }
-  out.insert(out.end(), wire, wire + size);
-  free(wire);
-  return true;
+  return append_wire(packet.get(), out);
 }
 
 bool build_query(uint16_t id, std::string_view name, uint16_t qtype, std::vector<uint8_t>& out) {

@@ -4,7 +4,10 @@
 
 #include <ldns/ldns.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <vector>
 
 namespace wgp::dnssd {
 
@@ -20,5 +23,19 @@ struct LdnsListFree {
 using PacketPtr = std::unique_ptr<ldns_pkt, LdnsPacketFree>;
 using RdfPtr = std::unique_ptr<ldns_rdf, LdnsRdfFree>;
 using RrListPtr = std::unique_ptr<ldns_rr_list, LdnsListFree>;
+
+// Appends `packet` in wire format to `out`; false (and `out` unchanged) when
+// ldns cannot write it.
+inline bool append_wire(const ldns_pkt* packet, std::vector<uint8_t>& out) {
+  uint8_t* wire = nullptr;
+  size_t size = 0;
+  if (ldns_pkt2wire(&wire, packet, &size) != LDNS_STATUS_OK || !wire) {
+    free(wire);
+    return false;
+  }
+  out.insert(out.end(), wire, wire + size);
+  free(wire);
+  return true;
+}
 
 }  // namespace wgp::dnssd

@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <system_error>
 
+#include "net/ip.h"
+#include "util/bytes.h"
+
 namespace wgp {
 
 struct DatagramBatch;
@@ -36,6 +39,11 @@ class DatagramPort {
   // (see UdpSocket::send for what counts as consumed and as dropped).
   virtual int send(DatagramBatch& batch, size_t count, int* dropped = nullptr,
                    int* last_error = nullptr) = 0;
+  // One datagram whose IP TTL (IPv6 hop limit) is `hops`, at once. False
+  // when it did not go (a port that cannot set the limit sends nothing).
+  virtual bool send_hop_limited(const Endpoint& /*to*/, ByteView /*payload*/, uint8_t /*hops*/) {
+    return false;
+  }
 };
 
 }  // namespace wgp

@@ -350,13 +350,13 @@ int UdpSocket::send(DatagramBatch& batch, size_t count, int* dropped, int* last_
   return static_cast<int>(done);
 }
 
-int UdpSocket::send_segments_singly(DatagramBatch& batch, size_t i, int* dropped,
-                                    int* last_error) {
+int UdpSocket::send_segments_singly(DatagramBatch& batch, size_t i, int* dropped, int* last_error) {
   const size_t segment = batch.segment_size(i);
   ByteView all = batch.data(i);
   int result = 0;
   for (size_t offset = 0; offset < all.size(); offset += segment) {
-    ssize_t n = send_to(batch.endpoint(i), all.subspan(offset, std::min(segment, all.size() - offset)));
+    ssize_t n =
+        send_to(batch.endpoint(i), all.subspan(offset, std::min(segment, all.size() - offset)));
     if (n >= 0) continue;
     int err = static_cast<int>(-n);
     if (is_retryable(err)) {
@@ -372,6 +372,33 @@ int UdpSocket::send_segments_singly(DatagramBatch& batch, size_t i, int* dropped
     result = err;
   }
   return result;
+}
+
+bool UdpSocket::send_hop_limited(const Endpoint& to, ByteView payload, uint8_t hops) {
+  sockaddr_storage addr;
+  socklen_t len = destination(to, addr);
+  if (len == 0) return false;
+  iovec iov{const_cast<uint8_t*>(payload.data()), payload.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_name = &addr;
+  msg.msg_namelen = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  // An IPv4 destination goes out as IPv4 even from a dual-stack socket, and
+  // takes its TTL from an IP-level message there too.
+  c->cmsg_level = to.address.is_v4() ? IPPROTO_IP : IPPROTO_IPV6;
+  c->cmsg_type = to.address.is_v4() ? IP_TTL : IPV6_HOPLIMIT;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  int value = hops;
+  std::memcpy(CMSG_DATA(c), &value, sizeof value);
+  for (;;) {
+    if (::sendmsg(fd_.get(), &msg, MSG_DONTWAIT) >= 0) return true;
+    if (errno != EINTR) return false;
+  }
 }
 
 ssize_t UdpSocket::send_to(const Endpoint& to, ByteView payload) {

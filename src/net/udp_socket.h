@@ -156,16 +156,18 @@ class UdpSocket final : public DatagramPort {
   int receive(DatagramBatch& batch) override;
 
   // Sends slots 0..count-1 (count <= capacity) to their endpoints, each
-  // segmented slot as its datagrams. Returns how many slots were consumed from the front: sent, or refused by the kernel for
-  // a reason resending will not fix (unreachable, v6 endpoint on a v4-only
-  // socket, ...), those counted in *dropped with the errno in *last_error.
-  // Fewer than count only when the send buffer is full (EAGAIN/ENOBUFS).
+  // segmented slot as its datagrams. Returns how many slots were consumed from the front: sent, or
+  // refused by the kernel for a reason resending will not fix (unreachable, v6 endpoint on a
+  // v4-only socket, ...), those counted in *dropped with the errno in *last_error. Fewer than count
+  // only when the send buffer is full (EAGAIN/ENOBUFS).
   int send(DatagramBatch& batch, size_t count, int* dropped = nullptr,
            int* last_error = nullptr) override;
 
   // One datagram, for control traffic (handshakes, DNS). Returns the bytes
   // sent or -errno.
   ssize_t send_to(const Endpoint& to, ByteView payload);
+  // With an IP_TTL (IPv4, also v4-mapped) or IPV6_HOPLIMIT control message.
+  bool send_hop_limited(const Endpoint& to, ByteView payload, uint8_t hops) override;
 
  private:
   UdpSocket(UniqueFd fd, int family, uint16_t port)

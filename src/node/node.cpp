@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "control/network_namespace.h"
 #include "discovery/dnssd_roles.h"
 #include "discovery/registry_service.h"
 #include "discovery/tunnel_route.h"
@@ -47,6 +48,7 @@ Node::Node(asio::io_context& io, std::unique_ptr<TunPort> tun, std::unique_ptr<D
       udp_(std::move(udp)),
       open_port_(std::move(open_port)),
       device_(rng_, *this),
+      network_namespace_(control::current_network_namespace()),
       tun_watch_(io, tun_->fd()),
       udp_watch_(std::make_unique<asio::posix::stream_descriptor>(io, udp_->fd())),
       timer_(io),
@@ -79,8 +81,8 @@ Node::~Node() {
 
 void Node::enable_dnssd(const Config& config) {
   if (!config.registry && !config.discovery) return;
-  dnssd_ = std::make_unique<DnssdRoles>(config, device_, rng_,
-                                        [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
+  dnssd_ = std::make_unique<DnssdRoles>(
+      config, device_, rng_, [this](const Endpoint& to, ByteView d) { send_datagram(to, d); });
   dnssd_->set_listen_port(udp_->port());
   for (const InterfaceAddress& a : config.addresses) tunnel_addresses_.push_back(a.address);
   tunnel_addresses_watched_ = config.discovery && config.discovery->local_candidates;
@@ -141,8 +143,8 @@ void Node::publish_local_addresses() {
   if (!dnssd_) return;
   dnssd_->set_host_addresses(host_addresses());
   if (!tunnel_addresses_watched_) return;
-  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_), udp_->port(),
-                              now());
+  dnssd_->set_local_addresses(local_candidate_addresses(tun_->name(), tunnel_addresses_),
+                              udp_->port(), now());
 }
 
 void Node::wait_address_change() {
@@ -159,7 +161,8 @@ void Node::wait_address_change() {
 
 void Node::start() {
   if (!workers_) {
-    workers_ = std::make_unique<WorkerPool>(crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
+    workers_ = std::make_unique<WorkerPool>(
+        crypto_workers_wanted_.value_or(WorkerPool::default_workers()));
     crypto_tally_ = std::make_unique<CryptoTally>(workers_->workers() + 1);
     udp_out_.set_workers(workers_.get(), crypto_tally_.get());
   }
@@ -276,13 +279,17 @@ void Node::on_tun_readable() {
   tun_io_.deliver(*this);
   device_.defer_seals(nullptr);
   flush();
+  // A packet for a peer nobody knows where to find made discovery wanted
+  // (DnssdRoles::on_session_wanted): ask now, after the batch's seals ran.
+  if (dnssd_) {
+    dnssd_->drain(batch_now_);
+    flush();
+  }
   reschedule();
   wait_tun();
 }
 
-void Node::packet(MutableByteView ip_packet) {
-  (void)device_.send_packet(ip_packet, batch_now_);
-}
+void Node::packet(MutableByteView ip_packet) { (void)device_.send_packet(ip_packet, batch_now_); }
 
 void Node::on_timer() {
   armed_deadline_.reset();
@@ -320,6 +327,12 @@ MutableByteView Node::reserve_datagram(const Endpoint& to, size_t size) {
 }
 
 void Node::cancel_datagram() { udp_out_.cancel(); }
+
+// At once, beside the batch: an opener's order among the batch's datagrams
+// does not matter (the probe it prepares follows a good while later).
+void Node::send_hop_limited(const Endpoint& to, ByteView datagram, uint8_t hops) {
+  if (!udp_->send_hop_limited(to, datagram, hops)) udp_out_.count_send_error();
+}
 
 void Node::write_tun(ByteView packet) {
   // A packet the device decrypted into udp_plain_ stays there until the

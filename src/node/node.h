@@ -115,6 +115,7 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   void write_tun(ByteView ip_packet) override;
   MutableByteView reserve_datagram(const Endpoint& to, size_t size) override;
   void cancel_datagram() override;
+  void send_hop_limited(const Endpoint& to, ByteView datagram, uint8_t hops) override;
   // PacketSink: one IP packet read from the TUN (a segment of a super-packet).
   void packet(MutableByteView ip_packet) override;
 
@@ -135,6 +136,8 @@ class Node final : public DeviceControl, private DeviceOutput, private PacketSin
   PortOpener open_port_;
   Device device_;
   uint32_t fwmark_ = 0;
+  // Where this node runs (control/network_namespace.h), read once at start.
+  std::string network_namespace_;
 
   boost::asio::posix::stream_descriptor tun_watch_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> udp_watch_;

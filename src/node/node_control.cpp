@@ -3,10 +3,10 @@
 // may have started a handshake or a keepalive.
 #include <algorithm>
 
-#include "node/node.h"
 #include "crypto/keys.h"
 #include "discovery/dnssd_roles.h"
 #include "node/dns_tcp_server.h"
+#include "node/node.h"
 #include "node/port_mapping.h"
 #include "node/zone_transfer_listener.h"
 #include "service/reloader.h"
@@ -56,7 +56,12 @@ DeviceSnapshot Node::snapshot() const {
     std::string path(peer_path_name(p.path));
     if (p.path == PeerPath::kRelay) path += " via " + key_to_base64(*peer.relay_via);
     p.extra.emplace_back("path", path);
-    p.extra.emplace_back("endpoint_source", std::string(endpoint_source_name(peer.endpoint_source)));
+    if (auto silent = device_.silent_for(peer, mono); silent && p.path != PeerPath::kNone)
+      p.extra.emplace_back(
+          std::string(kPathNoReplyField),
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*silent).count()));
+    p.extra.emplace_back("endpoint_source",
+                         std::string(endpoint_source_name(peer.endpoint_source)));
     if (uint64_t relayed = device_.relayed_by(peer))
       p.extra.emplace_back("relayed_bytes", std::to_string(relayed));
     if (!peer.offered.empty()) {
@@ -70,6 +75,7 @@ DeviceSnapshot Node::snapshot() const {
         tried += (tried.empty() ? "" : ", ") + c.address.to_string();
       p.extra.emplace_back("trying", tried);
     }
+    if (dnssd_) dnssd_->add_peer_status(peer, p.extra);
     s.peers.push_back(std::move(p));
   }
   for (size_t r = 0; r < size_t(DropReason::kCount); ++r)
@@ -92,6 +98,8 @@ DeviceSnapshot Node::snapshot() const {
   if (tun_io_.bad_frames())
     s.extra.emplace_back("tun_bad_frames", std::to_string(tun_io_.bad_frames()));
   s.extra.emplace_back("offloads", offload_summary());
+  if (!network_namespace_.empty())
+    s.extra.emplace_back(std::string(kNetworkNamespaceField), network_namespace_);
   if (workers_) s.extra.emplace_back("crypto_workers", std::to_string(crypto_workers()));
   if (workers_ && workers_->workers() > 0) {  // with none, all crypto is on the event loop
     s.extra.emplace_back("crypto_seals_per_thread", per_thread(crypto_tally_->seals()));
@@ -192,7 +200,8 @@ void Node::set_peer_preshared_key(const PublicKey& key, const PresharedKey& psk)
 }
 
 void Node::set_peer_endpoint(const PublicKey& key, const Endpoint& endpoint) {
-  if (Peer* p = device_.find_peer(key)) device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
+  if (Peer* p = device_.find_peer(key))
+    device_.set_endpoint(*p, endpoint, EndpointSource::kControl);
 }
 
 void Node::set_peer_config_endpoint(const PublicKey& key, const Endpoint& endpoint) {

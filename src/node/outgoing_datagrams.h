@@ -56,6 +56,8 @@ class OutgoingDatagrams {
   size_t slots_used() const { return count_; }
   const DatagramBatch& batch() const { return batch_; }
   uint64_t send_errors() const { return send_errors_; }
+  // A datagram sent beside the batch that the socket refused.
+  void count_send_error() { ++send_errors_; }
 
  private:
   void run_seals();

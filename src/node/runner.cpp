@@ -30,9 +30,8 @@ namespace wgp {
 
 namespace {
 
-// True when a live process answers on the interface's control socket.
-bool already_running(const std::string& name) {
-  auto path = control::uapi_socket_path(control::socket_directory_from_environment(), name);
+// True when a live process answers on `path`, the interface's control socket.
+bool already_running(const std::filesystem::path& path) {
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -148,8 +147,9 @@ int run_interface(RunOptions options) {
   };
 
   try {
-    if (already_running(name))
-      throw std::runtime_error("interface " + name + " is already running");
+    auto socket = control::uapi_socket_path(control::socket_directory_from_environment(), name);
+    if (already_running(socket))
+      throw std::runtime_error(control::already_running_message(name, socket));
     std::optional<UserIds> user = options.user_ids;
     if (options.user && !user) user = lookup_user(*options.user);
 

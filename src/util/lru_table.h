@@ -55,12 +55,20 @@ class LruTable {
   // one), touched now. nullptr only when the table is full and refuses.
   template <typename Make>
   Value* touch_or_insert(const Key& key, Instant now, Make&& make) {
+    return touch_or_insert(key, now, make, [](const Key&, const Value&) {});
+  }
+  // The same, telling on_dropped(key, value) of each entry that leaves to
+  // make room (expired ones, then the evicted one), for a caller that keeps
+  // something in step with the table.
+  template <typename Make, typename Dropped>
+  Value* touch_or_insert(const Key& key, Instant now, Make&& make, Dropped&& on_dropped) {
     if (Value* v = touch(key, now)) return v;
     if (index_.size() >= capacity_) {
-      expire(now);
+      expire(now, on_dropped);
       if (index_.size() >= capacity_) {
         if (when_full_ == WhenFull::kRefuse || order_.empty()) return nullptr;
         ++evicted_;
+        on_dropped(order_.front().key, order_.front().value);
         erase_at(index_.find(order_.front().key));
       }
     }

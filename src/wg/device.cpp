@@ -123,6 +123,13 @@ bool Device::has_usable_session(const Peer& peer, Instant now) const {
   return kp && kp->usable_for_sending(now) && !peer.timers.pending(PeerTimer::kRetransmitHandshake);
 }
 
+std::optional<Duration> Device::silent_for(const Peer& peer, Instant now) const {
+  constexpr Duration kHealthyReply = kKeepaliveTimeout + std::chrono::seconds(1);
+  auto since = peer.timers.awaiting_reply_since();
+  if (!since || now - *since <= kHealthyReply) return std::nullopt;
+  return now - *since;
+}
+
 Device::CandidateOutcome Device::try_candidate(Peer& peer, const Endpoint& address, Now now) {
   CandidateAddress one{address, std::nullopt};
   return try_candidates(peer, std::span(&one, 1), now);
@@ -134,23 +141,28 @@ Device::CandidateOutcome Device::try_relay(Peer& peer, const Peer& relay, Now no
   return try_candidates(peer, std::span(&one, 1), now);
 }
 
+bool Device::acceptable_direct(const CandidateAddress& a) const {
+  // Whoever named them, some addresses get no handshake: our own, and what
+  // no peer can own (loopback, multicast, broadcast, unspecified).
+  return is_peer_destination(a.address.address) && !is_own_address(a.address.address);
+}
+
+void Device::offer_candidates(Peer& peer, std::span<const CandidateAddress> addresses) {
+  if (std::none_of(addresses.begin(), addresses.end(),
+                   [](const CandidateAddress& a) { return !a.relay; }))
+    return;  // a relay alone: what was offered stays
+  peer.offered.clear();
+  for (const CandidateAddress& a : addresses)
+    if (!a.relay && acceptable_direct(a)) peer.offered.push_back(a.address);
+}
+
 Device::CandidateOutcome Device::try_candidates(Peer& peer,
                                                 std::span<const CandidateAddress> addresses,
                                                 Now now) {
   if (peer.endpoint_source == EndpointSource::kConfig) return CandidateOutcome::kStatic;
-  // Whoever named them, some addresses get no handshake: our own, and what
-  // no peer can own (loopback, multicast, broadcast, unspecified). A relay
-  // is a peer of ours, at its confirmed endpoint.
-  auto acceptable = [&](const CandidateAddress& a) {
-    return a.relay ||
-           (is_peer_destination(a.address.address) && !is_own_address(a.address.address));
-  };
-  if (std::any_of(addresses.begin(), addresses.end(),
-                  [](const CandidateAddress& a) { return !a.relay; })) {
-    peer.offered.clear();
-    for (const CandidateAddress& a : addresses)
-      if (!a.relay && acceptable(a)) peer.offered.push_back(a.address);
-  }
+  // A relay is a peer of ours, at its confirmed endpoint.
+  auto acceptable = [&](const CandidateAddress& a) { return a.relay || acceptable_direct(a); };
+  offer_candidates(peer, addresses);
   const bool live = has_live_session(peer, now.mono);
   const bool usable = has_usable_session(peer, now.mono);
   // A handshake with the peer is under way, younger than REKEY_TIMEOUT: our

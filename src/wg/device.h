@@ -44,6 +44,10 @@ class DeviceOutput {
   // "build it yourself" (the default).
   virtual MutableByteView reserve_datagram(const Endpoint& /*to*/, size_t /*size*/) { return {}; }
   virtual void cancel_datagram() {}
+  // Sends `datagram` with its IP TTL (hop limit) set to `hops`, so that it
+  // dies on the way. An output that cannot limit hops sends nothing: a
+  // datagram that went all the way would do harm (see Device::send_opener).
+  virtual void send_hop_limited(const Endpoint& /*to*/, ByteView /*datagram*/, uint8_t /*hops*/) {}
 };
 
 // The two clocks at one moment: monotonic for protocol timing, wall for
@@ -67,6 +71,16 @@ class DeviceObserver {
   virtual void on_handshake_complete(Peer&, Now) {}
   // `peer` is now reached directly, or through another relay (relay_via).
   virtual void on_path_changed(Peer&, Now) {}
+  // A packet for `peer` came from the TUN and no session can carry it. True:
+  // someone finds the peer first (discovery: it has no address yet, or its
+  // path went stale, so the NAT in front of it has most likely forgotten
+  // us and a handshake sent there now would be lost, or worse), and the
+  // packet waits for the handshake that search starts; false: the device
+  // starts one itself (or drops the packet when it has no address at all).
+  virtual bool on_session_wanted(Peer&, Now) { return false; }
+  // An authenticated packet came from elsewhere than `peer`'s confirmed
+  // endpoint, which followed it (its NAT gave it a new mapping, or it roamed).
+  virtual void on_endpoint_moved(Peer&, Now) {}
 };
 
 class Device {
@@ -127,6 +141,12 @@ class Device {
     std::optional<PublicKey> relay;  // see Peer::Candidate
   };
   CandidateOutcome try_candidates(Peer& peer, std::span<const CandidateAddress> addresses, Now now);
+  // Discovery's answer places `peer` at `addresses` (relays left out), its
+  // probe follows a moment later (try_candidates does this too): status
+  // shows them as offered, and the first authenticated packet from one of
+  // them makes a discovered endpoint, even when the peer's own probe, sent
+  // on the registry's word too, arrives before ours.
+  void offer_candidates(Peer& peer, std::span<const CandidateAddress> addresses);
   // This host's own addresses (net/local_addresses.h host_addresses):
   // never a candidate. Call again when they change.
   void set_own_addresses(std::vector<IpAddress> addresses);
@@ -162,6 +182,12 @@ class Device {
   // whole life (it needs no traffic to work), so discovery does not re-ask
   // about it; one that went quiet while a handshake waits is in doubt.
   bool has_usable_session(const Peer& peer, Instant now) const;
+  // How long `peer` has left unanswered what we sent it (data, or a
+  // handshake initiation), once that is longer than a healthy peer ever
+  // takes: it acknowledges data within KEEPALIVE_TIMEOUT (a keepalive if it
+  // has nothing to send), plus a round trip. nullopt: the path answers, or
+  // is idle (nothing sent, nothing awaited).
+  std::optional<Duration> silent_for(const Peer& peer, Instant now) const;
   // Turning it on (0 → n) sends a keepalive at once.
   void set_persistent_keepalive(Peer& peer, uint16_t seconds, Now now);
   AllowedIps<Peer>& allowed_ips() { return allowed_ips_; }
@@ -188,6 +214,15 @@ class Device {
   // Starts a handshake with `peer` now (rate limited to one per 5 s).
   void initiate_handshake(Peer& peer, Now now) { send_initiation(peer, false, now); }
   void send_keepalive(Peer& peer, Now now);
+  // Opens our NAT towards `to` without reaching it: an empty datagram that
+  // goes kOpenerHops hops, past our NAT (which then maps our port to `to`
+  // and admits what comes back from there) but not as far as the NAT in
+  // front of `to`. A NAT without an input filter that receives a packet
+  // before its host sent anything to the sender keeps a connection-tracking
+  // entry for it, and maps the host's own packets to the sender to another
+  // port, which the sender's NAT drops: a punch must not start that way.
+  static constexpr uint8_t kOpenerHops = 2;
+  void send_opener(const Endpoint& to) { out_.send_hop_limited(to, {}, kOpenerHops); }
   // Sends an IP packet to `peer` through the tunnel, regardless of allowed
   // IPs (staged until a session exists).
   void send_to_peer(Peer& peer, ByteView ip_packet, Now now);
@@ -228,6 +263,8 @@ class Device {
   bool under_load(Instant now) const;
 
  private:
+  // Whether a direct address may be offered and probed at all.
+  bool acceptable_direct(const CandidateAddress& a) const;
   // receive side (device_receive.cpp)
   std::optional<DropReason> receive_initiation(ByteView msg, const Endpoint& from, Now now);
   std::optional<DropReason> receive_response(ByteView msg, const Endpoint& from, Now now);

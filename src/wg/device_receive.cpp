@@ -249,16 +249,22 @@ std::optional<DropReason> Device::receive_transport(ByteView msg, const Endpoint
 
 void Device::on_authenticated_receive(Peer& peer, const Endpoint& from, size_t bytes, Now now) {
   // Roaming (§4.6): follow the source of the latest authenticated packet.
-  // A candidate proven this way is what discovery found; the search is over.
+  // A candidate proven this way is what discovery found, whether our probe
+  // went there or the peer's came from an address discovery offered us
+  // before ours left; the search is over.
   if (!peer.endpoint || *peer.endpoint != from) {
-    bool candidate = std::any_of(peer.candidates.begin(), peer.candidates.end(),
-                                 [&](const Peer::Candidate& c) { return c.address == from; });
+    bool candidate =
+        std::any_of(peer.candidates.begin(), peer.candidates.end(),
+                    [&](const Peer::Candidate& c) { return c.address == from; }) ||
+        std::find(peer.offered.begin(), peer.offered.end(), from) != peer.offered.end();
     std::optional<PublicKey> relay_before = peer.relay_via;
+    const bool moved = peer.endpoint && peer.endpoint_confirmed;
     move_endpoint(peer, from);
     peer.endpoint_source = candidate ? EndpointSource::kDiscovered : EndpointSource::kRoamed;
     peer.endpoint_confirmed = false;
     note_endpoint_change(peer);
     if (observer_ && relay_before != peer.relay_via) observer_->on_path_changed(peer, now);
+    if (observer_ && moved) observer_->on_endpoint_moved(peer, now);
   }
   if (!peer.candidates.empty()) {
     peer.candidates.clear();

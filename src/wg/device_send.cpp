@@ -18,6 +18,11 @@ std::optional<DropReason> Device::send_packet(ByteView packet, Now now) {
   if (!ip) return drop(DropReason::kBadInnerPacket), DropReason::kBadInnerPacket;
   Peer* peer = allowed_ips_.lookup(ip->destination);
   if (!peer) return drop(DropReason::kNoRoute), DropReason::kNoRoute;
+  if (observer_ && !has_usable_session(*peer, now.mono) &&
+      observer_->on_session_wanted(*peer, now)) {
+    stage(*peer, packet);  // sent when the handshake discovery starts completes
+    return std::nullopt;
+  }
   if (!peer->endpoint && peer->candidates.empty())
     return drop(DropReason::kNoEndpoint), DropReason::kNoEndpoint;
   // Without a usable session the packet waits for the handshake it starts.

@@ -11,6 +11,8 @@ Duration PeerTimers::jitter(Random& rng) {
 }
 
 void PeerTimers::on_data_sent(Instant now, Random& rng) {
+  last_data_sent_ = now;
+  if (!awaiting_reply_since_) awaiting_reply_since_ = now;
   // No reply to our data within 15 s means the session may be dead.
   if (!pending(PeerTimer::kNewHandshake))
     arm(PeerTimer::kNewHandshake, now + kKeepaliveTimeout + kRekeyTimeout + jitter(rng));
@@ -26,7 +28,10 @@ void PeerTimers::on_data_received(Instant now) {
 
 void PeerTimers::on_any_authenticated_packet_sent() { disarm(PeerTimer::kSendKeepalive); }
 
-void PeerTimers::on_any_authenticated_packet_received() { disarm(PeerTimer::kNewHandshake); }
+void PeerTimers::on_any_authenticated_packet_received() {
+  disarm(PeerTimer::kNewHandshake);
+  awaiting_reply_since_.reset();
+}
 
 void PeerTimers::on_any_authenticated_packet_traversal(Instant now) {
   if (persistent_keepalive_)
@@ -34,6 +39,7 @@ void PeerTimers::on_any_authenticated_packet_traversal(Instant now) {
 }
 
 void PeerTimers::on_handshake_initiated(Instant now, Random& rng) {
+  if (!awaiting_reply_since_) awaiting_reply_since_ = now;
   arm(PeerTimer::kRetransmitHandshake, now + kRekeyTimeout + jitter(rng));
 }
 

@@ -57,6 +57,14 @@ class PeerTimers {
   // Disarms and returns one timer whose deadline is ≤ now, if any.
   std::optional<PeerTimer> take_expired(Instant now);
 
+  // Since when a reply is awaited: the first data packet or handshake
+  // initiation sent after the last authenticated packet received (nullopt:
+  // none awaited). Idle is not silent; sent and unanswered is (status: is
+  // the path alive?).
+  std::optional<Instant> awaiting_reply_since() const { return awaiting_reply_since_; }
+  // When data (not a keepalive) last went to the peer: is the tunnel in use?
+  std::optional<Instant> last_data_sent() const { return last_data_sent_; }
+
   // Handshake attempts since the last non-retry trigger.
   int handshake_attempts = 0;
   // The send_keepalive timer fired while data kept arriving: send one more.
@@ -68,6 +76,8 @@ class PeerTimers {
   static Duration jitter(Random& rng);
   std::optional<Instant> deadline_[size_t(PeerTimer::kCount)];
   std::optional<Instant>* bound_ = nullptr;
+  std::optional<Instant> awaiting_reply_since_;
+  std::optional<Instant> last_data_sent_;
   uint16_t persistent_keepalive_ = 0;
 };
 

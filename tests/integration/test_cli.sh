@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The command line contract of DESIGN.md §2/§3 around the tunnel itself:
 #  - config mistakes: `wgpunch up` exits non-zero at once with one line naming file, line and
-#    key, leaves no interface or socket, and never echoes key material;
+#    key, leaves no interface or socket, and never echoes key material; `wgpunch check` says
+#    the same line (exit 1) without starting anything, and "ok" (exit 0) for a good config,
+#    the README's examples (examples/) included once their keys are filled in;
 #  - a config readable by others gets a warning but runs;
 #  - --interface overrides the name taken from the file;
 #  - wireguard-go's calling convention: `WG_PROCESS_FOREGROUND=1 wgpunch IFACE` and the
@@ -41,7 +43,29 @@ expect_config_error() {
   ! grep -qF "$KP" <<<"$err" || fail "$name: message contains the private key"
   [[ ! -e $(sock_of "$name") ]] || fail "$name: a control socket was left behind"
   ! ip -n "$NS_P" link show "$name" >/dev/null 2>&1 || fail "$name: interface left behind"
-  log "ok: $name rejected: $err"
+  # `wgpunch check` finds the same mistake, the same way, and starts nothing.
+  rc=0
+  timeout 5 ip netns exec "$NS_P" "$WGPUNCH" check "$NL_TMP/$name.conf" \
+    >"$NL_TMP/$name.cout" 2>"$NL_TMP/$name.cerr" || rc=$?
+  ((rc == 1)) || fail "$name: wgpunch check exited with $rc, expected 1"
+  [[ $(cat "$NL_TMP/$name.cerr") == "$err" ]] ||
+    fail "$name: wgpunch check says '$(cat "$NL_TMP/$name.cerr")', up said '$err'"
+  [[ ! -s $NL_TMP/$name.cout ]] || fail "$name: wgpunch check printed on stdout: $(cat "$NL_TMP/$name.cout")"
+  log "ok: $name rejected by up and by check: $err"
+}
+
+# expect_check_ok FILE: `wgpunch check FILE` exits 0 with one line "FILE: ok, ..." and
+# creates no interface nor socket.
+expect_check_ok() {
+  local out ifc
+  ifc=$(basename "$1" .conf)
+  out=$(ip netns exec "$NS_P" "$WGPUNCH" check "$1" 2>"$NL_TMP/check.err") ||
+    fail "wgpunch check $1 failed: $(cat "$NL_TMP/check.err")"
+  [[ $out == "$1: ok, interface $ifc, "* && $(grep -c . <<<"$out") == 1 ]] ||
+    fail "wgpunch check $1 printed '$out'"
+  ! ip -n "$NS_P" link show "$ifc" >/dev/null 2>&1 || fail "wgpunch check created $ifc"
+  [[ ! -e $(sock_of "$ifc") ]] || fail "wgpunch check left a socket for $ifc"
+  log "ok: $out"
 }
 
 log "=== config mistakes"
@@ -84,6 +108,26 @@ PrivateKey = $KP
 [Tunnel]
 EOF
 expect_config_error "esect$$" 3 Tunnel
+
+log "=== wgpunch check: the README's examples, keys filled in"
+wgp_keypair KR PUBR
+wgp_keypair KB PUBB
+EXAMPLES=$HERE/../../examples
+sed -e "s|REGISTRY_PRIVATE_KEY|$KR|" -e "s|ALICE_PUBLIC_KEY|$PUBP|" -e "s|BOB_PUBLIC_KEY|$PUBB|" \
+  "$EXAMPLES/registry.conf" | write_conf "$NL_TMP/xreg$$.conf"
+sed -e "s|ALICE_PRIVATE_KEY|$KP|" -e "s|REGISTRY_PUBLIC_KEY|$PUBR|g" -e "s|BOB_PUBLIC_KEY|$PUBB|" \
+  "$EXAMPLES/node.conf" | write_conf "$NL_TMP/xnode$$.conf"
+expect_check_ok "$NL_TMP/xreg$$.conf"
+expect_check_ok "$NL_TMP/xnode$$.conf"
+# As shipped, with placeholders: one line naming the first placeholder's line and key.
+cp "$EXAMPLES/node.conf" "$NL_TMP/xraw$$.conf"
+chmod 0600 "$NL_TMP/xraw$$.conf"
+rc=0
+err=$("$WGPUNCH" check "$NL_TMP/xraw$$.conf" 2>&1 >/dev/null) || rc=$?
+line=$(grep -n '^PrivateKey' "$EXAMPLES/node.conf" | cut -d: -f1)
+((rc == 1)) && [[ $err == "wgpunch: $NL_TMP/xraw$$.conf:$line: PrivateKey: "* ]] ||
+  fail "wgpunch check on the example with placeholders: exit $rc, '$err'"
+log "ok: the example as shipped: $err"
 
 log "=== a world-readable config warns; --interface overrides the file name"
 IFW=$(uniq_iface wpw)

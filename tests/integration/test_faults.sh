@@ -247,6 +247,8 @@ expect_second_up_fails() {
   ((rc != 0 && rc != 124)) || fail "$what: exited with $rc, expected an error exit within 5 s"
   [[ $(grep -c . <<<"$err") == 1 ]] || fail "$what: expected one line on stderr, got: $err"
   grep -qF "$IFA" <<<"$err" || fail "$what: the error does not name $IFA: $err"
+  grep -qF "$(sock_of "$IFA")" <<<"$err" && grep -qF -- "--interface" <<<"$err" ||
+    fail "$what: the error does not say where ($(sock_of "$IFA")) and how to pick another name: $err"
   ! grep -qF "$KA" <<<"$err" || fail "$what: the error shows the private key"
   pid_alive "$PID_A" || fail "$what: the first wgpunch on $IFA died"
   [[ -S $(sock_of "$IFA") ]] || fail "$what: the first node's socket $(sock_of "$IFA") is gone"

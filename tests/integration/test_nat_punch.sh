@@ -32,10 +32,9 @@ RECOVER_BOUND=45
 
 nat_topology cone cone
 punch_keys
-punch_configs no 10
 # The registry may relay (DESIGN.md §9), yet a pair that can punch never needs it: it must
 # forward nothing here.
-sed -i '/^Public = /a Relay = yes' "$CONF_REG"
+punch_configs no 10 yes
 
 # expect_field NS IFACE FIELD WANT [PEER]: a `wgpunch status` line has the value WANT.
 expect_field() {

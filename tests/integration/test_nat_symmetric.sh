@@ -10,7 +10,12 @@
 #     endpoint (no authenticated packet came from there), and no handshake with Bob ever
 #     completes (the registry has no `Relay = yes` here; test_relay.sh runs this NAT with it);
 #   - both NATs refused the punching packets (the NAT model is what it claims to be);
-#   - the tunnels to the registry keep working.
+#   - the tunnels to the registry keep working;
+#   - while packets keep waiting, Alice's search gives up after its bounded rounds (~90 s):
+#     one log line, and `status` for Bob, say "no direct path ...; the registry offers no
+#     relay" (Relay = no), and no log line ever claims a try "through registry".
+# The test mostly waits for the search to give up, so CTest runs it beside others
+# (WGPUNCH_WAITING_TESTS in CMakeLists.txt).
 # Usage: bash test_nat_symmetric.sh /path/to/wgpunch
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +30,8 @@ require_tools wg ip ping awk nft conntrack base32 base64
 nl_init natsym
 # Long enough for three rounds of unanswered handshakes (5 s each) and rediscovery.
 ROUNDS_SECONDS=16
+# A search gives up after ~90 s (DiscoveryService::kMaxRounds); the bound has room.
+GIVE_UP_BOUND=120
 
 nat_topology cone symmetric
 punch_keys
@@ -58,6 +65,23 @@ log "ok: no crash, $answers discovery answers, no handshake with Bob; NATs refus
   "$(nat_refused "$NS_NAT_A") (A) and $(nat_refused "$NS_NAT_B") (B) punching packets"
 expect_ping "$NS_ALICE" "$REG_TUN" "Alice's tunnel to the registry"
 expect_ping "$NS_BOB" "$REG_TUN" "Bob's tunnel to the registry"
+
+log "=== Alice keeps sending to Bob until her search gives up (at most ${GIVE_UP_BOUND}s)"
+GIVE_UP="no direct path after 4 rounds; the registry offers no relay"
+gave_up() { grep -q "giving up on peer $PUB_BOB for now: $GIVE_UP" "${NL_WGP_LOG[$IF_ALICE]}"; }
+ns_exec "$NS_ALICE" ping -n -q -i 1 -w "$GIVE_UP_BOUND" "$BOB_TUN" >/dev/null 2>&1 &
+PID_PING=$!
+NL_PIDS+=("$PID_PING")
+wait_for "Alice's search for Bob to give up" "$GIVE_UP_BOUND" gave_up
+lines=$(grep -c "giving up on peer $PUB_BOB" "${NL_WGP_LOG[$IF_ALICE]}")
+((lines == 1)) || fail "Alice logged $lines give-up lines for Bob"
+why=$(status_field "$NS_ALICE" "$IF_ALICE" discovery "$PUB_BOB")
+[[ $why == "gave up: $GIVE_UP" ]] || fail "Alice's status for Bob says '$why'"
+for ifc in "$IF_ALICE" "$IF_BOB"; do
+  ! grep -q "through registry" "${NL_WGP_LOG[$ifc]}" || fail "$ifc claims a try through the registry, which does not relay"
+done
+kill "$PID_PING" 2>/dev/null || true
+log "ok: Alice gave up on Bob, once: status says '$why'"
 for p in "$PID_ALICE $NS_ALICE $IF_ALICE" "$PID_BOB $NS_BOB $IF_BOB" "$PID_REG $NS_REG $IF_REG"; do
   read -r pid ns ifc <<<"$p"
   wgp_stop "$pid" "$ns" "$ifc"

@@ -57,6 +57,7 @@ dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' | grep -v '^$' >
 for p in /usr/bin/wgpunch /lib/systemd/system/wgpunch@.service /lib/systemd/system/wgpunch.target \
   /usr/share/man/man8/wgpunch.8.gz /usr/share/man/man5/wgpunch.conf.5.gz \
   /usr/share/bash-completion/completions/wgpunch /usr/share/doc/wgpunch/examples/wg0.conf \
+  /usr/share/doc/wgpunch/examples/registry.conf /usr/share/doc/wgpunch/examples/node.conf \
   /usr/share/doc/wgpunch/copyright /usr/share/doc/wgpunch/changelog.gz \
   /usr/lib/sysusers.d/wgpunch.conf; do
   grep -qx "$p" "$NL_TMP/paths" || fail "the package lacks $p"

@@ -28,8 +28,7 @@ FIRST_BOUND=5
 
 nat_topology cone symmetric
 punch_keys
-punch_configs no "$INTERVAL"
-sed -i '/^Public = /a Relay = yes' "$CONF_REG"
+punch_configs no "$INTERVAL" yes
 
 # path_of NS IFACE PEER: the "path" line of PEER in `wgpunch status`.
 path_of() { status_field "$1" "$2" "path" "$3"; }

@@ -28,6 +28,9 @@ struct Datagram {
   Endpoint from;
   Endpoint to;
   std::vector<uint8_t> bytes;
+  // The IP TTL it left with: a hop-limited one (Device::send_opener) opens
+  // the sender's NAT (support/sim_nat.h) and reaches nobody.
+  uint8_t hops = 64;
 };
 
 // One simulated host: a device, its address, and what it wrote to its TUN.
@@ -48,6 +51,9 @@ struct SimHost final : DeviceOutput {
     return net.back().bytes;
   }
   void cancel_datagram() override { net.pop_back(); }
+  void send_hop_limited(const Endpoint& to, ByteView d, uint8_t hops) override {
+    net.push_back({addr, to, std::vector<uint8_t>(d.begin(), d.end()), hops});
+  }
   PublicKey public_key() const { return device.identity().public_key; }
 
   bool lend = false;
@@ -84,8 +90,12 @@ class SimNetwork {
   Now now() const { return {mono_, wall_}; }
 
   // a sends an IP packet from 10.0.0.1 to 10.0.0.2 (or the reverse for b).
-  void a_sends(size_t len = 20) { (void)a.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2", len), now()); }
-  void b_sends(size_t len = 20) { (void)b.device.send_packet(ipv4_packet("10.0.0.2", "10.0.0.1", len), now()); }
+  void a_sends(size_t len = 20) {
+    (void)a.device.send_packet(ipv4_packet("10.0.0.1", "10.0.0.2", len), now());
+  }
+  void b_sends(size_t len = 20) {
+    (void)b.device.send_packet(ipv4_packet("10.0.0.2", "10.0.0.1", len), now());
+  }
 
   std::deque<Datagram> wire;
   SimHost a;

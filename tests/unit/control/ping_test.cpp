@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <sstream>
 #include <stdexcept>
 
+#include "control/network_namespace.h"
 #include "crypto/keys.h"
+#include "server_fixture.h"
 
 namespace wgp::control {
 namespace {
@@ -52,6 +55,39 @@ TEST(Ping, Arguments) {
   EXPECT_THROW(parse_ping_args(two), std::invalid_argument);
   std::array<std::string_view, 2> unknown{"x", "--fast"};
   EXPECT_THROW(parse_ping_args(unknown), std::invalid_argument);
+  // As ping(8) takes them: the value glued to the flag (issue 22).
+  std::array<std::string_view, 5> glued{"-c1", "-i0.5", "-W2", "-Iwg1", "10.0.0.2"};
+  o = parse_ping_args(glued);
+  EXPECT_EQ(o.count, 1);
+  EXPECT_EQ(o.interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(o.timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(o.interface_name, "wg1");
+  EXPECT_EQ(o.peer, "10.0.0.2");
+  std::array<std::string_view, 2> glued_bad{"x", "-c0"};
+  EXPECT_THROW(parse_ping_args(glued_bad), std::invalid_argument);
+}
+
+// Control sockets of every namespace share one directory: a node says
+// where it runs, and ping keeps to its own namespace.
+TEST(Ping, OnlyInterfacesOfThisNetworkNamespace) {
+  DeviceSnapshot here = device(), there = device(), older = device();
+  older.interface_name = "lo";
+  here.extra = {{std::string(kNetworkNamespaceField), "net:[4026531840]"}};
+  there.extra = {{std::string(kNetworkNamespaceField), "net:[4026532999]"}};
+  EXPECT_TRUE(in_network_namespace(here, "net:[4026531840]"));
+  EXPECT_FALSE(in_network_namespace(there, "net:[4026531840]"));
+  EXPECT_TRUE(in_network_namespace(older, "net:[4026531840]"));  // says nothing: believed
+  EXPECT_TRUE(in_network_namespace(there, ""));                  // ours unknown
+  // An interface that says nothing is believed only after those that say
+  // they are ours (the others may be any namespace's, issue 22: test_relay
+  // pinged through another test's interface beside it).
+  EXPECT_EQ(network_namespace_match(here, "net:[4026531840]"), NamespaceMatch::kOurs);
+  EXPECT_EQ(network_namespace_match(there, "net:[4026531840]"), NamespaceMatch::kOther);
+  older.interface_name = "lo";  // a link of its name exists here (as in every namespace)
+  EXPECT_EQ(network_namespace_match(older, "net:[4026531840]"), NamespaceMatch::kUnknown);
+  older.interface_name = "wgpnosuch0";  // none: it runs elsewhere
+  EXPECT_EQ(network_namespace_match(older, "net:[4026531840]"), NamespaceMatch::kOther);
+  EXPECT_EQ(current_network_namespace().rfind("net:[", 0), 0u);
 }
 
 TEST(Ping, TargetByKeyOrAddress) {
@@ -74,6 +110,57 @@ TEST(Ping, PathFromTheSnapshot) {
   EXPECT_EQ(path_in(d, key(1)), "relay via " + key_to_base64(key(9)));
   EXPECT_EQ(path_in(d, key(2)), "direct");
   EXPECT_EQ(path_in(d, key(3)), "none");
+  d.peers[1].extra.emplace_back(std::string(kPathNoReplyField), "12");
+  EXPECT_EQ(path_in(d, key(2)), "direct (no reply for 12 s)");
+}
+
+using PingClientTest = testing::ServerFixture;
+
+// With -I, what is wrong with that interface, in one clear line.
+TEST_F(PingClientTest, NamedInterfaceWithoutThePeerSaysSo) {
+  on_io([&] {
+    device_.add_peer(key(1));
+    device_.add_peer_allowed_ip(key(1), *IpPrefix::parse("10.0.0.2/32"));
+  });
+  start_server("wg7");
+  PingOptions o;
+  o.socket_directory = dir_;
+  o.interface_name = "wg7";
+  o.peer = "10.0.0.3";
+  std::ostringstream out, err;
+  EXPECT_EQ(run_ping(o, out, err), 2);
+  EXPECT_EQ(err.str(),
+            "wgpunch ping: interface wg7 has no peer '10.0.0.3' (a public key, or an "
+            "address in a peer's allowed IPs)\n");
+  o.interface_name = "wg8";
+  std::ostringstream err2;
+  EXPECT_EQ(run_ping(o, out, err2), 2);
+  EXPECT_EQ(err2.str().rfind("wgpunch ping: interface wg8 is not running", 0), 0u) << err2.str();
+}
+
+// Without -I, an interface of another network namespace is not ours, even
+// when it has the peer (its socket is in the same directory).
+TEST_F(PingClientTest, AnotherNamespacesInterfaceIsNotPicked) {
+  on_io([&] {
+    device_.add_peer(key(1));
+    device_.add_peer_allowed_ip(key(1), *IpPrefix::parse("10.0.0.2/32"));
+    device_.extra() = {{std::string(kNetworkNamespaceField), "net:[1]"}};
+  });
+  start_server("wg7");
+  PingOptions o;
+  o.socket_directory = dir_;
+  o.peer = "10.0.0.2";
+  std::ostringstream out, err;
+  EXPECT_EQ(run_ping(o, out, err), 2);
+  EXPECT_EQ(err.str(),
+            "wgpunch ping: no interface running in this network namespace has a peer '10.0.0.2' "
+            "(interface wg7 in another network namespace has one)\n");
+  o.interface_name = "wg7";
+  std::ostringstream err2;
+  EXPECT_EQ(run_ping(o, out, err2), 2);
+  EXPECT_EQ(err2.str(),
+            "wgpunch ping: interface wg7 runs in another network namespace; run "
+            "wgpunch ping there (ip netns exec)\n");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "control/status_json.h"
@@ -180,6 +181,8 @@ TEST(StatusText, PeerOrderNewestHandshakeFirstNeverLast) {
 TEST(StatusJson, Golden) {
   std::ostringstream out;
   print_status_json(one(sample_device()), out);
+  const std::string none_path =
+      "\"path\":\"none\",\"relay_via\":null,\"path_alive\":true,\"no_reply_for\":null,";
   const std::string expected =
       "{\"interfaces\":[{\"name\":\"wg0\",\"public_key\":\"" + kAlicePub64 +
       "\","
@@ -190,18 +193,23 @@ TEST(StatusJson, Golden) {
       "\",\"has_preshared_key\":false,"
       "\"endpoint\":\"[2001:db8::1]:4500\",\"allowed_ips\":[\"0.0.0.0/0\"],"
       "\"latest_handshake\":1700000060,\"rx_bytes\":0,\"tx_bytes\":1023,"
-      "\"persistent_keepalive\":65,\"extra\":{}},"
+      "\"persistent_keepalive\":65," +
+      none_path +
+      "\"extra\":{}},"
       "{\"public_key\":\"" +
       kBobPub64 +
       "\",\"has_preshared_key\":true,"
       "\"endpoint\":\"198.51.100.2:51820\",\"allowed_ips\":[\"10.0.0.2/32\",\"fd00::2/128\"],"
       "\"latest_handshake\":1700000000,\"rx_bytes\":1289748,\"tx_bytes\":4669,"
-      "\"persistent_keepalive\":25,\"extra\":{\"endpoint_source\":\"dns-sd\"}},"
+      "\"persistent_keepalive\":25," +
+      none_path +
+      "\"extra\":{\"endpoint_source\":\"dns-sd\"}},"
       "{\"public_key\":\"" +
       kPeer1B64 +
       "\",\"has_preshared_key\":false,"
       "\"endpoint\":null,\"allowed_ips\":[],\"latest_handshake\":null,\"rx_bytes\":0,"
-      "\"tx_bytes\":0,\"persistent_keepalive\":0,\"extra\":{}}]}]}\n";
+      "\"tx_bytes\":0,\"persistent_keepalive\":0," +
+      none_path + "\"extra\":{}}]}]}\n";
   EXPECT_EQ(out.str(), expected);
 }
 
@@ -238,9 +246,12 @@ TEST(Status, MomentsAreNeverOrAgoInTextAndNullOrNumberInJson) {
   print_status_text(answered, kNow, text2);
   print_status_text(answered, at(1700000060), same_second);
   print_status_json(one(std::move(answered)), json2);
-  EXPECT_NE(text2.str().find("  discovery last answer: 5 seconds ago\n"), std::string::npos) << text2.str();
-  EXPECT_NE(same_second.str().find("  discovery last answer: Now\n"), std::string::npos) << same_second.str();
-  EXPECT_NE(json2.str().find("\"discovery_last_answer\":1700000060"), std::string::npos) << json2.str();
+  EXPECT_NE(text2.str().find("  discovery last answer: 5 seconds ago\n"), std::string::npos)
+      << text2.str();
+  EXPECT_NE(same_second.str().find("  discovery last answer: Now\n"), std::string::npos)
+      << same_second.str();
+  EXPECT_NE(json2.str().find("\"discovery_last_answer\":1700000060"), std::string::npos)
+      << json2.str();
   // A peer's path is a field of its own in JSON: the first word of the text.
   DeviceSnapshot relayed;
   relayed.interface_name = "wg1";
@@ -251,12 +262,62 @@ TEST(Status, MomentsAreNeverOrAgoInTextAndNullOrNumberInJson) {
   EXPECT_NE(json3.str().find("\"path\":\"relay\""), std::string::npos) << json3.str();
 }
 
-TEST(StatusJson, StringEscaping) {
-  EXPECT_EQ(json_string("plain"), "\"plain\"");
-  EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(json_string("\n\r\t"), "\"\\n\\r\\t\"");
-  EXPECT_EQ(json_string(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
-  EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+// Issue 22: counters are numbers, lists arrays, yes/no booleans; the path
+// appears once, as fields; text values are escaped by the JSON library.
+TEST(StatusJson, TypedFields) {
+  DeviceSnapshot device;
+  device.interface_name = "wg1";
+  device.extra = {{"dropped_no_route", "3"},        {"discovery_registry", "K1=, K2="},
+                  {"offloads", "tun-csum udp-gso"}, {"registry_relay", "no"},
+                  {"registry_zone", "12345."},      {"discovery_last_failure", "a\"b\\c\n\x01"},
+                  {"some_future_count", "7"},       {"some_future_text", "seven"}};
+  auto& peer = device.peers.emplace_back();
+  peer.extra = {{"path", "relay via KEY="},
+                {std::string(kPathNoReplyField), "12"},
+                {"candidates", "192.0.2.1:51820, 10.0.0.5:51820"},
+                {"relayed_bytes", "1500"},
+                {"discovery", "searching, round 1 of 4"}};
+  std::ostringstream out;
+  print_status_json(one(std::move(device)), out);
+  auto json = nlohmann::json::parse(out.str());
+  const auto& extra = json["interfaces"][0]["extra"];
+  EXPECT_EQ(extra["dropped_no_route"], 3);
+  EXPECT_EQ(extra["discovery_registry"], nlohmann::json::array({"K1=", "K2="}));
+  EXPECT_EQ(extra["offloads"], nlohmann::json::array({"tun-csum", "udp-gso"}));
+  EXPECT_EQ(extra["registry_relay"], false);
+  EXPECT_EQ(extra["registry_zone"], "12345.");  // text, however it looks
+  EXPECT_EQ(extra["discovery_last_failure"], "a\"b\\c\n\x01");
+  EXPECT_EQ(extra["some_future_count"], 7);
+  EXPECT_EQ(extra["some_future_text"], "seven");
+  const auto& p = json["interfaces"][0]["peers"][0];
+  EXPECT_EQ(p["path"], "relay");
+  EXPECT_EQ(p["relay_via"], "KEY=");
+  EXPECT_EQ(p["path_alive"], false);
+  EXPECT_EQ(p["no_reply_for"], 12);
+  EXPECT_FALSE(p["extra"].contains("path"));
+  EXPECT_FALSE(p["extra"].contains(std::string(kPathNoReplyField)));
+  EXPECT_EQ(p["extra"]["candidates"], nlohmann::json::array({"192.0.2.1:51820", "10.0.0.5:51820"}));
+  EXPECT_EQ(p["extra"]["relayed_bytes"], 1500);
+  EXPECT_EQ(p["extra"]["discovery"], "searching, round 1 of 4");
+  // Bytes that are not UTF-8 do not stop the output.
+  DeviceSnapshot odd;
+  odd.interface_name = "wg2";
+  odd.extra = {{"discovery_zone", "caf\xff."}};
+  std::ostringstream out2;
+  print_status_json(one(std::move(odd)), out2);
+  EXPECT_TRUE(nlohmann::json::parse(out2.str())["interfaces"][0]["extra"]["discovery_zone"].is_string());
+}
+
+// The path line: "direct (no reply for 12 s)" when nothing came back lately.
+TEST(StatusText, SilentPathSaysSo) {
+  DeviceSnapshot device;
+  device.interface_name = "wg1";
+  auto& peer = device.peers.emplace_back();
+  peer.extra = {{"path", "direct"}, {std::string(kPathNoReplyField), "12"}};
+  std::ostringstream out;
+  print_status_text(device, kNow, out);
+  EXPECT_NE(out.str().find("  path: direct (no reply for 12 s)\n"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("no reply seconds"), std::string::npos) << out.str();
 }
 
 TEST(StatusArgs, Parsing) {

@@ -439,3 +439,69 @@ TEST_F(UdpSocketTest, SegmentedSlotsGoOneByOneWithoutGso) {
 
 }  // namespace
 }  // namespace wgp
+
+namespace wgp {
+namespace {
+
+// The TTL (hop limit) a plain receiving socket read `payload`'s datagram
+// with; -1 when none came within 3 s.
+int received_hop_limit(int family, uint16_t& port) {
+  UniqueFd rx(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  int one = 1;
+  if (family == AF_INET)
+    ::setsockopt(rx.get(), IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+  else
+    ::setsockopt(rx.get(), IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+  sockaddr_storage ss{};
+  socklen_t len = Endpoint{*IpAddress::parse(family == AF_INET ? "127.0.0.1" : "::1"), 0}
+                      .to_sockaddr(ss);
+  if (::bind(rx.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return -1;
+  len = sizeof ss;
+  ::getsockname(rx.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+  port = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                 : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return rx.release();
+}
+
+int read_hop_limit(int fd) {
+  pollfd pfd{fd, POLLIN, 0};
+  if (::poll(&pfd, 1, 3000) <= 0) return -1;
+  uint8_t data[64];
+  alignas(cmsghdr) char control[256];
+  iovec iov{data, sizeof data};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (::recvmsg(fd, &msg, 0) < 0) return -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) ||
+        (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+      int v = 0;
+      std::memcpy(&v, CMSG_DATA(c), sizeof v);
+      return v;
+    }
+  return -1;
+}
+
+// An opener (Device::send_opener) leaves with its TTL set, over IPv4 from
+// the dual-stack socket (a v4-mapped destination) and over IPv6.
+TEST_F(UdpSocketTest, HopLimitedSendSetsTheTtl) {
+  UdpSocket tx = UdpSocket::open(0);
+  for (int family : {AF_INET, AF_INET6}) {
+    uint16_t port = 0;
+    UniqueFd rx(received_hop_limit(family, port));
+    ASSERT_TRUE(rx) << family;
+    const char* to = family == AF_INET ? "127.0.0.1" : "::1";
+    ASSERT_TRUE(tx.send_hop_limited(endpoint(to, port), {}, 2));
+    EXPECT_EQ(read_hop_limit(rx.get()), 2) << to;
+    // And an ordinary send is not limited.
+    const uint8_t one_byte[] = {1};
+    ASSERT_EQ(tx.send_to(endpoint(to, port), one_byte), 1);
+    EXPECT_GT(read_hop_limit(rx.get()), 2) << to;
+  }
+}
+
+}  // namespace
+}  // namespace wgp

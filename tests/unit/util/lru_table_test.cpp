@@ -73,5 +73,23 @@ TEST(LruTable, ExpiryTellsWhatLeft) {
   EXPECT_EQ(t.next_expiry(), now + 13s);
 }
 
+// What leaves to make room for an insert is told too (discovery/lookup_log.h
+// keeps indexes in step with the table): the expired first, then the oldest.
+TEST(LruTable, AnInsertTellsWhatItPushedOut) {
+  Table t(3, 10s);
+  Instant now{1h};
+  for (int i = 0; i < 3; ++i) t.insert(i, i, now + i * 4s);  // 0 expires at +10 s
+  std::vector<int> gone;
+  auto dropped = [&](int k, int) { gone.push_back(k); };
+  auto make = [] { return 7; };
+  t.touch_or_insert(3, now + 10s, make, dropped);
+  EXPECT_EQ(gone, (std::vector<int>{0}));
+  t.touch_or_insert(4, now + 11s, make, dropped);  // nothing expired: 1 is evicted
+  EXPECT_EQ(gone, (std::vector<int>{0, 1}));
+  t.touch_or_insert(2, now + 11s, make, dropped);  // known: nothing leaves
+  EXPECT_EQ(gone.size(), 2u);
+  EXPECT_EQ(t.evicted(), 1u);
+}
+
 }  // namespace
 }  // namespace wgp
