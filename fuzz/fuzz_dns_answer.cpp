@@ -54,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parse_ptr_response(msg, expected, zone);
   if (auto offer = parse_relay_offer(msg, expected, kKey, zone)) {
     std::vector<uint8_t> built;
-    if (!build_relay_offer(expected, kKey, zone, *offer, built)) fail("cannot build a relay offer");
+    if (!build_relay_offer(expected, kKey, zone, *offer, {}, built))
+      fail("cannot build a relay offer");
     if (parse_relay_offer(built, expected, kKey, zone) != offer)
       fail("relay offer round trip differs");
   }

@@ -100,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // reads back from it is the offer (dnssd/relay_offer.h).
   if (auto id = relay_offer_question(query, key_n(1), "example.net.")) {
     std::vector<uint8_t> offer;
-    if (!build_relay_offer(*id, key_n(1), "example.net.", true, offer))
+    if (!build_relay_offer(*id, key_n(1), "example.net.", true, {}, offer))
       fail("relay offer: cannot answer a question it accepted");
     if (parse_relay_offer(offer, *id, key_n(1), "example.net.") != true)
       fail("relay offer: the answer does not read back");

@@ -9,6 +9,7 @@
 #include "discovery/registry_service.h"
 #include "discovery/tunnel_route.h"
 #include "dnssd/notify.h"
+#include "dnssd/peer_txt.h"
 #include "dnssd/relay_offer.h"
 #include "util/log.h"
 
@@ -53,7 +54,15 @@ bool RegistryService::answer_relay_offer(Peer& asker, const dnssd::UdpPacketView
   auto id = dnssd::relay_offer_question(udp.payload, self, config_.zone);
   if (!id) return false;
   notify_.clear();
-  if (!dnssd::build_relay_offer(*id, self, config_.zone, config_.relay, notify_)) return true;
+  // Published ourselves (Self = yes): wgsd's TXT is at this very name; the
+  // answer is that record with the relay key added (relay_offer.h).
+  std::vector<uint8_t> published;
+  if (config_.self) {
+    dnssd::PublishedPeer me = self_peer();
+    published = dnssd::build_peer_txt({me.key, me.allowed, me.name});
+  }
+  if (!dnssd::build_relay_offer(*id, self, config_.zone, config_.relay, published, notify_))
+    return true;
   size_t n = dnssd::build_udp_packet(udp.destination, kDnsPort, udp.source, udp.source_port,
                                      notify_, packet_);
   if (n) {

@@ -17,11 +17,15 @@ struct LdnsPacketFree {
 struct LdnsRdfFree {
   void operator()(ldns_rdf* r) const { ldns_rdf_deep_free(r); }
 };
+struct LdnsRrFree {
+  void operator()(ldns_rr* r) const { ldns_rr_free(r); }
+};
 struct LdnsListFree {
   void operator()(ldns_rr_list* l) const { ldns_rr_list_deep_free(l); }
 };
 using PacketPtr = std::unique_ptr<ldns_pkt, LdnsPacketFree>;
 using RdfPtr = std::unique_ptr<ldns_rdf, LdnsRdfFree>;
+using RrPtr = std::unique_ptr<ldns_rr, LdnsRrFree>;
 using RrListPtr = std::unique_ptr<ldns_rr_list, LdnsListFree>;
 
 // Appends `packet` in wire format to `out`; false (and `out` unchanged) when

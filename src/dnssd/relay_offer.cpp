@@ -55,21 +55,39 @@ std::optional<uint16_t> relay_offer_question(ByteView query, const PublicKey& re
 }
 
 bool build_relay_offer(uint16_t id, const PublicKey& registry, std::string_view zone, bool relays,
-                       std::vector<uint8_t>& out) {
+                       ByteView published_txt, std::vector<uint8_t>& out) {
   std::vector<uint8_t> question;
   const QuestionMessage header{.id = id, .response = true, .authoritative = true, .edns = false};
   if (!build_question_message(header, instance_name(registry, zone), kQueryTypeTxt, question))
     return false;
   PacketPtr packet = parse(question);
   if (!packet) return false;
-  std::string text = "\"" + std::string(relays ? kYes : kNo) + "\"";
+  // The RDATA: the published character-strings as they are, then the key.
+  std::string_view key = relays ? kYes : kNo;
+  std::vector<uint8_t> rdata(published_txt.begin(), published_txt.end());
+  rdata.push_back(uint8_t(key.size()));
+  rdata.insert(rdata.end(), key.begin(), key.end());
+  if (rdata.size() > UINT16_MAX) return false;
   ldns_rr* txt = nullptr;
-  std::string line = instance_name(registry, zone) + " 0 IN TXT " + text;
+  std::string line = instance_name(registry, zone) + " 0 IN TXT \"\"";
   if (ldns_rr_new_frm_str(&txt, line.c_str(), 0, nullptr, nullptr) != LDNS_STATUS_OK) {
     ldns_rr_free(txt);
     return false;
   }
-  ldns_pkt_push_rr(packet.get(), LDNS_SECTION_ANSWER, txt);  // owns it now
+  RrPtr rr(txt);
+  while (ldns_rr_rd_count(rr.get()) > 0) ldns_rdf_deep_free(ldns_rr_pop_rdf(rr.get()));
+  // Each character-string (a length byte, then that many bytes) is one rdf.
+  for (size_t at = 0; at < rdata.size();) {
+    size_t length = 1 + size_t(rdata[at]);
+    if (at + length > rdata.size()) return false;  // published_txt is cut short
+    ldns_rdf* field = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR, length, &rdata[at]);
+    if (!field || !ldns_rr_push_rdf(rr.get(), field)) {
+      ldns_rdf_deep_free(field);
+      return false;
+    }
+    at += length;
+  }
+  ldns_pkt_push_rr(packet.get(), LDNS_SECTION_ANSWER, rr.release());  // owns it now
   return append_wire(packet.get(), out);
 }
 

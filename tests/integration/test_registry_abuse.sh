@@ -104,6 +104,9 @@ grep -q "^register=4 rcode=0" "$NL_TMP/mallory.log" ||
   fail "the registry did not take Mallory's UPDATE: $(cat "$NL_TMP/mallory.log")"
 wgp_up PID_ALICE "$NS_ALICE" "$CONF_ALICE"
 T0=$SECONDS
+# Alice looks a peer up only while she has packets for it (issue 22): a ping a second to
+# Mallory's tunnel address for the whole watch keeps her searching round after round.
+spawn PID_NEED "$NS_ALICE" "$NL_TMP/ping-mallory.log" ping -n -i 1 -w $((WATCH + 5)) "$MALLORY_TUN"
 trying() { [[ -n $(status_field "$NS_ALICE" "$IF_ALICE" "trying" "$PUB_MALLORY") ]]; }
 wait_for "Alice to try Mallory" 10 trying
 log "Alice tries Mallory at: $(status_field "$NS_ALICE" "$IF_ALICE" "trying" "$PUB_MALLORY")"
@@ -122,6 +125,8 @@ log "in ${WATCH}s: H got $probes initiations (bound $bound), Alice's loopback/ow
 ((probes <= bound)) || fail "H got $probes initiations in ${WATCH}s: more than a probe per discovery round"
 log "ok: nothing to loopback or our own addresses; a probe per round at most to a third host"
 
+stop_pid "$PID_NEED" 2
+forget_pid "$PID_NEED"
 stop_pid "$PID_MALLORY" 5
 forget_pid "$PID_MALLORY"
 wgp_stop "$PID_ALICE" "$NS_ALICE" "$IF_ALICE"

@@ -41,8 +41,7 @@ MAX_MACS=9  # Relay::kPartnersTried + our own mac1 check
 nat_topology cone symmetric
 nat_public_host NS_CAROL "$CAROL_IP"
 punch_keys
-punch_configs no 5
-sed -i '/^Public = /a Relay = yes' "$CONF_REG"
+punch_configs no 5 yes
 wgp_keypair KEY_CAROL PUB_CAROL
 printf '\n[Peer]\n# carol\nPublicKey = %s\nAllowedIPs = %s/32\n' "$PUB_CAROL" "$CAROL_TUN" >>"$CONF_REG"
 : >"$NL_TMP/crowd-keys.txt"

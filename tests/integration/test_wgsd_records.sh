@@ -159,7 +159,11 @@ check_records() {
     b32=B32_$who
     want=WANT_$who
     got=$(ask "$tool" "$server" "${!b32}.$SRV_NAME" TXT | rdata ANSWER TXT)
-    [[ $got == "${!want}" ]] || fail "$where: TXT of $who is '$got', wgsd prints '${!want}'"
+    want=${!want}
+    # In its tunnel the registry's own record carries its relay offer after wgsd's strings
+    # (dnssd/relay_offer.h); a secondary's copy is wgsd's alone.
+    [[ $who == REG && $server == "$REG_TUN" ]] && want+=' "relay=no"'
+    [[ $got == "$want" ]] || fail "$where: TXT of $who is '$got', wgsd prints '$want'"
   done
   ask "$tool" "$server" "$B32_ALICE.$SRV_NAME" SRV >"$NL_TMP/srv"
   [[ $(awk '$1 == "ADDITIONAL"' "$NL_TMP/srv" | head -n 1 | awk '{print $5, $6}') == "A $NAT_A_OUT" ]] ||
