@@ -10,6 +10,7 @@
 #       that a test can read Knot's copy whole). Sets KNOT_LOG.
 #   knot_soa_serial NS ADDR                  the serial Knot serves (empty when none)
 #   knot_wait_serial NS ADDR SERIAL SECONDS  until Knot serves SERIAL (bounded; fails after)
+#   knot_wait_registry NS ADDR REGNS REGIF SECONDS  until Knot serves the registry's serial
 
 knot_secondary() {
   local _ks_var=$1 ns=$2 addr=$3 primary=$4 port=$5 keyname=$6 secret=$7
@@ -68,4 +69,18 @@ knot_wait_serial() {
     sleep 0.1
   done
   fail "Knot ($addr) does not serve serial $want after ${secs}s (it serves '$(knot_soa_serial "$ns" "$addr")')"
+}
+
+# knot_wait_registry NS ADDR REGNS REGIF SECONDS: until Knot serves the serial the registry
+# serves at that moment (both read each round: the registry may commit a newer version while
+# Knot transfers the last, and then Knot must follow it, not match a serial read once).
+knot_wait_registry() {
+  local ns=$1 addr=$2 reg_ns=$3 reg_if=$4 secs=$5 i reg=""
+  for ((i = 0; i < secs * 10; i++)); do
+    reg=$(status_field "$reg_ns" "$reg_if" "registry zone serial")
+    [[ -n $reg && $(knot_soa_serial "$ns" "$addr") == "$reg" ]] && return 0
+    sleep 0.1
+  done
+  fail "Knot ($addr) does not serve the registry's serial '$reg' after ${secs}s" \
+    "(it serves '$(knot_soa_serial "$ns" "$addr")')"
 }

@@ -206,7 +206,7 @@ log "=== 3. The Knot secondary serves the same records"
 # whatever is current.
 knot_has_alice_txt() { [[ $(ask dig "$KNOT_IP" "$B32_ALICE.$SRV_NAME" TXT | rdata ANSWER TXT) == "$WANT_ALICE" ]]; }
 wait_for "Knot to serve Alice's TXT" 15 knot_has_alice_txt
-knot_wait_serial "$NS_KNOT" "$KNOT_IP" "$(status_field "$NS_REG" "$IF_REG" "registry zone serial")" 15
+knot_wait_registry "$NS_KNOT" "$KNOT_IP" "$NS_REG" "$IF_REG" 15
 for tool in dig kdig; do check_records "$tool" "$KNOT_IP"; done
 
 log "=== 4. The stock wgsd-client on Carol"

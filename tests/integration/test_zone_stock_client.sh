@@ -34,7 +34,7 @@ punch_configs no 10
 sed -i "/^Public = /a Secondary = $KNOT_IP\nTransferKey = hmac-sha256:$KEY_NAME:$TSIG_SECRET" "$CONF_REG"
 punch_up_registry
 knot_secondary PID_KNOT "$NS_KNOT" "$KNOT_IP" "$REG_IP" "$WG_PORT" "$KEY_NAME" "$TSIG_SECRET"
-knot_wait_serial "$NS_KNOT" "$KNOT_IP" "$(status_field "$NS_REG" "$IF_REG" "registry zone serial")" 10
+knot_wait_registry "$NS_KNOT" "$KNOT_IP" "$NS_REG" "$IF_REG" 10
 
 # wgo_peer NS IFACE KEY ADDR OTHERPUB OTHERADDR: wireguard-go with the registry and the other side.
 wgo_peer() {
