@@ -59,8 +59,7 @@ portmap_topology() {
   nat_topology cone symmetric
   portmap_router_prepare
   punch_keys
-  punch_configs no 10
-  sed -i '/^Public = /a Relay = yes' "$CONF_REG"
+  punch_configs no 10 yes
 }
 
 # portmap_router_prepare: the chains miniupnpd fills, DNATed flows through NAT B's forward
