@@ -32,12 +32,11 @@ REPORT=$NL_TMP/report
 
 # measure MODE: one topology, ROUNDS rounds; appends "MODE rtt_ms mbit cpu_s_per_gb" lines.
 measure() {
-  local mode=$1 nat_b=cone i rtt mbit t0 t1 r0 r1 json
-  [[ $mode == relay ]] && nat_b=symmetric
+  local mode=$1 nat_b=cone relay=no i rtt mbit t0 t1 r0 r1 json
+  [[ $mode == relay ]] && nat_b=symmetric relay=yes
   nat_topology cone "$nat_b"
   punch_keys
-  punch_configs no 5
-  [[ $mode == relay ]] && sed -i '/^Public = /a Relay = yes' "$CONF_REG"
+  punch_configs no 5 "$relay"
   punch_up_registry
   punch_up_peers
   ns_exec "$NS_ALICE" ping -n -q -i 0.05 -c 1 -w 10 "$BOB_TUN" >/dev/null 2>&1 ||

@@ -44,7 +44,7 @@ bench_build wgpunch bench_dns_server wgp_relay_peer
 WGPUNCH_BIN=$(realpath "$WGPUNCH")
 HELPER=$BENCH_BUILD/bench_dns_server
 ATTACKER=$BENCH_BUILD/wgp_relay_peer
-require_tools wg ip timeout cc od
+require_tools wg ip timeout cc od ldd
 nl_init bench-rflood
 
 # wgpunch runs through a wrapper that preloads the MAC counter (the same PID).

@@ -14,8 +14,13 @@ mac_count_wrapper() {
     fail "cannot build the MAC counting shim $MAC_COUNT_SHIM_SRC"
   MAC_COUNT_FILE=$NL_TMP/macs.bin
   head -c 8 /dev/zero >"$MAC_COUNT_FILE"
+  # An ASan build refuses to start unless its runtime is the first library
+  # loaded: preload the very libasan the binary links, then the shim.
+  local preload=$NL_TMP/mac_count.so asan
+  asan=$(asan_runtime "$target")
+  [[ -z $asan ]] || preload=$asan:$preload
   printf '#!/bin/sh\nLD_PRELOAD=%s WGP_MAC_COUNT_FILE=%s exec %s "$@"\n' \
-    "$NL_TMP/mac_count.so" "$MAC_COUNT_FILE" "$target" >"$NL_TMP/wgpunch-counted"
+    "$preload" "$MAC_COUNT_FILE" "$target" >"$NL_TMP/wgpunch-counted"
   chmod 755 "$NL_TMP/wgpunch-counted"
   printf -v "$_mc_var" '%s' "$NL_TMP/wgpunch-counted"
 }

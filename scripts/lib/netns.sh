@@ -80,6 +80,10 @@ require_netns_capable() {
   [[ -c /dev/net/tun ]] || skip "/dev/net/tun is missing"
 }
 
+# asan_runtime BINARY: the libasan BINARY links, as the loader resolves it; empty for a
+# build without AddressSanitizer (scripts/sanitize builds with it).
+asan_runtime() { ldd "$1" 2>/dev/null | awk '$1 ~ /^libasan\.so/ {print $3; exit}'; }
+
 # require_tools CMD...: a missing tool is a broken setup (scripts/test installs them), so fail.
 require_tools() {
   local t

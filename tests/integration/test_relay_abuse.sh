@@ -31,7 +31,7 @@ require_netns_capable
 WGPUNCH=$(realpath "$1")
 RELAY_PEER=${WGP_RELAY_PEER:-$(dirname "$WGPUNCH")/wgp_relay_peer}
 [[ -x $RELAY_PEER ]] || fail "$RELAY_PEER not built (cmake --build ... --target wgp_relay_peer)"
-require_tools wg ip ping awk nft conntrack tcpdump timeout cc od python3
+require_tools wg ip ping awk nft conntrack tcpdump timeout cc od ldd python3
 nl_init rabuse
 CAROL_IP=203.0.113.7
 CAROL_TUN=10.0.0.3
@@ -97,6 +97,8 @@ taken=$(($(reg_dropped) - d0)) spent=$(($(mac_count) - m0))
 ((taken > 1000)) || fail "the registry took in only $taken of 5,000 datagrams"
 per=$(awk -v m="$spent" -v n="$taken" 'BEGIN {printf "%.2f", m / n}')
 log "MACS: $spent keyed BLAKE2s for $taken datagrams: $per per datagram (Carol looked up $CROWD peers)"
+# Each datagram costs at least our own mac1 check: fewer means the shim did not count.
+((spent >= taken)) || fail "the shim counted $spent MACs for $taken datagrams: not preloaded?"
 awk -v p="$per" -v b="$MAX_MACS" 'BEGIN {exit !(p <= b)}' ||
   fail "the registry spent $per MACs per relayed initiation, more than $MAX_MACS"
 ping_ok "$NS_ALICE" "$BOB_TUN" 5 || fail "Alice no longer reaches Bob through the relay after the flood"

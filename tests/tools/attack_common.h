@@ -87,11 +87,24 @@ struct ReplyCounts {
   uint64_t total() const { return cookie_replies + responses + other; }
 };
 
-// The attacker's socket: dual-stack, bound to `port` (0: any).
+// The attacker's socket: dual-stack, bound to `port` (0: any). UdpSocket asks
+// for UDP_GRO, so replies may arrive coalesced, several to a slot.
 inline UdpSocket open_socket(uint16_t port) { return UdpSocket::open(port); }
 
+inline void count_reply(ByteView d, ReplyCounts& counts) {
+  counts.bytes += d.size();
+  uint32_t type = d.size() >= 4 ? load_le32(d.data()) : 0;
+  if (type == uint32_t(noise::MessageType::kCookieReply) && d.size() == noise::kCookieReplySize) {
+    ++counts.cookie_replies;
+  } else if (type == uint32_t(noise::MessageType::kResponse) && d.size() == noise::kResponseSize) {
+    ++counts.responses;
+  } else {
+    ++counts.other;
+  }
+}
+
 // Reads every datagram waiting on `sock`, counting it; `on_reply` sees each
-// one. Returns how many were read.
+// one. Returns how many slots were read.
 template <typename OnReply>
 size_t drain(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, OnReply&& on_reply) {
   size_t total = 0;
@@ -99,18 +112,14 @@ size_t drain(UdpSocket& sock, DatagramBatch& batch, ReplyCounts& counts, OnReply
     int n = sock.receive(batch);
     if (n <= 0) break;
     for (int i = 0; i < n; ++i) {
-      ByteView d = batch.data(i);
-      counts.bytes += d.size();
-      on_reply(d);
-      uint32_t type = d.size() >= 4 ? load_le32(d.data()) : 0;
-      if (type == uint32_t(noise::MessageType::kCookieReply) &&
-          d.size() == noise::kCookieReplySize) {
-        ++counts.cookie_replies;
-      } else if (type == uint32_t(noise::MessageType::kResponse) &&
-                 d.size() == noise::kResponseSize) {
-        ++counts.responses;
-      } else {
-        ++counts.other;
+      // A GRO slot holds several datagrams (the target batches its cookie
+      // replies with UDP_SEGMENT): each is counted and seen on its own.
+      ByteView slot = batch.data(i);
+      size_t step = batch.segment_size(i) ? batch.segment_size(i) : slot.size();
+      for (size_t at = 0; at < slot.size(); at += step) {
+        ByteView d = slot.subspan(at, std::min(step, slot.size() - at));
+        count_reply(d, counts);
+        on_reply(d);
       }
     }
     total += size_t(n);
