@@ -112,7 +112,15 @@ portmap_miniupnpd_start() {
       ns_exec "$NS_NAT_B" nft add rule ip portmap_test input udp dport 5351 @th,64,8 0 drop
       ;;
     upnp) natpmp=no ;;
-    refuse) rule="" ;;
+    refuse)
+      # Every mapping denied. PCP and NAT-PMP requests are dropped on the way in: for those
+      # two, miniupnpd 2.3.1 walks the whole port range for one it may grant, looking each up
+      # in nftables, answers nothing meanwhile and starves every nft and netlink user on the
+      # machine for a minute or more (other tests' namespaces included); UPnP's AddPortMapping
+      # is refused at once.
+      rule=""
+      ns_exec "$NS_NAT_B" nft add rule ip portmap_test input udp dport 5351 drop
+      ;;
     *) fail "portmap_miniupnpd_start: unknown mode '$mode'" ;;
   esac
   : >"$NL_TMP/miniupnpd.leases"
@@ -152,6 +160,7 @@ portmap_miniupnpd_stop() {
   PID_MINIUPNPD=""
   ns_exec "$NS_NAT_B" nft flush chain inet nat prerouting_miniupnpd
   ns_exec "$NS_NAT_B" nft flush chain inet filter miniupnpd
+  ns_exec "$NS_NAT_B" nft flush chain ip portmap_test input  # what a mode silenced
 }
 
 # portmap_rules: the DNAT rules in NAT B (one line each: "PORT ADDR:PORT").
