@@ -35,6 +35,11 @@ external=$(bob_field "port mapping external")
 lease=$(bob_field "port mapping lease left seconds")
 ((lease > 0 && lease <= LEASE)) || fail "Bob's lease is $lease s, expected at most $LEASE"
 log "ok: Bob mapped $external by PCP for $lease s; the path is direct"
+# What the relay carries from here on: the watch's claim. (How the pair first met, direct or
+# through the relay until the next round, is test_portmap's; in a slow sanitizer build it can
+# take one round: 2,800 bytes relayed for 10 s before the mapping was tried, once on CI.)
+relayed0=$(status_field "$NS_REG" "$IF_REG" "registry relayed bytes")
+[[ $relayed0 =~ ^[0-9]+$ ]] || fail "the registry's status has no relayed bytes ('$relayed0')"
 
 # miniupnpd's lease file: "UDP:EXT_PORT:ADDR:PORT:EXPIRY:DESC", EXPIRY in Unix seconds.
 lease_expiry() { awk -F: -v p="${external##*:}" '$1 == "UDP" && $2 == p { print $5 }' "$NL_TMP/miniupnpd.leases"; }
@@ -65,8 +70,8 @@ expiry=$(lease_expiry)
   fail "miniupnpd's lease for $external went from $expiry0 to $expiry (now $(date +%s)): not renewed"
 renewals=$(bob_field "port mapping renewals")
 ((renewals >= 2)) || fail "Bob renewed $renewals times in ${WATCH}s of a ${LEASE}s lease"
-relayed=$(status_field "$NS_REG" "$IF_REG" "registry relayed bytes")
-[[ $relayed == 0 ]] || fail "the registry relayed $relayed bytes"
-log "ok: ${WATCH}s across leases of ${LEASE}s: $renewals renewals, miniupnpd's lease moved $((expiry - expiry0)) s on, the rule and $external held, $count pings, 0 lost, the relay carried nothing"
+relayed=$(($(status_field "$NS_REG" "$IF_REG" "registry relayed bytes") - relayed0))
+((relayed == 0)) || fail "the registry relayed $relayed bytes during the watch"
+log "ok: ${WATCH}s across leases of ${LEASE}s: $renewals renewals, miniupnpd's lease moved $((expiry - expiry0)) s on, the rule and $external held, $count pings, 0 lost, the relay carried nothing meanwhile"
 round_stop
 log "PASS: a ${LEASE}s PCP lease is renewed at half its lifetime; the mapping and the direct path hold"
